@@ -1,0 +1,261 @@
+//! The KFP component of a resource: its inputs and outputs, derived from the model.
+//!
+//! Both the Rust input structs and component.yaml are emitted from this one list, so the
+//! flags the launcher accepts and the arguments component.yaml passes cannot disagree.
+
+use std::collections::BTreeSet;
+
+use crate::model::{FieldType, ResourceModel, Scalar, TypeKind};
+use crate::template::ComponentTemplate;
+use crate::{Error, docs, naming};
+
+/// The input every component has besides its spec fields.
+pub const REGION_INPUT: &str = "region";
+const REGION_DESCRIPTION: &str = "The AWS region to create the resource in; written to the \
+     resource's services.k8s.aws/region annotation, which the ACK controller reads.";
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ComponentModel {
+    pub template: ComponentTemplate,
+    /// `region` first, then one per top-level spec field in property order.
+    pub inputs: Vec<Input>,
+    /// One per top-level status field, in property order.
+    pub outputs: Vec<Output>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Input {
+    /// The component input name, which is also the launcher's flag: `role_arn`.
+    pub name: String,
+    /// The Rust field of the inputs struct.
+    pub rust_name: String,
+    pub kfp_type: KfpType,
+    pub description: String,
+    pub source: InputSource,
+    pub presence: Presence,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InputSource {
+    /// The `region` annotation.
+    Region,
+    /// The top-level spec field with this JSON name (index into the spec's fields).
+    SpecField { json_name: String, index: usize },
+}
+
+/// Whether an input must be given, and how an optional one is left out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Presence {
+    Required,
+    /// Always passed; the launcher reads this value as "not set".
+    NeutralDefault(&'static str),
+    /// Passed only when given, through an `isPresent` condition: no value of the type
+    /// can mean "not set" (any number could be meant).
+    IfPresent,
+    /// Required by the CRD but filled by the launcher when empty.
+    FilledByLauncher,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Output {
+    pub name: String,
+    pub rust_name: String,
+    pub kfp_type: KfpType,
+    pub description: String,
+    /// The top-level status field's JSON name.
+    pub json_name: String,
+}
+
+impl Output {
+    /// The launcher flag that receives this output's file path.
+    pub fn flag(&self) -> String {
+        format!("{}_output_path", self.name)
+    }
+}
+
+/// The types a KFP v1 component.yaml can declare that both SDKs pass by value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KfpType {
+    String,
+    Integer,
+    Float,
+    Bool,
+    JsonObject,
+    JsonArray,
+}
+
+impl KfpType {
+    pub fn name(self) -> &'static str {
+        match self {
+            KfpType::String => "String",
+            KfpType::Integer => "Integer",
+            KfpType::Float => "Float",
+            KfpType::Bool => "Bool",
+            KfpType::JsonObject => "JsonObject",
+            KfpType::JsonArray => "JsonArray",
+        }
+    }
+
+    fn of(ty: &FieldType, model: &ResourceModel) -> KfpType {
+        match ty {
+            FieldType::Scalar(Scalar::String | Scalar::DateTime) | FieldType::IntOrString => {
+                KfpType::String
+            }
+            FieldType::Scalar(Scalar::Int32 | Scalar::Int64) => KfpType::Integer,
+            FieldType::Scalar(Scalar::Float64) => KfpType::Float,
+            FieldType::Scalar(Scalar::Bool) => KfpType::Bool,
+            FieldType::Named(id) => match model.ty(*id).kind {
+                TypeKind::Object(_) => KfpType::JsonObject,
+                TypeKind::Enum(_) => KfpType::String,
+            },
+            FieldType::Array(_) => KfpType::JsonArray,
+            FieldType::Map(_) | FieldType::Json => KfpType::JsonObject,
+        }
+    }
+
+    /// The default that means "not set", where the type has one.
+    fn neutral_default(self) -> Option<&'static str> {
+        match self {
+            KfpType::String => Some(""),
+            KfpType::Bool => Some("False"),
+            KfpType::JsonObject => Some("{}"),
+            KfpType::JsonArray => Some("[]"),
+            KfpType::Integer | KfpType::Float => None,
+        }
+    }
+}
+
+/// Python keywords: KFP v1 fails to load a component with an input named like one.
+const PYTHON_KEYWORDS: &[&str] = &[
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield",
+];
+
+pub fn build(model: &ResourceModel, template: &ComponentTemplate) -> Result<ComponentModel, Error> {
+    if template.kind != model.kind {
+        return Err(Error::Template(format!(
+            "the template is for kind `{}`, the CRD defines `{}`",
+            template.kind, model.kind
+        )));
+    }
+    let spec = model.object(model.spec);
+    for field in template.filled_by_launcher.keys() {
+        if !spec.fields.iter().any(|f| &f.json_name == field) {
+            return Err(Error::Template(format!(
+                "filled_by_launcher names `{field}`, which is not a top-level spec field"
+            )));
+        }
+    }
+
+    let mut inputs = vec![Input {
+        name: REGION_INPUT.to_owned(),
+        rust_name: REGION_INPUT.to_owned(),
+        kfp_type: KfpType::String,
+        description: REGION_DESCRIPTION.to_owned(),
+        source: InputSource::Region,
+        presence: Presence::Required,
+    }];
+    for (index, field) in spec.fields.iter().enumerate() {
+        let kfp_type = KfpType::of(&field.ty, model);
+        let mut description = describe(field.description.as_deref(), &field.json_name, "spec");
+        let presence = if let Some(note) = template.filled_by_launcher.get(&field.json_name) {
+            description = format!("{description} {note}");
+            Presence::FilledByLauncher
+        } else if field.required {
+            Presence::Required
+        } else {
+            kfp_type
+                .neutral_default()
+                .map_or(Presence::IfPresent, Presence::NeutralDefault)
+        };
+        inputs.push(Input {
+            name: naming::snake_case(&field.json_name),
+            rust_name: field.rust_name.clone(),
+            kfp_type,
+            description,
+            source: InputSource::SpecField {
+                json_name: field.json_name.clone(),
+                index,
+            },
+            presence,
+        });
+    }
+
+    let outputs: Vec<Output> = match model.status {
+        Some(status) => model
+            .object(status)
+            .fields
+            .iter()
+            .map(|field| Output {
+                name: naming::snake_case(&field.json_name),
+                rust_name: field.rust_name.clone(),
+                kfp_type: KfpType::of(&field.ty, model),
+                description: describe(field.description.as_deref(), &field.json_name, "status"),
+                json_name: field.json_name.clone(),
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+
+    check_names("input", inputs.iter().map(|i| i.name.as_str()), &model.kind)?;
+    check_names(
+        "output",
+        outputs.iter().map(|o| o.name.as_str()),
+        &model.kind,
+    )?;
+    let flags: Vec<String> = inputs
+        .iter()
+        .map(|i| i.name.clone())
+        .chain(outputs.iter().map(Output::flag))
+        .collect();
+    check_names(
+        "launcher flag",
+        flags.iter().map(String::as_str),
+        &model.kind,
+    )?;
+
+    Ok(ComponentModel {
+        template: template.clone(),
+        inputs,
+        outputs,
+    })
+}
+
+fn describe(description: Option<&str>, json_name: &str, side: &str) -> String {
+    match description.map(docs::first_sentence) {
+        Some(sentence) if !sentence.is_empty() => sentence,
+        _ => format!("The resource's {side}.{json_name}."),
+    }
+}
+
+fn check_names<'a>(
+    what: &str,
+    names: impl Iterator<Item = &'a str>,
+    kind: &str,
+) -> Result<(), Error> {
+    let mut seen = BTreeSet::new();
+    for name in names {
+        let valid = name.starts_with(|c: char| c.is_ascii_lowercase())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        let problem = if !valid {
+            Some("is not of the form [a-z][a-z0-9_]*".to_owned())
+        } else if PYTHON_KEYWORDS.contains(&name) {
+            Some("is a Python keyword, which KFP v1 cannot load".to_owned())
+        } else if !seen.insert(name) {
+            Some("is used twice".to_owned())
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            return Err(Error::Component {
+                kind: kind.to_owned(),
+                problem: format!("{what} name `{name}` {problem}"),
+            });
+        }
+    }
+    Ok(())
+}

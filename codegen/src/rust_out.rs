@@ -1,0 +1,403 @@
+//! Rust source for one resource: its types, the resource type, and the component's
+//! inputs and output-path structs.
+//!
+//! Everything is built as tokens with `quote` and formatted once with prettyplease.
+//! Paths outside the module are written in full (`std::collections::BTreeMap`), so the
+//! module needs no `use` lines that some resource would leave unused.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::component::{ComponentModel, Input, InputSource, KfpType, Presence};
+use crate::model::{
+    EnumType, Field, FieldType, ObjectType, ResourceModel, Scalar, Side, TypeDef, TypeKind,
+};
+use crate::{docs, type_names};
+
+/// Formatted Rust source for the module of one resource.
+pub fn emit(model: &ResourceModel, component: &ComponentModel, header: &[String]) -> String {
+    let header_docs = header.iter().map(|line| {
+        let line = format!(" {line}");
+        quote!(#![doc = #line])
+    });
+    let resource = resource_type(model);
+    let types = model.types.iter().map(|ty| type_def(model, ty));
+    let inputs = inputs_struct(model, component);
+    let outputs = output_paths_struct(model, component);
+    let file = quote! {
+        #(#header_docs)*
+        #resource
+        #(#types)*
+        #inputs
+        #outputs
+    };
+    let syntax: syn::File =
+        syn::parse2(file).expect("the generator emits tokens that parse as a Rust file");
+    prettyplease::unparse(&syntax)
+}
+
+fn doc_attrs(description: Option<&str>) -> TokenStream {
+    let lines = description.map(docs::rustdoc_lines).unwrap_or_default();
+    let attrs = lines.iter().map(|line| {
+        // `/// text`: the space after `///` is part of the doc string.
+        let line = if line.is_empty() {
+            String::new()
+        } else {
+            format!(" {line}")
+        };
+        quote!(#[doc = #line])
+    });
+    quote!(#(#attrs)*)
+}
+
+fn ident(text: &str) -> syn::Ident {
+    syn::parse_str(text).expect("names are made valid identifiers by `naming`")
+}
+
+fn resource_type(model: &ResourceModel) -> TokenStream {
+    let [kind_name, spec_name, status_name, ..] = type_names::fixed_names(&model.kind);
+    let kind = ident(&kind_name);
+    let spec = ident(&spec_name);
+    let docs = doc_attrs(model.description.as_deref());
+    let api_version = if model.group.is_empty() {
+        model.version.clone()
+    } else {
+        format!("{}/{}", model.group, model.version)
+    };
+    let (group, version, plural) = (&model.group, &model.version, &model.plural);
+    let list_kind = format!("{kind_name}List");
+    let scope = if model.namespaced {
+        quote!(k8s_openapi::NamespaceResourceScope)
+    } else {
+        quote!(k8s_openapi::ClusterResourceScope)
+    };
+    let status_field = model.status.map(|_| {
+        let status = ident(&status_name);
+        quote! {
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub status: Option<#status>,
+        }
+    });
+    let status_init = model.status.map(|_| quote!(status: None,));
+    let new_doc =
+        format!(" A new {kind_name} named `name`, with `apiVersion` and `kind` set and no status.");
+    quote! {
+        #docs
+        #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        pub struct #kind {
+            #[serde(rename = "apiVersion")]
+            pub api_version: String,
+            pub kind: String,
+            #[serde(default)]
+            pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+            pub spec: #spec,
+            #status_field
+        }
+
+        impl #kind {
+            #[doc = #new_doc]
+            pub fn new(name: &str, spec: #spec) -> Self {
+                Self {
+                    api_version: <Self as k8s_openapi::Resource>::API_VERSION.to_owned(),
+                    kind: <Self as k8s_openapi::Resource>::KIND.to_owned(),
+                    metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                        name: Some(name.to_owned()),
+                        ..Default::default()
+                    },
+                    spec,
+                    #status_init
+                }
+            }
+        }
+
+        impl k8s_openapi::Resource for #kind {
+            const API_VERSION: &'static str = #api_version;
+            const GROUP: &'static str = #group;
+            const KIND: &'static str = #kind_name;
+            const VERSION: &'static str = #version;
+            const URL_PATH_SEGMENT: &'static str = #plural;
+            type Scope = #scope;
+        }
+
+        impl k8s_openapi::ListableResource for #kind {
+            const LIST_KIND: &'static str = #list_kind;
+        }
+
+        impl k8s_openapi::Metadata for #kind {
+            type Ty = k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+            fn metadata(&self) -> &Self::Ty {
+                &self.metadata
+            }
+
+            fn metadata_mut(&mut self) -> &mut Self::Ty {
+                &mut self.metadata
+            }
+        }
+    }
+}
+
+fn type_def(model: &ResourceModel, ty: &TypeDef) -> TokenStream {
+    let fallback = format!("`{}`", ty.path);
+    let docs = doc_attrs(Some(ty.description.as_deref().unwrap_or(&fallback)));
+    let name = ident(&ty.name);
+    match &ty.kind {
+        TypeKind::Object(object) => object_struct(model, ty, object, docs, name),
+        TypeKind::Enum(enumeration) => enum_def(enumeration, docs, name),
+    }
+}
+
+fn object_struct(
+    model: &ResourceModel,
+    ty: &TypeDef,
+    object: &ObjectType,
+    docs: TokenStream,
+    name: syn::Ident,
+) -> TokenStream {
+    let fields = object.fields.iter().map(|field| struct_field(model, field));
+    // A user's typo in a spec must fail; a field that a newer controller writes into the
+    // status must not.
+    let deny_unknown = (ty.side == Side::Spec).then(|| quote!(#[serde(deny_unknown_fields)]));
+    let default = object
+        .fields
+        .iter()
+        .all(|f| !f.required)
+        .then(|| quote!(Default,));
+    quote! {
+        #docs
+        #[derive(Clone, Debug, #default PartialEq, serde::Serialize, serde::Deserialize)]
+        #deny_unknown
+        pub struct #name {
+            #(#fields)*
+        }
+    }
+}
+
+fn struct_field(model: &ResourceModel, field: &Field) -> TokenStream {
+    let docs = doc_attrs(field.description.as_deref());
+    let name = ident(&field.rust_name);
+    let ty = field_type(model, &field.ty);
+    let json_name = &field.json_name;
+    let rename = (field.rust_name.trim_start_matches("r#") != json_name.as_str())
+        .then(|| quote!(rename = #json_name,));
+    if field.required {
+        let serde = rename.map(|rename| quote!(#[serde(#rename)]));
+        quote! {
+            #docs
+            #serde
+            pub #name: #ty,
+        }
+    } else {
+        quote! {
+            #docs
+            #[serde(#rename default, skip_serializing_if = "Option::is_none")]
+            pub #name: Option<#ty>,
+        }
+    }
+}
+
+fn field_type(model: &ResourceModel, ty: &FieldType) -> TokenStream {
+    match ty {
+        FieldType::Scalar(Scalar::String) => quote!(String),
+        FieldType::Scalar(Scalar::DateTime) => {
+            quote!(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time)
+        }
+        FieldType::Scalar(Scalar::Int32) => quote!(i32),
+        FieldType::Scalar(Scalar::Int64) => quote!(i64),
+        FieldType::Scalar(Scalar::Float64) => quote!(f64),
+        FieldType::Scalar(Scalar::Bool) => quote!(bool),
+        FieldType::Named(id) => {
+            let name = ident(&model.ty(*id).name);
+            quote!(#name)
+        }
+        FieldType::Array(items) => {
+            let items = field_type(model, items);
+            quote!(Vec<#items>)
+        }
+        FieldType::Map(values) => {
+            let values = field_type(model, values);
+            quote!(std::collections::BTreeMap<String, #values>)
+        }
+        FieldType::Json => quote!(serde_json::Value),
+        FieldType::IntOrString => {
+            quote!(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString)
+        }
+    }
+}
+
+fn enum_def(enumeration: &EnumType, docs: TokenStream, name: syn::Ident) -> TokenStream {
+    let variants = enumeration.variants.iter().map(|variant| {
+        let variant_name = ident(&variant.rust_name);
+        let json_value = &variant.json_value;
+        let rename =
+            (variant.rust_name != *json_value).then(|| quote!(#[serde(rename = #json_value)]));
+        quote! {
+            #rename
+            #variant_name,
+        }
+    });
+    quote! {
+        #docs
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        pub enum #name {
+            #(#variants)*
+        }
+    }
+}
+
+fn input_type(kfp_type: KfpType) -> TokenStream {
+    let variant = format_ident!("{}", kfp_type.name());
+    quote!(component_runtime::InputType::#variant)
+}
+
+fn inputs_struct(model: &ResourceModel, component: &ComponentModel) -> TokenStream {
+    let [_, spec_name, _, inputs_name, ..] = type_names::fixed_names(&model.kind);
+    let (spec, inputs) = (ident(&spec_name), ident(&inputs_name));
+    let struct_doc = format!(
+        " The inputs of the {} component as KFP passes them on the command line: \
+         `region`, then one per top-level spec field.",
+        model.kind
+    );
+    let fields = component.inputs.iter().map(|input| {
+        let name = ident(&input.rust_name);
+        let flag = &input.name;
+        let value_name = input.kfp_type.name();
+        let help = &input.description;
+        quote! {
+            #[doc = #help]
+            #[arg(long = #flag, value_name = #value_name, allow_hyphen_values = true)]
+            pub #name: Option<String>,
+        }
+    });
+
+    let spec_fields = &model.object(model.spec).fields;
+    let mut fills = Vec::new();
+    let reads = component.inputs.iter().map(|input| {
+        let name = ident(&input.rust_name);
+        let flag = &input.name;
+        let kfp_type = input_type(input.kfp_type);
+        let read = match input.presence {
+            Presence::Required => quote!(required),
+            _ => quote!(optional),
+        };
+        let value = quote!(reader.#read(#flag, #kfp_type, self.#name.as_deref()));
+        if input.presence == Presence::FilledByLauncher {
+            let fallback = format_ident!("{}_if_absent", input.rust_name.trim_start_matches("r#"));
+            let ty = match &input.source {
+                InputSource::SpecField { index, .. } => field_type(model, &spec_fields[*index].ty),
+                InputSource::Region => quote!(String),
+            };
+            fills.push(quote!(#fallback: #ty));
+            quote!(let #name = #value.unwrap_or(#fallback);)
+        } else {
+            quote!(let #name = #value;)
+        }
+    });
+    let reads: Vec<TokenStream> = reads.collect();
+
+    // Required values are `Option`s until every input has been read.
+    let required: Vec<&Input> = component
+        .inputs
+        .iter()
+        .filter(|i| i.presence == Presence::Required)
+        .collect();
+    let required_names: Vec<syn::Ident> = required.iter().map(|i| ident(&i.rust_name)).collect();
+    let unwrap_required = match required_names.as_slice() {
+        [] => None,
+        [one] => Some(quote! {
+            let Some(#one) = #one else {
+                return Err(reader.into_errors());
+            };
+        }),
+        many => Some(quote! {
+            let (#(Some(#many)),*) = (#(#many),*) else {
+                return Err(reader.into_errors());
+            };
+        }),
+    };
+    let spec_inits = component.inputs.iter().filter_map(|input| {
+        let InputSource::SpecField { index, .. } = &input.source else {
+            return None;
+        };
+        let field = ident(&spec_fields[*index].rust_name);
+        let value = ident(&input.rust_name);
+        Some(if field == value {
+            quote!(#field,)
+        } else {
+            quote!(#field: #value,)
+        })
+    });
+    let region = ident(crate::component::REGION_INPUT);
+    let mut read_docs =
+        vec![" Reads every input into the spec, or reports every problem found in them."];
+    if !fills.is_empty() {
+        read_docs.push("");
+        read_docs.push(
+            " Inputs the launcher fills take the matching `*_if_absent` value when left empty.",
+        );
+    }
+    quote! {
+        #[doc = #struct_doc]
+        #[derive(Clone, Debug, Default, clap::Args)]
+        pub struct #inputs {
+            #(#fields)*
+        }
+
+        impl #inputs {
+            #(#[doc = #read_docs])*
+            pub fn read(
+                &self,
+                #(#fills),*
+            ) -> Result<component_runtime::ResourceInputs<#spec>, component_runtime::InputErrors> {
+                let mut reader = component_runtime::InputReader::default();
+                #(#reads)*
+                #unwrap_required
+                reader.finish()?;
+                Ok(component_runtime::ResourceInputs {
+                    #region,
+                    spec: #spec {
+                        #(#spec_inits)*
+                    },
+                })
+            }
+        }
+    }
+}
+
+fn output_paths_struct(model: &ResourceModel, component: &ComponentModel) -> TokenStream {
+    let [_, _, _, _, outputs_name] = type_names::fixed_names(&model.kind);
+    let outputs = ident(&outputs_name);
+    let struct_doc = format!(
+        " Where to write each output of the {} component: one per top-level status field.",
+        model.kind
+    );
+    let fields = component.outputs.iter().map(|output| {
+        let name = ident(&output.rust_name);
+        let flag = output.flag();
+        let doc = format!(
+            " The file for output `{}` ({}): {}",
+            output.name,
+            output.kfp_type.name(),
+            output.description
+        );
+        quote! {
+            #[doc = #doc]
+            #[arg(long = #flag, value_name = "PATH")]
+            pub #name: Option<std::path::PathBuf>,
+        }
+    });
+    let names = component.outputs.iter().map(|o| Literal::string(&o.name));
+    let count = component.outputs.len();
+    quote! {
+        #[doc = #struct_doc]
+        #[derive(Clone, Debug, Default, clap::Args)]
+        pub struct #outputs {
+            #(#fields)*
+        }
+
+        impl #outputs {
+            /// The output names, in component.yaml's order.
+            pub const NAMES: [&'static str; #count] = [#(#names),*];
+        }
+    }
+}

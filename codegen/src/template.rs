@@ -1,0 +1,43 @@
+//! The hand-written parts of a component (`component-template/<module>.yaml`).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::Error;
+
+/// What the CRD cannot say about a component: its name, image and command, and the spec
+/// fields that the launcher fills itself.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentTemplate {
+    /// The CRD kind this template belongs to; generation fails on a mismatch.
+    pub kind: String,
+    pub name: String,
+    pub description: String,
+    pub image: String,
+    pub command: Vec<String>,
+    /// Spec fields (by JSON name) that the CRD requires but the launcher fills when the
+    /// input is empty, with the sentence that tells the pipeline author so.
+    #[serde(default)]
+    pub filled_by_launcher: BTreeMap<String, String>,
+}
+
+impl ComponentTemplate {
+    /// A template for a kind that has no hand-written one yet: enough to generate and
+    /// compile its types and inputs, not to publish a component.
+    pub fn generic(kind: &str) -> Self {
+        ComponentTemplate {
+            kind: kind.to_owned(),
+            name: format!("ACK - {kind}"),
+            description: format!("Creates an ACK {kind} and waits for it."),
+            image: "ack-sagemaker-kfp-launcher:0.1.0".to_owned(),
+            command: vec!["ack-kfp-launcher".to_owned()],
+            filled_by_launcher: BTreeMap::new(),
+        }
+    }
+
+    pub fn parse(yaml: &str) -> Result<Self, Error> {
+        serde_saphyr::from_str(yaml).map_err(|e| Error::Template(e.to_string()))
+    }
+}

@@ -1,0 +1,231 @@
+//! Rust names for the model's types, decided for all of them at once.
+//!
+//! A type is named after the property it sits under, in PascalCase, singular for an
+//! array's items (`tags[]` -> `Tag`) and with `Value` for a map's values. `spec` and
+//! `status` themselves are `<Kind>Spec` and `<Kind>Status`.
+//!
+//! **Collisions.** When two types would get the same name, or a name the generated code
+//! already uses (`<Kind>`, `<Kind>Inputs`, `String`, `Time`, ...), *every* type in the
+//! clash is qualified by its parent property, then its grandparent and so on
+//! (`resourceConfig.instanceGroups[]` -> `ResourceConfigInstanceGroup`), until the names
+//! differ. Qualifying all of them, not just the later one, keeps a name independent of
+//! the order properties were visited in. Only if two full paths still spell the same name
+//! (`fooID` and `fooId`) does the one later in path order get a number (`FooId2`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::model::{PathSegment, SchemaPath, TypeDef, TypeId};
+use crate::naming;
+
+/// Names that the generated module uses unqualified, besides the types' own.
+const USED_NAMES: &[&str] = &[
+    "String",
+    "Option",
+    "Vec",
+    "Box",
+    "Result",
+    "Some",
+    "None",
+    "Ok",
+    "Err",
+    "Self",
+    "BTreeMap",
+    "ObjectMeta",
+    "Time",
+    "IntOrString",
+    "Deserialize",
+    "Serialize",
+];
+
+/// The fixed names of a resource's root types and generated companions.
+pub fn fixed_names(kind: &str) -> [String; 5] {
+    [
+        kind.to_owned(),
+        format!("{kind}Spec"),
+        format!("{kind}Status"),
+        format!("{kind}Inputs"),
+        format!("{kind}OutputPaths"),
+    ]
+}
+
+/// Fills in `name` on every type.
+pub fn assign(types: &mut [TypeDef], kind: &str, spec: TypeId, status: Option<TypeId>) {
+    let [_, spec_name, status_name, ..] = fixed_names(kind);
+    let reserved: BTreeSet<String> = fixed_names(kind)
+        .into_iter()
+        .chain(USED_NAMES.iter().map(|s| (*s).to_owned()))
+        .collect();
+    types[spec.0].name = spec_name;
+    if let Some(status) = status {
+        types[status.0].name = status_name;
+    }
+
+    let named: Vec<usize> = (0..types.len())
+        .filter(|&i| i != spec.0 && Some(TypeId(i)) != status)
+        .collect();
+    let parts: Vec<Vec<String>> = named.iter().map(|&i| name_parts(&types[i].path)).collect();
+    let mut levels = vec![0_usize; named.len()];
+    let candidate = |j: usize, level: usize| parts[j][parts[j].len() - 1 - level..].concat();
+
+    loop {
+        let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for j in 0..named.len() {
+            by_name.entry(candidate(j, levels[j])).or_default().push(j);
+        }
+        let mut progressed = false;
+        for (name, members) in &by_name {
+            if members.len() == 1 && !reserved.contains(name) {
+                continue;
+            }
+            for &j in members {
+                if levels[j] + 1 < parts[j].len() {
+                    levels[j] += 1;
+                    progressed = true;
+                }
+            }
+        }
+        if !progressed {
+            break;
+        }
+    }
+
+    // Whatever still clashes has run out of qualifiers: number it in path order.
+    let mut order: Vec<usize> = (0..named.len()).collect();
+    order.sort_by(|&a, &b| types[named[a]].path.cmp(&types[named[b]].path));
+    let mut taken = reserved;
+    for j in order {
+        let base = candidate(j, levels[j]);
+        let mut name = base.clone();
+        let mut n = 2;
+        while !taken.insert(name.clone()) {
+            name = format!("{base}{n}");
+            n += 1;
+        }
+        types[named[j]].name = name;
+    }
+}
+
+/// One PascalCase word group per property on the path, outermost first:
+/// `spec.inputDataConfig[].dataSource` -> `Spec`, `InputDataConfig`, `DataSource`.
+fn name_parts(path: &SchemaPath) -> Vec<String> {
+    let mut parts: Vec<String> = Vec::new();
+    let mut last_property = String::new();
+    for segment in &path.0 {
+        match segment {
+            PathSegment::Property(name) => {
+                last_property = name.clone();
+                parts.push(naming::pascal_case(name));
+            }
+            PathSegment::Items => {
+                match parts.last_mut() {
+                    // An array's items are named for it, in the singular.
+                    Some(last) if !last_property.is_empty() => {
+                        *last = naming::pascal_case(&naming::singular(&last_property));
+                    }
+                    // The items of an array of arrays.
+                    Some(last) => last.push_str("Item"),
+                    None => parts.push("Item".to_owned()),
+                }
+                last_property.clear();
+            }
+            PathSegment::Values => match parts.last_mut() {
+                Some(last) => last.push_str("Value"),
+                None => parts.push("Value".to_owned()),
+            },
+        }
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ObjectType, Side, TypeKind};
+
+    fn path(text: &str) -> SchemaPath {
+        let mut segments = Vec::new();
+        for part in text.split('.') {
+            let (name, suffix) = part.split_at(part.find(['[', '{']).unwrap_or(part.len()));
+            segments.push(PathSegment::Property(name.to_owned()));
+            for marker in suffix.split_inclusive([']', '}']) {
+                segments.push(if marker == "[]" {
+                    PathSegment::Items
+                } else {
+                    PathSegment::Values
+                });
+            }
+        }
+        SchemaPath(segments)
+    }
+
+    fn names(paths: &[&str]) -> Vec<String> {
+        let mut types: Vec<TypeDef> = ["spec", "status"]
+            .iter()
+            .chain(paths)
+            .map(|p| TypeDef {
+                name: String::new(),
+                path: path(p),
+                side: Side::Spec,
+                description: None,
+                kind: TypeKind::Object(ObjectType { fields: vec![] }),
+            })
+            .collect();
+        assign(&mut types, "Job", TypeId(0), Some(TypeId(1)));
+        types.into_iter().map(|t| t.name).collect()
+    }
+
+    #[test]
+    fn leaf_names_when_unique() {
+        assert_eq!(
+            names(&[
+                "spec.tags[]",
+                "spec.vpcConfig",
+                "spec.inputDataConfig[].dataSource"
+            ]),
+            ["JobSpec", "JobStatus", "Tag", "VpcConfig", "DataSource"]
+        );
+    }
+
+    #[test]
+    fn every_clashing_type_is_qualified() {
+        assert_eq!(
+            names(&["spec.a.config", "spec.b.config", "spec.c"]),
+            ["JobSpec", "JobStatus", "AConfig", "BConfig", "C"]
+        );
+        // The same names whatever the order the types were found in.
+        assert_eq!(
+            names(&["spec.c", "spec.b.config", "spec.a.config"]),
+            ["JobSpec", "JobStatus", "C", "BConfig", "AConfig"]
+        );
+    }
+
+    #[test]
+    fn reserved_names_are_avoided() {
+        assert_eq!(
+            names(&["spec.time", "status.jobSpec", "spec.strings[]"]),
+            [
+                "JobSpec",
+                "JobStatus",
+                "SpecTime",
+                "StatusJobSpec",
+                "SpecString"
+            ]
+        );
+    }
+
+    #[test]
+    fn map_values_and_nested_arrays() {
+        assert_eq!(
+            names(&["spec.labels{}", "spec.matrix[][]"]),
+            ["JobSpec", "JobStatus", "LabelsValue", "MatrixItem"]
+        );
+    }
+
+    #[test]
+    fn identical_full_paths_get_numbers() {
+        assert_eq!(
+            names(&["spec.fooID", "spec.fooId"]),
+            ["JobSpec", "JobStatus", "SpecFooId", "SpecFooId2"]
+        );
+    }
+}

@@ -1,0 +1,419 @@
+//! Reading KFP command-line arguments into the generated spec types.
+//!
+//! Kubeflow Pipelines hands every component input to the container as one command-line
+//! string, and how it spells values depends on the SDK and backend (see the README's notes
+//! on KFP): `True`/`False` or `true`/`false` for booleans, `3600.0` for an integer that went
+//! through a float64, JSON with or without spaces, or YAML for hand-written arguments.
+//! Optional inputs always arrive, carrying a neutral default (`''`, `'{}'`, `'[]'`,
+//! `'False'`) that means "not set".
+//!
+//! The generated `*Inputs::to_spec` calls [`InputReader`] once per input. The reader keeps
+//! going after a bad value so that one run reports every problem, each naming the input,
+//! the JSON path inside it and what was expected.
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// The KFP type of a component input, as written in component.yaml.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputType {
+    String,
+    Integer,
+    Float,
+    Bool,
+    JsonObject,
+    JsonArray,
+}
+
+impl InputType {
+    /// The name component.yaml uses for this type.
+    pub fn kfp_name(self) -> &'static str {
+        match self {
+            InputType::String => "String",
+            InputType::Integer => "Integer",
+            InputType::Float => "Float",
+            InputType::Bool => "Bool",
+            InputType::JsonObject => "JsonObject",
+            InputType::JsonArray => "JsonArray",
+        }
+    }
+
+    /// Reads one argument into JSON, or `None` when it is absent or the neutral default.
+    fn read(self, raw: &str) -> Result<Option<Value>, String> {
+        match self {
+            InputType::String if raw.is_empty() => Ok(None),
+            InputType::String => Ok(Some(Value::String(raw.to_owned()))),
+            InputType::Bool => match raw.trim() {
+                "True" | "true" => Ok(Some(Value::Bool(true))),
+                // `False` is the neutral default KFP passes for an unset Bool input.
+                "False" | "false" | "" => Ok(None),
+                _ => Err(format!(
+                    "expected a Bool (True, False, true or false), got `{raw}`"
+                )),
+            },
+            InputType::Integer => read_integer(raw.trim()),
+            InputType::Float => read_float(raw.trim()),
+            InputType::JsonObject | InputType::JsonArray => self.read_document(raw.trim()),
+        }
+    }
+
+    fn read_document(self, raw: &str) -> Result<Option<Value>, String> {
+        if matches!(raw, "" | "{}" | "[]") {
+            return Ok(None);
+        }
+        let value: Value = match serde_json::from_str(raw) {
+            Ok(value) => value,
+            // Hand-written pipeline arguments are often YAML; the earlier component took it too.
+            Err(json_error) => serde_saphyr::from_str(raw).map_err(|_| {
+                format!(
+                    "expected a {} as JSON or YAML; not valid JSON: {json_error}",
+                    self.kfp_name()
+                )
+            })?,
+        };
+        let value = whole_floats_as_integers(value);
+        match (self, &value) {
+            (InputType::JsonObject, Value::Object(map)) if map.is_empty() => Ok(None),
+            (InputType::JsonArray, Value::Array(items)) if items.is_empty() => Ok(None),
+            (InputType::JsonObject, Value::Object(_)) | (InputType::JsonArray, Value::Array(_)) => {
+                Ok(Some(value))
+            }
+            (_, Value::Null) => Ok(None),
+            _ => Err(format!(
+                "expected a {}, got {}",
+                self.kfp_name(),
+                json_kind(&value)
+            )),
+        }
+    }
+}
+
+/// KFP v2 carries JSON numbers as float64, so an integer field may hold `1.0`. A whole
+/// float becomes an integer; a float field still reads an integer, so nothing is lost.
+fn whole_floats_as_integers(value: Value) -> Value {
+    match value {
+        Value::Number(n) if n.is_f64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 => {
+                Value::from(f as i64)
+            }
+            _ => Value::Number(n),
+        },
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(whole_floats_as_integers).collect())
+        }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, whole_floats_as_integers(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+fn read_integer(raw: &str) -> Result<Option<Value>, String> {
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(n) = raw.parse::<i64>() {
+        return Ok(Some(Value::from(n)));
+    }
+    // KFP v2 sends numbers through float64: accept `3600.0` or `3.6e3`, but not `3.5`.
+    match raw.parse::<f64>() {
+        Ok(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 => {
+            Ok(Some(Value::from(f as i64)))
+        }
+        _ => Err(format!("expected an Integer, got `{raw}`")),
+    }
+}
+
+fn read_float(raw: &str) -> Result<Option<Value>, String> {
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    match raw.parse::<f64>() {
+        Ok(f) if f.is_finite() => Ok(serde_json::Number::from_f64(f).map(Value::Number)),
+        _ => Err(format!("expected a Float, got `{raw}`")),
+    }
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// One problem with one input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputError {
+    /// The component input's name, as in component.yaml.
+    pub input: &'static str,
+    /// Where inside the input's value, as a JSON path (`[0].dataSource`); empty for the
+    /// value as a whole.
+    pub path: String,
+    /// What is wrong and what was expected.
+    pub problem: String,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "input `{}`: {}", self.input, self.problem)
+        } else {
+            write!(
+                f,
+                "input `{}` at `{}`: {}",
+                self.input, self.path, self.problem
+            )
+        }
+    }
+}
+
+/// Every problem found in one set of inputs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InputErrors(pub Vec<InputError>);
+
+impl fmt::Display for InputErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, error) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for InputErrors {}
+
+/// Reads inputs one by one and collects what is wrong with them.
+#[derive(Debug, Default)]
+pub struct InputReader {
+    errors: Vec<InputError>,
+}
+
+impl InputReader {
+    /// An input that may be left out: `None` when absent or the neutral default.
+    pub fn optional<T: DeserializeOwned>(
+        &mut self,
+        input: &'static str,
+        ty: InputType,
+        raw: Option<&str>,
+    ) -> Option<T> {
+        let value = match raw.map(|raw| ty.read(raw)).transpose() {
+            Ok(value) => value.flatten()?,
+            Err(problem) => {
+                self.push(input, String::new(), problem);
+                return None;
+            }
+        };
+        match serde_path_to_error::deserialize::<_, T>(value) {
+            Ok(typed) => Some(typed),
+            Err(error) => {
+                let path = error.path().to_string();
+                let path = if path == "." { String::new() } else { path };
+                self.push(input, path, error.into_inner().to_string());
+                None
+            }
+        }
+    }
+
+    /// An input that must be given; its absence is recorded as a problem.
+    pub fn required<T: DeserializeOwned>(
+        &mut self,
+        input: &'static str,
+        ty: InputType,
+        raw: Option<&str>,
+    ) -> Option<T> {
+        let errors_before = self.errors.len();
+        let value = self.optional(input, ty, raw);
+        if value.is_none() && self.errors.len() == errors_before {
+            self.push(
+                input,
+                String::new(),
+                format!("is required: expected a non-empty {}", ty.kfp_name()),
+            );
+        }
+        value
+    }
+
+    fn push(&mut self, input: &'static str, path: String, problem: String) {
+        self.errors.push(InputError {
+            input,
+            path,
+            problem,
+        });
+    }
+
+    /// `Err` with every problem found, if there was any.
+    pub fn finish(self) -> Result<(), InputErrors> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(self.into_errors())
+        }
+    }
+
+    /// Every problem found so far.
+    pub fn into_errors(self) -> InputErrors {
+        InputErrors(self.errors)
+    }
+}
+
+/// What a component's inputs describe: the resource's spec and where to create it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResourceInputs<S> {
+    /// The AWS region, for the `services.k8s.aws/region` annotation.
+    pub region: String,
+    pub spec: S,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Channel {
+        #[serde(rename = "channelName")]
+        channel_name: String,
+    }
+
+    #[test]
+    fn neutral_defaults_read_as_absent() {
+        let mut reader = InputReader::default();
+        assert_eq!(
+            reader.optional::<String>("s", InputType::String, Some("")),
+            None
+        );
+        assert_eq!(
+            reader.optional::<bool>("b", InputType::Bool, Some("False")),
+            None
+        );
+        let object: Option<BTreeMap<String, String>> =
+            reader.optional("o", InputType::JsonObject, Some("{}"));
+        assert_eq!(object, None);
+        assert_eq!(
+            reader.optional::<Vec<Channel>>("a", InputType::JsonArray, Some("[]")),
+            None
+        );
+        assert_eq!(reader.optional::<i64>("i", InputType::Integer, None), None);
+        assert_eq!(reader.finish(), Ok(()));
+    }
+
+    #[test]
+    fn kfp_spellings_of_scalars_are_accepted() {
+        let mut reader = InputReader::default();
+        assert_eq!(
+            reader.optional("b", InputType::Bool, Some("True")),
+            Some(true)
+        );
+        assert_eq!(
+            reader.optional("b", InputType::Bool, Some("true")),
+            Some(true)
+        );
+        assert_eq!(
+            reader.optional("i", InputType::Integer, Some("3600.0")),
+            Some(3600_i64)
+        );
+        assert_eq!(
+            reader.optional("i", InputType::Integer, Some("3.6e3")),
+            Some(3600_i64)
+        );
+        assert_eq!(
+            reader.optional("f", InputType::Float, Some("0.5")),
+            Some(0.5_f64)
+        );
+        let nested: Option<BTreeMap<String, i64>> =
+            reader.optional("o", InputType::JsonObject, Some(r#"{"count": 2.0}"#));
+        assert_eq!(nested, Some(BTreeMap::from([("count".to_owned(), 2)])));
+        let float: Option<BTreeMap<String, f64>> =
+            reader.optional("o", InputType::JsonObject, Some(r#"{"ratio": 2}"#));
+        assert_eq!(float, Some(BTreeMap::from([("ratio".to_owned(), 2.0)])));
+        assert_eq!(reader.finish(), Ok(()));
+    }
+
+    #[test]
+    fn yaml_is_accepted_for_documents() {
+        let mut reader = InputReader::default();
+        let channels: Option<Vec<Channel>> =
+            reader.optional("c", InputType::JsonArray, Some("- channelName: train\n"));
+        assert_eq!(
+            channels,
+            Some(vec![Channel {
+                channel_name: "train".into()
+            }])
+        );
+        assert_eq!(reader.finish(), Ok(()));
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_input_and_path() {
+        let mut reader = InputReader::default();
+        let _: Option<Vec<Channel>> = reader.optional(
+            "input_data_config",
+            InputType::JsonArray,
+            Some(r#"[{"channelName": "train", "RecordWrapperType": "None"}]"#),
+        );
+        let _: Option<i64> = reader.optional("max", InputType::Integer, Some("3.5"));
+        let _: Option<bool> = reader.optional("flag", InputType::Bool, Some("yes"));
+        let _: Option<Vec<Channel>> =
+            reader.optional("list", InputType::JsonArray, Some("{\"a\": 1}"));
+        let _: Option<String> = reader.required("role_arn", InputType::String, None);
+        let errors = reader.finish().unwrap_err();
+        let text = errors.to_string();
+        assert_eq!(errors.0.len(), 5, "{text}");
+        assert_eq!(errors.0[0].input, "input_data_config");
+        assert_eq!(errors.0[0].path, "[0]");
+        assert!(
+            errors.0[0]
+                .problem
+                .contains("unknown field `RecordWrapperType`"),
+            "{text}"
+        );
+        assert!(
+            errors.0[1].problem.contains("expected an Integer"),
+            "{text}"
+        );
+        assert!(errors.0[2].problem.contains("expected a Bool"), "{text}");
+        assert_eq!(errors.0[3].problem, "expected a JsonArray, got an object");
+        assert_eq!(
+            errors.0[4].to_string(),
+            "input `role_arn`: is required: expected a non-empty String"
+        );
+    }
+
+    #[test]
+    fn wrong_type_deep_inside_names_the_path() {
+        #[derive(Debug, Deserialize)]
+        struct Outer {
+            #[allow(dead_code)]
+            inner: Vec<Inner>,
+        }
+        #[derive(Debug, Deserialize)]
+        struct Inner {
+            #[allow(dead_code)]
+            count: i64,
+        }
+        let mut reader = InputReader::default();
+        let _: Option<Outer> = reader.optional(
+            "o",
+            InputType::JsonObject,
+            Some(r#"{"inner": [{"count": "x"}]}"#),
+        );
+        let errors = reader.finish().unwrap_err();
+        assert_eq!(errors.0[0].path, "inner[0].count");
+        assert!(errors.0[0].problem.contains("expected i64"), "{errors}");
+    }
+}

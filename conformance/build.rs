@@ -1,0 +1,44 @@
+//! Generates Rust for every CRD of the fixture mirror's full releases into one module
+//! tree, so that compiling this crate compiles all of them.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// The releases of which the fixture mirror holds every SageMaker CRD.
+const RELEASES: &[&str] = &["v0.4.2", "v1.9.1"];
+
+fn main() {
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let mirror = Path::new(&manifest_dir)
+        .join("../fixtures/ack-mirror/aws-controllers-k8s/sagemaker-controller");
+    println!("cargo::rerun-if-changed={}", mirror.display());
+    let mut corpus = String::new();
+    for release in RELEASES {
+        let dir = mirror.join(release).join("helm/crds");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|entry| entry.expect("readable directory entry").path())
+            .collect();
+        files.sort();
+        let _ = writeln!(corpus, "pub mod {} {{", release.replace('.', "_"));
+        for file in files {
+            let yaml = std::fs::read_to_string(&file).expect("readable CRD");
+            let file_name = file.file_name().unwrap_or_default().to_string_lossy();
+            let model = codegen::model(&yaml).unwrap_or_else(|e| panic!("{file_name}: {e}"));
+            let source = codegen::Source {
+                file: format!("fixtures/ack-mirror/.../{release}/helm/crds/{file_name}"),
+                controller: "sagemaker-controller".to_owned(),
+                release: (*release).to_owned(),
+                sha256: "-".to_owned(),
+            };
+            let template = codegen::ComponentTemplate::generic(&model.kind);
+            let generated = codegen::generate(&yaml, &template, &source)
+                .unwrap_or_else(|e| panic!("{file_name}: {e}"));
+            let module = codegen::naming::snake_case(&model.kind);
+            let _ = writeln!(corpus, "pub mod {module} {{\n{}\n}}", generated.rust);
+        }
+        corpus.push_str("}\n");
+    }
+    let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    std::fs::write(Path::new(&out_dir).join("corpus.rs"), corpus).expect("writable OUT_DIR");
+}

@@ -1,0 +1,5 @@
+//! The project's development tasks, as a library so that tests can run them in a
+//! scratch copy of the repository.
+
+pub mod lock;
+pub mod regenerate;
