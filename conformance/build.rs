@@ -24,21 +24,33 @@ fn main() {
         for file in files {
             let yaml = std::fs::read_to_string(&file).expect("readable CRD");
             let file_name = file.file_name().unwrap_or_default().to_string_lossy();
-            let model = codegen::model(&yaml).unwrap_or_else(|e| panic!("{file_name}: {e}"));
-            let source = codegen::Source {
-                file: format!("fixtures/ack-mirror/.../{release}/helm/crds/{file_name}"),
-                controller: "sagemaker-controller".to_owned(),
-                release: (*release).to_owned(),
-                sha256: "-".to_owned(),
-            };
-            let template = codegen::ComponentTemplate::generic(&model.kind);
-            let generated = codegen::generate(&yaml, &template, &source)
-                .unwrap_or_else(|e| panic!("{file_name}: {e}"));
-            let module = codegen::naming::snake_case(&model.kind);
-            let _ = writeln!(corpus, "pub mod {module} {{\n{}\n}}", generated.rust);
+            let _ = writeln!(corpus, "{}", module(&yaml, release, &file_name));
         }
         corpus.push_str("}\n");
     }
+    // Schema shapes no ACK CRD has yet.
+    let synthetic = Path::new(&manifest_dir).join("../fixtures/synthetic/widgets.yaml");
+    println!("cargo::rerun-if-changed={}", synthetic.display());
+    let yaml = std::fs::read_to_string(&synthetic).expect("readable CRD");
+    corpus.push_str(&module(&yaml, "synthetic", "widgets.yaml"));
+    corpus.push('\n');
+
     let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     std::fs::write(Path::new(&out_dir).join("corpus.rs"), corpus).expect("writable OUT_DIR");
+}
+
+/// `pub mod <kind> { <generated code> }` for one CRD.
+fn module(yaml: &str, release: &str, file_name: &str) -> String {
+    let model = codegen::model(yaml).unwrap_or_else(|e| panic!("{file_name}: {e}"));
+    let source = codegen::Source {
+        file: format!("fixtures/{release}/{file_name}"),
+        controller: "sagemaker-controller".to_owned(),
+        release: release.to_owned(),
+        sha256: "-".to_owned(),
+    };
+    let template = codegen::ComponentTemplate::generic(&model.kind);
+    let generated =
+        codegen::generate(yaml, &template, &source).unwrap_or_else(|e| panic!("{file_name}: {e}"));
+    let module = codegen::naming::snake_case(&model.kind);
+    format!("pub mod {module} {{\n{}}}", generated.rust)
 }

@@ -26,6 +26,10 @@ pub fn emit(model: &ResourceModel, component: &ComponentModel, header: &[String]
     let outputs = output_paths_struct(model, component);
     let file = quote! {
         #(#header_docs)*
+        #![allow(
+            clippy::doc_lazy_continuation,
+            reason = "CRD descriptions are kept verbatim; their wrapped list items are valid Markdown"
+        )]
         #resource
         #(#types)*
         #inputs
@@ -263,9 +267,11 @@ fn inputs_struct(model: &ResourceModel, component: &ComponentModel) -> TokenStre
         let flag = &input.name;
         let value_name = input.kfp_type.name();
         let help = &input.description;
+        let docs = doc_attrs(Some(help));
+        // clap shows `help` as written; the doc comment is escaped for rustdoc.
         quote! {
-            #[doc = #help]
-            #[arg(long = #flag, value_name = #value_name, allow_hyphen_values = true)]
+            #docs
+            #[arg(long = #flag, value_name = #value_name, help = #help, allow_hyphen_values = true)]
             pub #name: Option<String>,
         }
     });
@@ -374,15 +380,16 @@ fn output_paths_struct(model: &ResourceModel, component: &ComponentModel) -> Tok
     let fields = component.outputs.iter().map(|output| {
         let name = ident(&output.rust_name);
         let flag = output.flag();
-        let doc = format!(
-            " The file for output `{}` ({}): {}",
+        let help = format!(
+            "The file for output `{}` ({}): {}",
             output.name,
             output.kfp_type.name(),
             output.description
         );
+        let docs = doc_attrs(Some(&help));
         quote! {
-            #[doc = #doc]
-            #[arg(long = #flag, value_name = "PATH")]
+            #docs
+            #[arg(long = #flag, value_name = "PATH", help = #help)]
             pub #name: Option<std::path::PathBuf>,
         }
     });

@@ -69,8 +69,8 @@ pub fn assign(types: &mut [TypeDef], kind: &str, spec: TypeId, status: Option<Ty
 
     loop {
         let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-        for j in 0..named.len() {
-            by_name.entry(candidate(j, levels[j])).or_default().push(j);
+        for (j, &level) in levels.iter().enumerate() {
+            by_name.entry(candidate(j, level)).or_default().push(j);
         }
         let mut progressed = false;
         for (name, members) in &by_name {

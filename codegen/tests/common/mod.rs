@@ -1,0 +1,50 @@
+//! Fixtures shared by the generator's integration tests.
+
+#![allow(dead_code)] // Each test binary uses a different part.
+
+use std::path::{Path, PathBuf};
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Every CRD file of the fixture mirror (all releases) and the synthetic CRD, by a
+/// readable name, in a stable order.
+pub fn fixture_crds() -> Vec<(String, String)> {
+    let root = repo_root();
+    let mirror = root.join("fixtures/ack-mirror/aws-controllers-k8s/sagemaker-controller");
+    let mut files = Vec::new();
+    for release in std::fs::read_dir(&mirror).expect("fixture mirror") {
+        let crds = release.expect("entry").path().join("helm/crds");
+        for file in std::fs::read_dir(&crds).expect("crds folder") {
+            files.push(file.expect("entry").path());
+        }
+    }
+    files.push(root.join("fixtures/synthetic/widgets.yaml"));
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let name = path
+                .strip_prefix(&root)
+                .unwrap_or(&path)
+                .display()
+                .to_string();
+            let yaml = std::fs::read_to_string(&path).expect("readable fixture");
+            (name, yaml)
+        })
+        .collect()
+}
+
+/// Generates with the generic template (no hand-written parts).
+pub fn generate(yaml: &str) -> codegen::Generated {
+    let model = codegen::model(yaml).expect("model");
+    let template = codegen::ComponentTemplate::generic(&model.kind);
+    let source = codegen::Source {
+        file: "fixture.yaml".to_owned(),
+        controller: "sagemaker-controller".to_owned(),
+        release: "v0.0.0".to_owned(),
+        sha256: "-".to_owned(),
+    };
+    codegen::generate(yaml, &template, &source).expect("generates")
+}

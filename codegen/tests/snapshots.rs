@@ -1,0 +1,46 @@
+//! The generated Rust and component.yaml for the vendored TrainingJob CRD, as insta
+//! snapshots: a change to the generator shows up here as a reviewable diff
+//! (`cargo insta review`, or `INSTA_UPDATE=always cargo test` and `git diff`).
+
+mod common;
+
+use codegen::{ComponentTemplate, Source};
+
+fn training_job() -> codegen::Generated {
+    let root = common::repo_root();
+    let file = "crds/sagemaker-controller/sagemaker.services.k8s.aws_trainingjobs.yaml";
+    let yaml = std::fs::read_to_string(root.join(file)).expect("vendored CRD");
+    let template = std::fs::read_to_string(root.join("component-template/training_job.yaml"))
+        .expect("template");
+    let template = ComponentTemplate::parse(&template).expect("template parses");
+    let source = Source {
+        file: file.to_owned(),
+        controller: "sagemaker-controller".to_owned(),
+        release: "v1.9.1".to_owned(),
+        sha256: "7d27a12001d39b9de9c912ad1f94045c6557d19a2e97e6ad3c35f2e496a20490".to_owned(),
+    };
+    codegen::generate(&yaml, &template, &source).expect("generates")
+}
+
+#[test]
+fn training_job_rust() {
+    insta::assert_snapshot!("training_job.rs", training_job().rust);
+}
+
+#[test]
+fn training_job_component_yaml() {
+    insta::assert_snapshot!("training_job.component.yaml", training_job().component_yaml);
+}
+
+#[test]
+fn synthetic_widget_rust() {
+    let yaml = std::fs::read_to_string(common::repo_root().join("fixtures/synthetic/widgets.yaml"))
+        .expect("fixture");
+    insta::assert_snapshot!("widget.rs", common::generate(&yaml).rust);
+}
+
+#[test]
+fn training_job_type_count() {
+    // Spec and status, 29 spec-side and 6 status-side object types.
+    assert_eq!(training_job().model.types.len(), 36);
+}
