@@ -28,6 +28,41 @@ fn main() {
         }
         corpus.push_str("}\n");
     }
+    // Every TrainingJob release, with the real component template: what
+    // `regenerate --controller-version` writes for each of them.
+    let template_path = Path::new(&manifest_dir).join("../component-template/training_job.yaml");
+    println!("cargo::rerun-if-changed={}", template_path.display());
+    let template = std::fs::read_to_string(&template_path).expect("readable template");
+    let template = codegen::ComponentTemplate::parse(&template).expect("valid template");
+    corpus.push_str("pub mod training_job_releases {\n");
+    let mut releases: Vec<_> = std::fs::read_dir(&mirror)
+        .expect("fixture mirror")
+        .map(|entry| entry.expect("readable directory entry").file_name())
+        .collect();
+    releases.sort();
+    for release in releases {
+        let release = release.to_string_lossy();
+        let file = mirror
+            .join(&*release)
+            .join("helm/crds/sagemaker.services.k8s.aws_trainingjobs.yaml");
+        let yaml = std::fs::read_to_string(&file).expect("readable CRD");
+        let source = codegen::Source {
+            file: format!("fixtures/{release}/sagemaker.services.k8s.aws_trainingjobs.yaml"),
+            controller: "sagemaker-controller".to_owned(),
+            release: release.to_string(),
+            sha256: "-".to_owned(),
+        };
+        let generated = codegen::generate(&yaml, &template, &source)
+            .unwrap_or_else(|e| panic!("TrainingJob {release}: {e}"));
+        let _ = writeln!(
+            corpus,
+            "pub mod {} {{\n{}}}",
+            release.replace('.', "_"),
+            generated.rust
+        );
+    }
+    corpus.push_str("}\n");
+
     // Schema shapes no ACK CRD has yet.
     let synthetic = Path::new(&manifest_dir).join("../fixtures/synthetic/widgets.yaml");
     println!("cargo::rerun-if-changed={}", synthetic.display());

@@ -96,7 +96,7 @@ impl KfpType {
         }
     }
 
-    fn of(ty: &FieldType, model: &ResourceModel) -> KfpType {
+    pub(crate) fn of(ty: &FieldType, model: &ResourceModel) -> KfpType {
         match ty {
             FieldType::Scalar(Scalar::String | Scalar::DateTime) | FieldType::IntOrString => {
                 KfpType::String

@@ -16,6 +16,7 @@ pub mod component;
 pub mod component_out;
 pub mod crd;
 pub mod docs;
+pub mod drift;
 pub mod lower;
 pub mod model;
 pub mod naming;

@@ -1,5 +1,7 @@
 //! The project's development tasks, as a library so that tests can run them in a
 //! scratch copy of the repository.
 
+pub mod fetch;
 pub mod lock;
 pub mod regenerate;
+pub mod upgrade;

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::Context;
 use codegen::{ComponentTemplate, Source};
 
-use crate::lock::Lock;
+use crate::lock::{Lock, LockedCrd};
 
 pub const GENERATED_DIR: &str = "generated";
 pub const TEMPLATE_DIR: &str = "component-template";
@@ -48,10 +48,20 @@ pub struct Plan {
 /// Generates from the CRDs that `crds/lock.toml` pins, after checking their checksums.
 pub fn plan(root: &Path) -> anyhow::Result<Plan> {
     let lock = Lock::read(root)?;
+    plan_with(root, &lock, |locked| locked.read_verified(root))
+}
+
+/// Generates from `lock`'s CRDs as `read_crd` gives them (from disk, or fetched and not
+/// yet written), with the templates under `root`.
+pub fn plan_with(
+    root: &Path,
+    lock: &Lock,
+    read_crd: impl Fn(&LockedCrd) -> anyhow::Result<String>,
+) -> anyhow::Result<Plan> {
     let mut plan = Plan::default();
     let mut modules = Vec::new();
     for locked in &lock.crds {
-        let yaml = locked.read_verified(root)?;
+        let yaml = read_crd(locked)?;
         let model = codegen::model(&yaml).with_context(|| locked.repo_path())?;
         let module = codegen::naming::snake_case(&model.kind);
         let template_path = format!("{TEMPLATE_DIR}/{module}.yaml");
@@ -154,14 +164,7 @@ pub fn apply(root: &Path, plan: &Plan) -> anyhow::Result<Vec<(String, Change)>> 
                 std::fs::remove_file(&full).with_context(|| format!("removing {path}"))?;
             }
             Change::Added | Change::Modified => {
-                if let Some(parent) = full.parent() {
-                    std::fs::create_dir_all(parent)?;
-                }
-                // Write beside the target, then rename: a reader never sees half a file.
-                let partial = full.with_extension("partial");
-                std::fs::write(&partial, &plan.files[path])
-                    .with_context(|| format!("writing {path}"))?;
-                std::fs::rename(&partial, &full).with_context(|| format!("writing {path}"))?;
+                crate::upgrade::write_whole(&full, &plan.files[path])?;
             }
         }
     }
