@@ -14,7 +14,7 @@ import warnings
 
 import kfp
 import yaml
-from kfp import compiler, components, dsl
+from kfp import compiler, components
 
 MAJOR = int(kfp.__version__.split(".")[0])
 
@@ -53,7 +53,29 @@ class Step:
         self.argv = resolved
 
 
-class V1:
+class _Sdk:
+    """Loading and compiling read the same in both SDKs."""
+
+    @staticmethod
+    def load(path):
+        return components.load_component_from_file(str(path))
+
+    @staticmethod
+    def load_text(text):
+        return components.load_component_from_text(text)
+
+    @staticmethod
+    def compile(pipeline_func, package_path):
+        """Returns (the compiled Argo workflow or pipeline IR as a dict, the warnings raised)."""
+
+        def run():
+            compiler.Compiler().compile(pipeline_func, str(package_path))
+            return yaml.safe_load(package_path.read_text())
+
+        return record_warnings(run)
+
+
+class V1(_Sdk):
     """kfp 1.8: compiles to an Argo Workflow; values are Argo parameter strings."""
 
     major = 1
@@ -71,24 +93,6 @@ class V1:
     OUTPUT_DIR = "/tmp/outputs/{name}/data"
 
     @staticmethod
-    def load(path):
-        return components.load_component_from_file(str(path))
-
-    @staticmethod
-    def load_text(text):
-        return components.load_component_from_text(text)
-
-    @staticmethod
-    def compile(pipeline_func, package_path):
-        """Returns (workflow dict, warnings)."""
-
-        def run():
-            compiler.Compiler().compile(pipeline_func, str(package_path))
-            return yaml.safe_load(package_path.read_text())
-
-        return record_warnings(run)
-
-    @staticmethod
     def text(value):
         """How a value reaches an Argo parameter from Python (the SDK's serialisation)."""
         if isinstance(value, str):
@@ -97,9 +101,11 @@ class V1:
             return json.dumps(value)
         return str(value)
 
-    def step(self, workflow, image_command, run_arguments=None):
+    def step(self, workflow, image_command, run_arguments=None, whole_as_float=False):
         """The step whose command starts with `image_command`, resolved for a run with
-        `run_arguments` (pipeline parameter name -> value) overriding the defaults."""
+        `run_arguments` (pipeline parameter name -> value) overriding the defaults.
+        v1 numbers are the Python text the SDK wrote: there is no second form."""
+        assert not whole_as_float, "kfp 1.x passes numbers as written"
         spec = workflow["spec"]
         templates = {t["name"]: t for t in spec["templates"]}
         workflow_params = {p["name"]: p.get("value") for p in spec.get("arguments", {}).get("parameters", [])}
@@ -203,31 +209,13 @@ def go_json(value, whole_as_float=False):
     raise TypeError(f"not a protobuf Value: {value!r}")
 
 
-class V2:
+class V2(_Sdk):
     """kfp 2.x: compiles to pipeline IR; the driver turns protobuf Values into text."""
 
     major = 2
     BOOL = bool
     SDK_NOISE = ()
     OUTPUT_DIR = "/tmp/kfp/outputs/{name}"
-
-    @staticmethod
-    def load(path):
-        return components.load_component_from_file(str(path))
-
-    @staticmethod
-    def load_text(text):
-        return components.load_component_from_text(text)
-
-    @staticmethod
-    def compile(pipeline_func, package_path):
-        """Returns (pipeline IR dict, warnings)."""
-
-        def run():
-            compiler.Compiler().compile(pipeline_func, str(package_path))
-            return yaml.safe_load(package_path.read_text())
-
-        return record_warnings(run)
 
     @staticmethod
     def text(value, whole_as_float=False):

@@ -4,6 +4,7 @@ from the compiled step is what the launcher accepts, giving the expected resourc
 import re
 
 import pytest
+import yaml
 
 import pipelines
 from launcher import canonical, dry_run, run
@@ -20,9 +21,7 @@ def _unexpected(caught):
 
 
 def _step(compiled, run_arguments=None, whole_as_float=False):
-    if SDK.major == 2:
-        return SDK.step(compiled, COMMAND, run_arguments, whole_as_float=whole_as_float)
-    return SDK.step(compiled, COMMAND, run_arguments)
+    return SDK.step(compiled, COMMAND, run_arguments, whole_as_float=whole_as_float)
 
 
 def _assert_resource(resource, spec, region):
@@ -55,9 +54,14 @@ def test_launcher_accepts_the_resolved_argv(realistic, launcher, whole_as_float)
     step = _step(realistic[0], whole_as_float=whole_as_float)
     assert step.argv[:2] == [COMMAND, "training-job"]
     assert not any("{{" in a for a in step.argv)
-    # The compiled step still reads the typed pipeline parameters at run time.
+    # Literals are compiled in (v1) or passed as constants (v2); the typed pipeline
+    # parameters stay placeholders, filled at run time.
     placeholders = [a for a in step.raw_argv if "{{" in a]
-    assert len(placeholders) >= (5 if SDK.major == 1 else 26)
+    if SDK.major == 1:
+        parameters = ["region", "spot", "hyper_parameters", "channels", "job_name"]
+        assert sorted(placeholders) == sorted(f"{{{{inputs.parameters.{p}}}}}" for p in parameters)
+    else:
+        assert len(placeholders) == len(step.argv[2:]) // 2  # every input and output
     _assert_resource(dry_run(launcher, step.argv), pipelines.REALISTIC_SPEC, pipelines.REGION)
 
 
@@ -96,8 +100,6 @@ def test_run_arguments_override_the_parameter_defaults(realistic, launcher):
 
 
 def test_inputs_not_given_do_not_change_the_resource(realistic, launcher, component_path):
-    import yaml
-
     component = yaml.safe_load(component_path.read_text())
     not_given = {i["name"] for i in component["inputs"]} - pipelines.REALISTIC_INPUTS
     assert not_given, "the realistic pipeline should leave some inputs out"

@@ -64,6 +64,8 @@ pub struct Output {
     pub description: String,
     /// The top-level status field's JSON name.
     pub json_name: String,
+    /// The schema requires the status field (old CRDs did), so it is no `Option`.
+    pub required: bool,
 }
 
 impl Output {
@@ -194,6 +196,7 @@ pub fn build(model: &ResourceModel, template: &ComponentTemplate) -> Result<Comp
                 kfp_type: KfpType::of(&field.ty, model),
                 description: describe(field.description.as_deref(), &field.json_name, "status"),
                 json_name: field.json_name.clone(),
+                required: field.required,
             })
             .collect(),
         None => Vec::new(),

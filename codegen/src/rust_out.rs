@@ -395,6 +395,37 @@ fn output_paths_struct(model: &ResourceModel, component: &ComponentModel) -> Tok
     });
     let names = component.outputs.iter().map(|o| Literal::string(&o.name));
     let count = component.outputs.len();
+    let values = component.outputs.iter().map(|output| {
+        let name = &output.name;
+        let field = ident(&output.rust_name);
+        let kfp_type = input_type(output.kfp_type);
+        let field_value = if output.required {
+            quote!(status.map(|s| &s.#field))
+        } else {
+            quote!(status.and_then(|s| s.#field.as_ref()))
+        };
+        quote! {
+            component_runtime::OutputValue {
+                name: #name,
+                ty: #kfp_type,
+                path: self.#field.as_deref(),
+                value: #field_value.and_then(|v| serde_json::to_value(v).ok()),
+            }
+        }
+    });
+    let status_name = ident(&type_names::fixed_names(&model.kind)[2]);
+    let values_fn = model.status.map(|_| {
+        quote! {
+            /// Each output's file and its value in `status` (`None` where the field is
+            /// absent), in component.yaml's order.
+            pub fn values(
+                &self,
+                status: Option<&#status_name>,
+            ) -> Vec<component_runtime::OutputValue<'_>> {
+                vec![#(#values),*]
+            }
+        }
+    });
     quote! {
         #[doc = #struct_doc]
         #[derive(Clone, Debug, Default, clap::Args)]
@@ -405,6 +436,8 @@ fn output_paths_struct(model: &ResourceModel, component: &ComponentModel) -> Tok
         impl #outputs {
             /// The output names, in component.yaml's order.
             pub const NAMES: [&'static str; #count] = [#(#names),*];
+
+            #values_fn
         }
     }
 }

@@ -138,6 +138,48 @@ fn read_float(raw: &str) -> Result<Option<Value>, String> {
     }
 }
 
+/// Adds the closest valid name to serde's "unknown field `x`, expected one of `a`, `b`".
+fn with_suggestion(message: String) -> String {
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return message;
+    };
+    let Some((unknown, expected)) = rest.split_once('`') else {
+        return message;
+    };
+    let closest = expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|candidate| {
+            (
+                edit_distance(&unknown.to_lowercase(), &candidate.to_lowercase()),
+                candidate,
+            )
+        })
+        .min();
+    match closest {
+        Some((distance, candidate)) if distance <= unknown.len().max(3) / 2 => {
+            format!("{message}; did you mean `{candidate}`?")
+        }
+        _ => message,
+    }
+}
+
+/// Levenshtein distance, for suggesting a field name.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous[j] + usize::from(ca != *cb);
+            current.push(substitute.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
 fn json_kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
@@ -219,7 +261,7 @@ impl InputReader {
             Err(error) => {
                 let path = error.path().to_string();
                 let path = if path == "." { String::new() } else { path };
-                self.push(input, path, error.into_inner().to_string());
+                self.push(input, path, with_suggestion(error.into_inner().to_string()));
                 None
             }
         }
@@ -265,6 +307,58 @@ impl InputReader {
     pub fn into_errors(self) -> InputErrors {
         InputErrors(self.errors)
     }
+}
+
+/// One output of a component: where KFP wants it and what it holds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutputValue<'a> {
+    pub name: &'static str,
+    pub ty: InputType,
+    /// The file KFP passed for it, if any.
+    pub path: Option<&'a std::path::Path>,
+    /// `None` when the status does not have the field (yet).
+    pub value: Option<Value>,
+}
+
+impl OutputValue<'_> {
+    /// The file's content: plain text for a String (a non-string value as JSON), JSON for
+    /// everything else. An absent value is written as the type's empty value (`""`, `{}`,
+    /// `[]`; `null` for a number or Bool), so the file is always there and always parses.
+    pub fn content(&self) -> String {
+        match (&self.value, self.ty) {
+            (Some(Value::String(text)), InputType::String) => text.clone(),
+            (Some(value), _) => value.to_string(),
+            (None, InputType::String) => String::new(),
+            (None, InputType::JsonObject) => "{}".to_owned(),
+            (None, InputType::JsonArray) => "[]".to_owned(),
+            (None, InputType::Integer | InputType::Float | InputType::Bool) => "null".to_owned(),
+        }
+    }
+}
+
+/// Writes every output that has a path, creating parent folders as KFP expects.
+/// Goes on past a failure so that as many outputs as possible are there; returns the
+/// first error.
+pub fn write_outputs(outputs: &[OutputValue<'_>]) -> std::io::Result<()> {
+    let mut first_error = None;
+    for output in outputs {
+        let Some(path) = output.path else { continue };
+        let result = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(path, output.content()));
+        if let Err(error) = result {
+            first_error.get_or_insert(std::io::Error::new(
+                error.kind(),
+                format!(
+                    "writing output `{}` to {}: {error}",
+                    output.name,
+                    path.display()
+                ),
+            ));
+        }
+    }
+    first_error.map_or(Ok(()), Err)
 }
 
 /// What a component's inputs describe: the resource's spec and where to create it.
@@ -392,6 +486,54 @@ mod tests {
             errors.0[4].to_string(),
             "input `role_arn`: is required: expected a non-empty String"
         );
+    }
+
+    #[test]
+    fn outputs_are_always_written_and_always_parse() {
+        let dir = std::env::temp_dir().join(format!("component-runtime-{}", std::process::id()));
+        let paths: Vec<_> = ["a/data", "b/data", "c/data", "d/data"]
+            .iter()
+            .map(|p| dir.join(p))
+            .collect();
+        let outputs = [
+            OutputValue {
+                name: "status",
+                ty: InputType::String,
+                path: Some(&paths[0]),
+                value: Some(Value::from("Completed")),
+            },
+            OutputValue {
+                name: "meta",
+                ty: InputType::JsonObject,
+                path: Some(&paths[1]),
+                value: None,
+            },
+            OutputValue {
+                name: "rules",
+                ty: InputType::JsonArray,
+                path: Some(&paths[2]),
+                value: Some(serde_json::json!([{"x": 1}])),
+            },
+            OutputValue {
+                name: "reason",
+                ty: InputType::String,
+                path: Some(&paths[3]),
+                value: None,
+            },
+            OutputValue {
+                name: "unwanted",
+                ty: InputType::String,
+                path: None,
+                value: None,
+            },
+        ];
+        write_outputs(&outputs).expect("written");
+        let read = |i: usize| std::fs::read_to_string(&paths[i]).expect("output file");
+        assert_eq!(read(0), "Completed");
+        assert_eq!(read(1), "{}");
+        assert_eq!(read(2), r#"[{"x":1}]"#);
+        assert_eq!(read(3), "");
+        std::fs::remove_dir_all(&dir).expect("clean up");
     }
 
     #[test]

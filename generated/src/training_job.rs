@@ -1763,4 +1763,60 @@ impl TrainingJobOutputPaths {
         "training_job_status",
         "warm_pool_status",
     ];
+    /// Each output's file and its value in `status` (`None` where the field is
+    /// absent), in component.yaml's order.
+    pub fn values(
+        &self,
+        status: Option<&TrainingJobStatus>,
+    ) -> Vec<component_runtime::OutputValue<'_>> {
+        vec![
+            component_runtime::OutputValue { name : "ack_resource_metadata", ty :
+            component_runtime::InputType::JsonObject, path : self.ack_resource_metadata
+            .as_deref(), value : status.and_then(| s | s.ack_resource_metadata.as_ref())
+            .and_then(| v | serde_json::to_value(v).ok()), },
+            component_runtime::OutputValue { name : "conditions", ty :
+            component_runtime::InputType::JsonArray, path : self.conditions.as_deref(),
+            value : status.and_then(| s | s.conditions.as_ref()).and_then(| v |
+            serde_json::to_value(v).ok()), }, component_runtime::OutputValue { name :
+            "creation_time", ty : component_runtime::InputType::String, path : self
+            .creation_time.as_deref(), value : status.and_then(| s | s.creation_time
+            .as_ref()).and_then(| v | serde_json::to_value(v).ok()), },
+            component_runtime::OutputValue { name : "debug_rule_evaluation_statuses", ty
+            : component_runtime::InputType::JsonArray, path : self
+            .debug_rule_evaluation_statuses.as_deref(), value : status.and_then(| s | s
+            .debug_rule_evaluation_statuses.as_ref()).and_then(| v |
+            serde_json::to_value(v).ok()), }, component_runtime::OutputValue { name :
+            "failure_reason", ty : component_runtime::InputType::String, path : self
+            .failure_reason.as_deref(), value : status.and_then(| s | s.failure_reason
+            .as_ref()).and_then(| v | serde_json::to_value(v).ok()), },
+            component_runtime::OutputValue { name : "last_modified_time", ty :
+            component_runtime::InputType::String, path : self.last_modified_time
+            .as_deref(), value : status.and_then(| s | s.last_modified_time.as_ref())
+            .and_then(| v | serde_json::to_value(v).ok()), },
+            component_runtime::OutputValue { name : "model_artifacts", ty :
+            component_runtime::InputType::JsonObject, path : self.model_artifacts
+            .as_deref(), value : status.and_then(| s | s.model_artifacts.as_ref())
+            .and_then(| v | serde_json::to_value(v).ok()), },
+            component_runtime::OutputValue { name : "profiler_rule_evaluation_statuses",
+            ty : component_runtime::InputType::JsonArray, path : self
+            .profiler_rule_evaluation_statuses.as_deref(), value : status.and_then(| s |
+            s.profiler_rule_evaluation_statuses.as_ref()).and_then(| v |
+            serde_json::to_value(v).ok()), }, component_runtime::OutputValue { name :
+            "profiling_status", ty : component_runtime::InputType::String, path : self
+            .profiling_status.as_deref(), value : status.and_then(| s | s
+            .profiling_status.as_ref()).and_then(| v | serde_json::to_value(v).ok()), },
+            component_runtime::OutputValue { name : "secondary_status", ty :
+            component_runtime::InputType::String, path : self.secondary_status
+            .as_deref(), value : status.and_then(| s | s.secondary_status.as_ref())
+            .and_then(| v | serde_json::to_value(v).ok()), },
+            component_runtime::OutputValue { name : "training_job_status", ty :
+            component_runtime::InputType::String, path : self.training_job_status
+            .as_deref(), value : status.and_then(| s | s.training_job_status.as_ref())
+            .and_then(| v | serde_json::to_value(v).ok()), },
+            component_runtime::OutputValue { name : "warm_pool_status", ty :
+            component_runtime::InputType::JsonObject, path : self.warm_pool_status
+            .as_deref(), value : status.and_then(| s | s.warm_pool_status.as_ref())
+            .and_then(| v | serde_json::to_value(v).ok()), }
+        ]
+    }
 }

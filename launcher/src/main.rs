@@ -1,21 +1,31 @@
 //! `ack-kfp-launcher`: the command that generated component.yaml files run.
 //!
-//! Today it reads and checks a component's inputs and, with `--dry-run`, prints the custom
-//! resource they describe. Creating the resource and following it to the end is the
-//! launcher issue's work.
+//! `ack-kfp-launcher training-job <inputs> <output paths>` reads and checks the inputs
+//! (exit 2, nothing sent, if any is wrong), creates the TrainingJob through the Kubernetes
+//! API, follows it with a watch until SageMaker and the ACK controller say it is done,
+//! and writes every output file, whatever the outcome. Exit codes: see [`exit`].
 
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use generated::training_job::{TrainingJob, TrainingJobInputs, TrainingJobOutputPaths};
+use kube::Api;
+use kube::api::{DeleteParams, PostParams, Preconditions};
 
+mod api;
+mod exit;
+mod follow;
+mod log;
 mod names;
+mod resource;
+mod training_job;
 
-/// The annotation the ACK runtime reads a resource's AWS region from.
-const REGION_ANNOTATION: &str = "services.k8s.aws/region";
-
-/// Exit code for inputs that do not describe a valid resource.
-const EXIT_INVALID_INPUT: u8 = 2;
+use api::CallError;
+use exit::{Failure, Signal};
+use follow::{LastSeen, Limits};
+use log::log;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -36,50 +46,265 @@ enum Component {
         inputs: TrainingJobInputs,
         #[command(flatten)]
         outputs: TrainingJobOutputPaths,
-        /// Print the custom resource as YAML and exit without contacting a cluster.
-        #[arg(long)]
-        dry_run: bool,
+        #[command(flatten)]
+        run: RunOptions,
     },
 }
 
+#[derive(Debug, Args)]
+struct RunOptions {
+    /// Print the custom resource as YAML and exit without contacting a cluster.
+    #[arg(long)]
+    dry_run: bool,
+    /// The namespace to create the resource in [default: the pod's service account
+    /// namespace, else the kubeconfig context's, else `default`].
+    #[arg(long, value_name = "NAME")]
+    namespace: Option<String>,
+    /// Fail when the ACK controller has written no status this long after the create.
+    #[arg(long, value_name = "SECONDS", default_value = "600", value_parser = seconds)]
+    status_timeout: Duration,
+    /// Fail when an ACK.Recoverable error has lasted this long.
+    #[arg(long, value_name = "SECONDS", default_value = "1800", value_parser = seconds)]
+    recoverable_timeout: Duration,
+    /// Fail when the Kubernetes API has been unreachable or failing this long.
+    #[arg(long, value_name = "SECONDS", default_value = "300", value_parser = seconds)]
+    api_timeout: Duration,
+}
+
+fn seconds(text: &str) -> Result<Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| format!("expected a number of seconds, got `{text}`"))
+}
+
 fn main() -> ExitCode {
+    log::init();
     let cli = Cli::parse();
-    match cli.component {
-        Component::TrainingJob {
-            inputs,
-            outputs: _,
-            dry_run,
-        } => {
-            let read = match inputs.read(names::generate("training-job")) {
-                Ok(read) => read,
-                Err(errors) => {
-                    eprintln!("{errors}");
-                    return ExitCode::from(EXIT_INVALID_INPUT);
+    let Component::TrainingJob {
+        inputs,
+        outputs,
+        run,
+    } = cli.component;
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let last_seen: LastSeen = Arc::new(Mutex::new(None));
+    let result = runtime.block_on(training_job(&inputs, &run, &last_seen));
+    if run.dry_run && result.is_ok() {
+        return ExitCode::SUCCESS;
+    }
+    let status = last_seen
+        .lock()
+        .ok()
+        .and_then(|job| job.as_ref()?.status.clone());
+    let written = component_runtime::write_outputs(&outputs.values(status.as_ref()));
+    match (result, written) {
+        (Ok(()), Ok(())) => {
+            log!("succeeded");
+            ExitCode::SUCCESS
+        }
+        (Ok(()), Err(error)) => {
+            log!("the job succeeded, but {error}");
+            ExitCode::FAILURE
+        }
+        (Err(failure), written) => {
+            if let Err(error) = written {
+                log!("{error}");
+            }
+            match &failure {
+                // One line per problem, as the reader produced them.
+                Failure::InvalidInput(problems) => eprintln!("{problems}"),
+                other => log!("failed: {other}"),
+            }
+            failure.exit_code()
+        }
+    }
+}
+
+async fn training_job(
+    inputs: &TrainingJobInputs,
+    run: &RunOptions,
+    last_seen: &LastSeen,
+) -> Result<(), Failure> {
+    let read = inputs
+        .read(names::generate("training-job"))
+        .map_err(|errors| Failure::InvalidInput(errors.to_string()))?;
+    if read.region.trim().is_empty() {
+        return Err(Failure::InvalidInput(
+            "input `region`: expected an AWS region".into(),
+        ));
+    }
+    let job_name = read.spec.training_job_name.clone();
+    let name = resource::kubernetes_name(&job_name).map_err(|problem| {
+        Failure::InvalidInput(format!("input `training_job_name`: {problem}"))
+    })?;
+    let hash = resource::spec_hash(&read.region, &read.spec);
+    let region = read.region;
+    let mut job = TrainingJob::new(&name, read.spec);
+    job.metadata.annotations = Some(resource::annotations(&region, &hash));
+
+    if run.dry_run {
+        let yaml = serde_saphyr::to_string(&job)
+            .map_err(|e| Failure::InvalidInput(format!("cannot print the resource: {e}")))?;
+        print!("{yaml}");
+        return Ok(());
+    }
+
+    let client = client().await?;
+    let namespace = run
+        .namespace
+        .clone()
+        .unwrap_or_else(|| client.default_namespace().to_owned());
+    let api: Api<TrainingJob> = Api::namespaced(client, &namespace);
+    let limits = Limits {
+        status_timeout: run.status_timeout,
+        recoverable_timeout: run.recoverable_timeout,
+        api_timeout: run.api_timeout,
+    };
+    log!(
+        "creating TrainingJob {name} in namespace {namespace} (SageMaker job {job_name}, region {region})"
+    );
+    let work = async {
+        let created = create_or_attach(&api, &job, &hash, limits).await?;
+        follow::follow(&api, created, &job_name, limits, last_seen).await
+    };
+    tokio::select! {
+        result = work => result,
+        signal = signal() => {
+            let signal = signal?;
+            log!("{signal}: deleting {name} so that the controller stops the SageMaker job");
+            delete_own(&api, &name, &hash).await;
+            Err(Failure::Cancelled(signal))
+        }
+    }
+}
+
+async fn client() -> Result<kube::Client, Failure> {
+    let mut config = kube::Config::infer()
+        .await
+        .map_err(|e| Failure::Unreachable(format!("no Kubernetes configuration: {e}")))?;
+    // Retries are decided (and logged) in `api`, not below it.
+    config.default_retry = false;
+    kube::Client::try_from(config)
+        .map_err(|e| Failure::Unreachable(format!("cannot build a Kubernetes client: {e}")))
+}
+
+/// Creates the resource, or re-attaches to the one an earlier attempt of this step
+/// created with the same inputs. Never modifies an existing resource.
+async fn create_or_attach(
+    api: &Api<TrainingJob>,
+    job: &TrainingJob,
+    hash: &str,
+    limits: Limits,
+) -> Result<TrainingJob, Failure> {
+    let name = job.metadata.name.clone().unwrap_or_default();
+    let params = PostParams::default();
+    let created = api::call("create the resource", limits.api_timeout, || {
+        api.create(&params, job)
+    })
+    .await;
+    let status = match created {
+        Ok(created) => {
+            log!("created {name}");
+            return Ok(created);
+        }
+        Err(CallError::Failed(failure)) => return Err(failure),
+        Err(CallError::Api(status)) => status,
+    };
+    match status.code {
+        409 => {
+            let existing = match api::call("read the existing resource", limits.api_timeout, || {
+                api.get(&name)
+            })
+            .await
+            {
+                Ok(existing) => existing,
+                Err(CallError::Failed(failure)) => return Err(failure),
+                Err(CallError::Api(status)) => {
+                    return Err(Failure::Conflict(format!(
+                        "{name} exists but cannot be read: {}",
+                        status.message
+                    )));
                 }
             };
-            let name = read.spec.training_job_name.to_lowercase();
-            let mut resource = TrainingJob::new(&name, read.spec);
-            resource.metadata.annotations = Some(
-                [(REGION_ANNOTATION.to_owned(), read.region)]
-                    .into_iter()
-                    .collect(),
-            );
-            if !dry_run {
-                eprintln!(
-                    "creating the resource on a cluster is not built yet; run with --dry-run"
+            if own_hash(&existing) == Some(hash) {
+                log!(
+                    "{name} already exists with the same inputs: re-attaching to it (an earlier attempt of this step created it)"
                 );
-                return ExitCode::FAILURE;
-            }
-            match serde_saphyr::to_string(&resource) {
-                Ok(yaml) => {
-                    print!("{yaml}");
-                    ExitCode::SUCCESS
-                }
-                Err(error) => {
-                    eprintln!("cannot print the resource: {error}");
-                    ExitCode::FAILURE
-                }
+                Ok(existing)
+            } else {
+                Err(Failure::Conflict(format!(
+                    "a TrainingJob named {name} already exists in this namespace and was not created by this step with these inputs; \
+                     choose another training_job_name (or leave it empty for a unique one), or delete the old resource"
+                )))
             }
         }
+        404 => Err(Failure::Unreachable(format!(
+            "the cluster does not serve TrainingJobs ({}): is the ACK SageMaker controller's CRD installed?",
+            status.message
+        ))),
+        _ => Err(Failure::InvalidInput(format!(
+            "the Kubernetes API refused the resource ({} {}): {}",
+            status.code, status.reason, status.message
+        ))),
+    }
+}
+
+fn own_hash(job: &TrainingJob) -> Option<&str> {
+    job.metadata
+        .annotations
+        .as_ref()?
+        .get(resource::SPEC_HASH_ANNOTATION)
+        .map(String::as_str)
+}
+
+/// Deletes the resource if it is the one this step created (same inputs, and the uid
+/// read just before, so a resource of another step is never touched). Best effort: a
+/// cancelled step has a few seconds before it is killed.
+async fn delete_own(api: &Api<TrainingJob>, name: &str, hash: &str) {
+    let grace = Duration::from_secs(10);
+    let existing = match api::call("read the resource", grace, || api.get_opt(name)).await {
+        Ok(Some(existing)) if own_hash(&existing) == Some(hash) => existing,
+        Ok(_) => {
+            log!("nothing of this step's to delete");
+            return;
+        }
+        Err(error) => {
+            log!("could not read {name} to delete it: {error:?}");
+            return;
+        }
+    };
+    let params = DeleteParams {
+        preconditions: Some(Preconditions {
+            uid: existing.metadata.uid.clone(),
+            resource_version: None,
+        }),
+        ..DeleteParams::default()
+    };
+    match api::call("delete the resource", grace, || api.delete(name, &params)).await {
+        Ok(_) => log!("deleted {name}; the controller stops the SageMaker job"),
+        Err(CallError::Api(status)) if status.code == 404 => log!("{name} is already gone"),
+        Err(error) => log!("could not delete {name}: {error:?}"),
+    }
+}
+
+/// Resolves on SIGTERM (a cancelled pipeline run) or SIGINT.
+async fn signal() -> Result<Signal, Failure> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate())
+        .map_err(|e| Failure::Unreachable(format!("cannot listen for SIGTERM: {e}")))?;
+    let mut interrupt = signal(SignalKind::interrupt())
+        .map_err(|e| Failure::Unreachable(format!("cannot listen for SIGINT: {e}")))?;
+    tokio::select! {
+        _ = terminate.recv() => Ok(Signal::Terminate),
+        _ = interrupt.recv() => Ok(Signal::Interrupt),
     }
 }

@@ -1,0 +1,348 @@
+//! What a TrainingJob's status means: when it is done, whether it succeeded, and what to
+//! tell the user on the way. Follows the ACK SageMaker controller's semantics (v1.9.1).
+//!
+//! - `ACK.Terminal` True: failed, with its message. This comes first: a "Resource already
+//!   exists" terminal carries the status of the *other*, older job of that name.
+//! - `ACK.Recoverable` True whose AWS error code is a validation error
+//!   (`ValidationException`, `InvalidParameter*`, `MissingParameter`), in either message
+//!   format (aws-sdk-go v1 `Code: msg\n\tstatus code: ...`, v2 `api error Code: msg`):
+//!   failed, since retrying the same request cannot succeed. Any other Recoverable is
+//!   waited out (the caller bounds how long).
+//! - `trainingJobStatus` Completed with `ACK.ResourceSynced` True: succeeded, unless a
+//!   debug rule ended `Error` or `IssuesFound`. Synced stays False while rules still run.
+//!   Profiler rules only report on resource use (e.g. ProfilerReport's low GPU
+//!   utilisation); their `IssuesFound` or `Error` is logged as a warning, not a failure.
+//! - `Failed`: failed with `failureReason` (the controller sets no Terminal for it).
+//!   `Stopped`: failed.
+//! - Anything else (no status yet, InProgress, Stopping): waiting.
+
+use generated::training_job::{Condition, TrainingJob, TrainingJobStatus};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Waiting {
+        /// The message of an `ACK.Recoverable` condition that is True.
+        recoverable: Option<String>,
+    },
+    Succeeded {
+        warnings: Vec<String>,
+    },
+    Failed(String),
+}
+
+/// AWS error codes of requests that retrying cannot fix.
+const VALIDATION_CODES: &[&str] = &[
+    "ValidationException",
+    "InvalidParameterValue",
+    "InvalidParameterCombination",
+    "InvalidParameter",
+    "MissingParameter",
+];
+
+fn condition<'a>(status: &'a TrainingJobStatus, kind: &str) -> Option<&'a Condition> {
+    status
+        .conditions
+        .iter()
+        .flatten()
+        .find(|c| c.r#type == kind && c.status == "True")
+}
+
+fn condition_text(condition: &Condition) -> String {
+    let message = condition.message.as_deref().unwrap_or("").trim();
+    match condition.reason.as_deref() {
+        Some(reason) if !reason.is_empty() && !message.is_empty() => {
+            format!("{message} ({reason})")
+        }
+        Some(reason) if !reason.is_empty() => reason.to_owned(),
+        _ => message.to_owned(),
+    }
+}
+
+/// The AWS error code at the start of a controller error message, in the aws-sdk-go v1
+/// (`Code: msg`) or v2 (`api error Code: msg`) format.
+pub fn aws_error_code(message: &str) -> Option<&str> {
+    let rest = message.trim_start();
+    let rest = rest.strip_prefix("api error ").unwrap_or(rest);
+    let (code, _) = rest.split_once(':')?;
+    (!code.is_empty() && code.chars().all(|c| c.is_ascii_alphanumeric())).then_some(code)
+}
+
+pub fn verdict(job: &TrainingJob) -> Verdict {
+    let Some(status) = &job.status else {
+        return Verdict::Waiting { recoverable: None };
+    };
+    if let Some(terminal) = condition(status, "ACK.Terminal") {
+        return Verdict::Failed(format!(
+            "the ACK controller gave up: {}",
+            condition_text(terminal)
+        ));
+    }
+    let recoverable = condition(status, "ACK.Recoverable").map(condition_text);
+    if let Some(message) = &recoverable
+        && aws_error_code(message).is_some_and(|code| VALIDATION_CODES.contains(&code))
+    {
+        return Verdict::Failed(format!("SageMaker rejected the job: {message}"));
+    }
+    let synced = condition(status, "ACK.ResourceSynced").is_some();
+    match status.training_job_status.as_deref() {
+        Some("Completed") if synced => rule_verdict(status),
+        Some("Failed") => Verdict::Failed(format!(
+            "the training job failed: {}",
+            status
+                .failure_reason
+                .as_deref()
+                .unwrap_or("SageMaker gave no reason")
+        )),
+        Some("Stopped") => Verdict::Failed("the training job was stopped".to_owned()),
+        _ => Verdict::Waiting { recoverable },
+    }
+}
+
+fn rule_verdict(status: &TrainingJobStatus) -> Verdict {
+    let bad = |s: Option<&str>| matches!(s, Some("Error" | "IssuesFound"));
+    let failed_debug: Vec<String> = status
+        .debug_rule_evaluation_statuses
+        .iter()
+        .flatten()
+        .filter(|r| bad(r.rule_evaluation_status.as_deref()))
+        .map(|r| {
+            rule_text(
+                r.rule_configuration_name.as_deref(),
+                r.rule_evaluation_status.as_deref(),
+                r.status_details.as_deref(),
+            )
+        })
+        .collect();
+    if !failed_debug.is_empty() {
+        return Verdict::Failed(format!(
+            "the model trained, but debug rules found problems: {}",
+            failed_debug.join("; ")
+        ));
+    }
+    let warnings = status
+        .profiler_rule_evaluation_statuses
+        .iter()
+        .flatten()
+        .filter(|r| bad(r.rule_evaluation_status.as_deref()))
+        .map(|r| {
+            format!(
+                "profiler rule {}",
+                rule_text(
+                    r.rule_configuration_name.as_deref(),
+                    r.rule_evaluation_status.as_deref(),
+                    r.status_details.as_deref()
+                )
+            )
+        })
+        .collect();
+    Verdict::Succeeded { warnings }
+}
+
+fn rule_text(name: Option<&str>, status: Option<&str>, details: Option<&str>) -> String {
+    let mut text = format!(
+        "{} {}",
+        name.unwrap_or("(unnamed rule)"),
+        status.unwrap_or("?")
+    );
+    if let Some(details) = details.filter(|d| !d.is_empty()) {
+        text.push_str(&format!(" ({details})"));
+    }
+    text
+}
+
+/// The facts worth a log line when they change, by name.
+pub fn progress(job: &TrainingJob) -> Vec<(String, String)> {
+    let Some(status) = &job.status else {
+        return Vec::new();
+    };
+    let mut facts = Vec::new();
+    let mut push = |key: String, value: Option<&str>| {
+        if let Some(value) = value {
+            facts.push((key, value.to_owned()));
+        }
+    };
+    push(
+        "training job status".into(),
+        status.training_job_status.as_deref(),
+    );
+    push(
+        "secondary status".into(),
+        status.secondary_status.as_deref(),
+    );
+    for rule in status.debug_rule_evaluation_statuses.iter().flatten() {
+        let name = rule.rule_configuration_name.as_deref().unwrap_or("?");
+        push(
+            format!("debug rule {name}"),
+            rule.rule_evaluation_status.as_deref(),
+        );
+    }
+    for rule in status.profiler_rule_evaluation_statuses.iter().flatten() {
+        let name = rule.rule_configuration_name.as_deref().unwrap_or("?");
+        push(
+            format!("profiler rule {name}"),
+            rule.rule_evaluation_status.as_deref(),
+        );
+    }
+    if let Some(recoverable) = condition(status, "ACK.Recoverable") {
+        facts.push(("recoverable error".into(), condition_text(recoverable)));
+    }
+    facts
+}
+
+/// The job's ARN, once the controller has created it.
+pub fn arn(job: &TrainingJob) -> Option<&str> {
+    job.status
+        .as_ref()?
+        .ack_resource_metadata
+        .as_ref()?
+        .arn
+        .as_deref()
+        .filter(|a| !a.is_empty())
+}
+
+/// The SageMaker console page and the CloudWatch logs of the job with this ARN.
+pub fn console_links(arn: &str, job_name: &str) -> Option<[String; 2]> {
+    // arn:<partition>:sagemaker:<region>:<account>:training-job/<name>
+    let mut parts = arn.split(':');
+    let (_, partition, _, region) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let host = if partition == "aws-cn" {
+        format!("{region}.console.amazonaws.cn")
+    } else {
+        format!("{region}.console.aws.amazon.com")
+    };
+    Some([
+        format!("https://{host}/sagemaker/home?region={region}#/jobs/{job_name}"),
+        format!(
+            "https://{host}/cloudwatch/home?region={region}#logStream:group=/aws/sagemaker/TrainingJobs;prefix={job_name};streamFilter=typeLogStreamPrefix"
+        ),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn job(status: serde_json::Value) -> TrainingJob {
+        let spec = json!({"trainingJobName": "j", "roleARN": "r", "algorithmSpecification": {},
+            "outputDataConfig": {}, "resourceConfig": {}, "stoppingCondition": {}});
+        serde_json::from_value(json!({"apiVersion": "sagemaker.services.k8s.aws/v1alpha1",
+            "kind": "TrainingJob", "metadata": {"name": "j"}, "spec": spec, "status": status}))
+        .expect("a TrainingJob")
+    }
+
+    fn synced(status: &str) -> serde_json::Value {
+        json!({"type": "ACK.ResourceSynced", "status": status})
+    }
+
+    #[test]
+    fn completed_and_synced_succeeds() {
+        let v = verdict(&job(
+            json!({"trainingJobStatus": "Completed", "conditions": [synced("True")]}),
+        ));
+        assert_eq!(v, Verdict::Succeeded { warnings: vec![] });
+    }
+
+    #[test]
+    fn completed_while_rules_run_waits() {
+        let v = verdict(&job(
+            json!({"trainingJobStatus": "Completed", "conditions": [synced("False")]}),
+        ));
+        assert_eq!(v, Verdict::Waiting { recoverable: None });
+    }
+
+    #[test]
+    fn terminal_wins_over_a_completed_status() {
+        let v = verdict(&job(
+            json!({"trainingJobStatus": "Completed", "conditions": [
+            synced("True"),
+            {"type": "ACK.Terminal", "status": "True", "message": "Resource already exists",
+             "reason": "This resource already exists but is not managed by ACK."}]}),
+        ));
+        let Verdict::Failed(message) = v else {
+            panic!("{v:?}")
+        };
+        assert!(message.contains("Resource already exists"), "{message}");
+    }
+
+    #[test]
+    fn validation_errors_fail_in_both_formats_and_others_wait() {
+        for message in [
+            "api error ValidationException: Invalid instance type",
+            "ValidationException: Invalid instance type\n\tstatus code: 400, request id: abc",
+            "InvalidParameterValue: bad",
+        ] {
+            let v = verdict(&job(json!({"conditions": [
+                {"type": "ACK.Recoverable", "status": "True", "message": message}]})));
+            assert!(matches!(v, Verdict::Failed(_)), "{message}: {v:?}");
+        }
+        let v = verdict(&job(json!({"conditions": [
+            {"type": "ACK.Recoverable", "status": "True", "message": "api error ThrottlingException: slow down"}]})));
+        assert_eq!(
+            v,
+            Verdict::Waiting {
+                recoverable: Some("api error ThrottlingException: slow down".into())
+            }
+        );
+        let v = verdict(&job(json!({"conditions": [
+            {"type": "ACK.Recoverable", "status": "True", "message": "training job is updating"}]})));
+        assert!(matches!(
+            v,
+            Verdict::Waiting {
+                recoverable: Some(_)
+            }
+        ));
+    }
+
+    #[test]
+    fn failed_and_stopped_fail() {
+        let v = verdict(&job(
+            json!({"trainingJobStatus": "Failed", "failureReason": "OOM", "conditions": [synced("True")]}),
+        ));
+        assert_eq!(v, Verdict::Failed("the training job failed: OOM".into()));
+        let v = verdict(&job(json!({"trainingJobStatus": "Stopped"})));
+        assert_eq!(v, Verdict::Failed("the training job was stopped".into()));
+    }
+
+    #[test]
+    fn debug_rule_issues_fail_and_profiler_issues_warn() {
+        let v = verdict(&job(
+            json!({"trainingJobStatus": "Completed", "conditions": [synced("True")],
+            "debugRuleEvaluationStatuses": [{"ruleConfigurationName": "VanishingGradient", "ruleEvaluationStatus": "IssuesFound"}]}),
+        ));
+        let Verdict::Failed(message) = v else {
+            panic!("{v:?}")
+        };
+        assert!(
+            message.contains("VanishingGradient IssuesFound"),
+            "{message}"
+        );
+        let v = verdict(&job(
+            json!({"trainingJobStatus": "Completed", "conditions": [synced("True")],
+            "profilerRuleEvaluationStatuses": [{"ruleConfigurationName": "ProfilerReport", "ruleEvaluationStatus": "IssuesFound"}]}),
+        ));
+        assert_eq!(
+            v,
+            Verdict::Succeeded {
+                warnings: vec!["profiler rule ProfilerReport IssuesFound".into()]
+            }
+        );
+    }
+
+    #[test]
+    fn links_from_the_arn() {
+        let [console, logs] = console_links(
+            "arn:aws:sagemaker:us-west-2:123456789012:training-job/j",
+            "j",
+        )
+        .expect("links");
+        assert_eq!(
+            console,
+            "https://us-west-2.console.aws.amazon.com/sagemaker/home?region=us-west-2#/jobs/j"
+        );
+        assert!(
+            logs.contains("group=/aws/sagemaker/TrainingJobs;prefix=j"),
+            "{logs}"
+        );
+    }
+}
