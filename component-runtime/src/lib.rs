@@ -469,7 +469,7 @@ mod tests {
         let text = errors.to_string();
         assert_eq!(errors.0.len(), 5, "{text}");
         assert_eq!(errors.0[0].input, "input_data_config");
-        assert_eq!(errors.0[0].path, "[0]");
+        assert_eq!(errors.0[0].path, "[0].RecordWrapperType");
         assert!(
             errors.0[0]
                 .problem
