@@ -158,7 +158,7 @@ fn with_suggestion(message: String) -> String {
         })
         .min();
     match closest {
-        Some((distance, candidate)) if distance <= unknown.len().max(3) / 2 => {
+        Some((distance, candidate)) if distance <= (unknown.len() / 3).max(2) => {
             format!("{message}; did you mean `{candidate}`?")
         }
         _ => message,

@@ -66,6 +66,9 @@ struct RunOptions {
     /// Fail when an ACK.Recoverable error has lasted this long.
     #[arg(long, value_name = "SECONDS", default_value = "1800", value_parser = seconds)]
     recoverable_timeout: Duration,
+    /// Refuse a resource larger than this, as JSON (etcd's default limit per object).
+    #[arg(long, value_name = "BYTES", default_value_t = resource::MAX_OBJECT_BYTES)]
+    max_object_bytes: usize,
     /// Fail when the Kubernetes API has been unreachable or failing this long.
     #[arg(long, value_name = "SECONDS", default_value = "300", value_parser = seconds)]
     api_timeout: Duration,
@@ -150,6 +153,14 @@ async fn training_job(
     let region = read.region;
     let mut job = TrainingJob::new(&name, read.spec);
     job.metadata.annotations = Some(resource::annotations(&region, &hash));
+    let size = serde_json::to_vec(&job).map_or(0, |json| json.len());
+    if size > run.max_object_bytes {
+        return Err(Failure::InvalidInput(format!(
+            "the resource is too large: {size} bytes of JSON, more than the {} bytes a \
+             Kubernetes object may hold",
+            run.max_object_bytes
+        )));
+    }
 
     if run.dry_run {
         let yaml = serde_saphyr::to_string(&job)
@@ -181,7 +192,11 @@ async fn training_job(
         signal = signal() => {
             let signal = signal?;
             log!("{signal}: deleting {name} so that the controller stops the SageMaker job");
-            delete_own(&api, &name, &hash).await;
+            if let Some(latest) = delete_own(&api, &name, &hash).await
+                && let Ok(mut slot) = last_seen.lock()
+            {
+                *slot = Some(latest);
+            }
             Err(Failure::Cancelled(signal))
         }
     }
@@ -268,18 +283,18 @@ fn own_hash(job: &TrainingJob) -> Option<&str> {
 
 /// Deletes the resource if it is the one this step created (same inputs, and the uid
 /// read just before, so a resource of another step is never touched). Best effort: a
-/// cancelled step has a few seconds before it is killed.
-async fn delete_own(api: &Api<TrainingJob>, name: &str, hash: &str) {
+/// cancelled step has a few seconds before it is killed. Returns the resource as last read.
+async fn delete_own(api: &Api<TrainingJob>, name: &str, hash: &str) -> Option<TrainingJob> {
     let grace = Duration::from_secs(10);
     let existing = match api::call("read the resource", grace, || api.get_opt(name)).await {
         Ok(Some(existing)) if own_hash(&existing) == Some(hash) => existing,
         Ok(_) => {
             log!("nothing of this step's to delete");
-            return;
+            return None;
         }
         Err(error) => {
             log!("could not read {name} to delete it: {error:?}");
-            return;
+            return None;
         }
     };
     let params = DeleteParams {
@@ -294,6 +309,7 @@ async fn delete_own(api: &Api<TrainingJob>, name: &str, hash: &str) {
         Err(CallError::Api(status)) if status.code == 404 => log!("{name} is already gone"),
         Err(error) => log!("could not delete {name}: {error:?}"),
     }
+    Some(existing)
 }
 
 /// Resolves on SIGTERM (a cancelled pipeline run) or SIGINT.

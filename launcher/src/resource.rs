@@ -13,6 +13,10 @@ pub const REGION_ANNOTATION: &str = "services.k8s.aws/region";
 /// resource of its name with the same digest re-attaches to it instead of failing.
 pub const SPEC_HASH_ANNOTATION: &str = "ack-kfp.launcher/spec-sha256";
 
+/// The largest object etcd stores by default (1.5 MiB); a larger create would fail only
+/// after reaching the API server. `--max-object-bytes` changes it for other clusters.
+pub const MAX_OBJECT_BYTES: usize = 1536 * 1024;
+
 /// Lower-cases a SageMaker job name into a Kubernetes name, and checks both rules:
 /// SageMaker takes `[a-zA-Z0-9](-*[a-zA-Z0-9])*` up to 63 characters; Kubernetes, lower
 /// case with the same shape.

@@ -1,0 +1,376 @@
+//! The launcher binary against the test bed's API server and simulated ACK controller: one
+//! test per outcome the controller can produce, asserting the exit code, the outputs and
+//! the requests made.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::json;
+
+#[test]
+fn success_writes_every_output_with_one_create_and_no_polling() {
+    let bed = bed();
+    let _controller = controller(&bed, Scenario::completes());
+    let step = Step::new(&bed);
+    let run = step.run(&valid_inputs("xgboost-ok"), &[]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    run.assert_all_outputs_written();
+    assert_eq!(run.output("training_job_status"), "Completed");
+    assert_eq!(run.output("secondary_status"), "Completed");
+    assert_eq!(run.output("failure_reason"), "");
+    let metadata = run.json("ack_resource_metadata");
+    assert_eq!(
+        metadata["arn"],
+        "arn:aws:sagemaker:us-west-2:123456789012:training-job/xgboost-ok"
+    );
+    assert_eq!(metadata["region"], "us-west-2");
+    let artifacts = run.json("model_artifacts");
+    let s3 = artifacts["s3ModelArtifacts"].as_str().expect("artifacts");
+    assert!(
+        s3.starts_with("s3://ack-sagemaker-data/output/xgboost-ok"),
+        "{s3}"
+    );
+    let conditions = run.json("conditions");
+    assert!(
+        conditions
+            .as_array()
+            .expect("array")
+            .iter()
+            .any(|c| c["type"] == "ACK.ResourceSynced" && c["status"] == "True")
+    );
+    assert_eq!(run.json("debug_rule_evaluation_statuses"), json!([]));
+
+    // One create, a watch instead of a polling loop, nothing modified or deleted.
+    let requests = bed.requests();
+    assert_eq!(requests.count(Verb::Create), 1);
+    assert!(requests.count(Verb::Watch) >= 1);
+    assert!(requests.count(Verb::Get) <= 1, "{:?}", requests.records());
+    assert_eq!(
+        requests.count(Verb::Patch) + requests.count(Verb::Update) + requests.count(Verb::Delete),
+        0
+    );
+
+    // The resource carries the region and the spec fingerprint; the log shows progress
+    // and links but never the environment's values.
+    let object = object(&bed, "xgboost-ok").expect("resource kept");
+    assert_eq!(
+        object["metadata"]["annotations"]["services.k8s.aws/region"],
+        "us-west-2"
+    );
+    assert!(object["metadata"]["annotations"]["ack-kfp.launcher/spec-sha256"].is_string());
+    for expected in [
+        "secondary status: Training",
+        "training job status: Completed",
+        "console: https://us-west-2.console.aws.amazon.com/sagemaker/home?region=us-west-2#/jobs/xgboost-ok",
+        "succeeded",
+    ] {
+        assert!(
+            run.stderr.contains(expected),
+            "log lacks {expected:?}:\n{}",
+            run.stderr
+        );
+    }
+    assert!(
+        !run.stderr.contains("s3cr3t-value"),
+        "a secret reached the log:\n{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn failed_job_exits_1_with_the_reason_as_output() {
+    let bed = bed();
+    let _controller = controller(&bed, Scenario::fails("AlgorithmError: out of memory"));
+    let step = Step::new(&bed);
+    let run = step.run(&valid_inputs("xgboost-failed"), &[]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    run.assert_all_outputs_written();
+    assert_eq!(run.output("training_job_status"), "Failed");
+    assert_eq!(
+        run.output("failure_reason"),
+        "AlgorithmError: out of memory"
+    );
+    assert!(
+        run.stderr
+            .contains("the training job failed: AlgorithmError: out of memory"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.json("ack_resource_metadata")["arn"].is_string());
+}
+
+#[test]
+fn stopped_job_exits_1() {
+    let bed = bed();
+    let _controller = controller(&bed, Scenario::stopped());
+    let run = Step::new(&bed).run(&valid_inputs("xgboost-stopped"), &[]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert_eq!(run.output("training_job_status"), "Stopped");
+    assert!(
+        run.stderr.contains("the training job was stopped"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_name_sagemaker_already_knows_is_terminal_not_success() {
+    let bed = bed();
+    let controller = controller(&bed, Scenario::completes());
+    controller.add_existing_job(
+        "xgboost-old",
+        JobState::new(JobStatus::Completed, "Completed"),
+    );
+    let run = Step::new(&bed).run(&valid_inputs("xgboost-old"), &[]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.contains("Resource already exists"),
+        "{}",
+        run.stderr
+    );
+    // The status is the old job's: written out, but never reported as success.
+    assert_eq!(run.output("training_job_status"), "Completed");
+}
+
+#[test]
+fn validation_exceptions_fail_fast_in_both_sdk_formats() {
+    for sdk in [SdkVersion::V1, SdkVersion::V2] {
+        let bed = bed();
+        let error =
+            AwsError::validation("Instance type ml.m5.xlarge is not supported").with_sdk(sdk);
+        let _controller = controller(&bed, Scenario::create_fails(error));
+        let run = Step::new(&bed).run(&valid_inputs("xgboost-invalid"), &[]);
+        assert_eq!(run.code, Some(1), "{sdk:?}: {run:?}");
+        assert!(
+            run.stderr.contains("SageMaker rejected the job"),
+            "{sdk:?}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr
+                .contains("Instance type ml.m5.xlarge is not supported"),
+            "{}",
+            run.stderr
+        );
+        run.assert_all_outputs_written();
+    }
+}
+
+#[test]
+fn a_recoverable_error_that_clears_is_waited_out() {
+    let bed = bed();
+    let errors = vec![
+        AwsError::new("ThrottlingException", "Rate exceeded"),
+        AwsError::new("ThrottlingException", "Rate exceeded"),
+    ];
+    let _controller = controller(&bed, Scenario::create_fails_then_completes(errors));
+    let run = Step::new(&bed).run(&valid_inputs("xgboost-throttled"), &[]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("recoverable error: api error ThrottlingException: Rate exceeded"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_recoverable_error_past_the_limit_times_out() {
+    let bed = bed();
+    let error = AwsError::new(
+        "ResourceLimitExceeded",
+        "The account-level service limit for ml.m5.xlarge is 0 Instances",
+    );
+    let _controller = controller(&bed, Scenario::create_fails(error));
+    let run = Step::new(&bed).run(
+        &valid_inputs("xgboost-quota"),
+        &["--recoverable-timeout", "0.5"],
+    );
+    assert_eq!(run.code, Some(5), "{run:?}");
+    assert!(
+        run.stderr.contains("kept reporting a recoverable error"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("service limit"), "{}", run.stderr);
+    run.assert_all_outputs_written();
+}
+
+#[test]
+fn no_controller_times_out_with_a_hint() {
+    let bed = bed();
+    let run = Step::new(&bed).run(&valid_inputs("xgboost-alone"), &["--status-timeout", "0.3"]);
+    assert_eq!(run.code, Some(5), "{run:?}");
+    assert!(run.stderr.contains("wrote no status"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("is the ACK SageMaker controller running"),
+        "{}",
+        run.stderr
+    );
+    run.assert_all_outputs_written();
+    assert_eq!(run.output("training_job_status"), "");
+    assert_eq!(run.json("ack_resource_metadata"), json!({}));
+}
+
+#[test]
+fn a_debug_rule_with_issues_fails_and_a_profiler_rule_only_warns() {
+    let bed = bed();
+    let _controller = controller(
+        &bed,
+        Scenario::completes().with_debug_rule("VanishingGradient", "IssuesFound"),
+    );
+    let run = Step::new(&bed).run(&valid_inputs("xgboost-debug"), &[]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.contains("VanishingGradient IssuesFound"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        run.json("debug_rule_evaluation_statuses")[0]["ruleEvaluationStatus"],
+        "IssuesFound"
+    );
+
+    let bed = common::bed();
+    let _controller = controller(
+        &bed,
+        Scenario::completes().with_profiler_rule("ProfilerReport", "IssuesFound"),
+    );
+    let run = Step::new(&bed).run(&valid_inputs("xgboost-profiler"), &[]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("warning: profiler rule ProfilerReport IssuesFound"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_retried_step_re_attaches_and_a_foreign_resource_is_a_conflict() {
+    let bed = bed();
+    let _controller = controller(&bed, Scenario::completes());
+    let step = Step::new(&bed);
+    assert_eq!(
+        step.run(&valid_inputs("xgboost-retried"), &[]).code,
+        Some(0)
+    );
+    // The same step again (a KFP retry): same name, same inputs.
+    let again = step.run(&valid_inputs("xgboost-retried"), &[]);
+    assert_eq!(again.code, Some(0), "{again:?}");
+    assert!(again.stderr.contains("re-attaching"), "{}", again.stderr);
+    assert_eq!(again.output("training_job_status"), "Completed");
+    assert_eq!(creates_201(&bed), 1);
+
+    // Same name, other inputs: not ours.
+    let mut other = valid_inputs("xgboost-retried");
+    other.retain(|(k, _)| k != "hyper_parameters");
+    let conflict = step.run(&other, &[]);
+    assert_eq!(conflict.code, Some(6), "{conflict:?}");
+    assert!(
+        conflict
+            .stderr
+            .contains("already exists in this namespace and was not created by this step"),
+        "{}",
+        conflict.stderr
+    );
+    assert_eq!(bed.requests().count(Verb::Delete), 0);
+}
+
+#[test]
+fn upper_case_names_are_lower_cased_for_kubernetes_only() {
+    let bed = bed();
+    let _controller = controller(&bed, Scenario::completes());
+    let run = Step::new(&bed).run(&valid_inputs("XGBoost-Upper"), &[]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let object = object(&bed, "xgboost-upper").expect("metadata.name is lower case");
+    assert_eq!(object["spec"]["trainingJobName"], "XGBoost-Upper");
+}
+
+#[test]
+fn an_empty_name_gets_a_unique_generated_one() {
+    let bed = bed();
+    let _controller = controller(&bed, Scenario::completes());
+    let run = Step::new(&bed).run(&valid_inputs(""), &[]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let arn = run.json("ack_resource_metadata")["arn"]
+        .as_str()
+        .expect("arn")
+        .to_owned();
+    let name = arn.rsplit('/').next().expect("name");
+    assert!(
+        name.starts_with("training-job-") && name.len() <= 63,
+        "{name}"
+    );
+}
+
+#[test]
+fn dry_run_prints_the_resource_and_sends_nothing() {
+    let bed = bed();
+    let run = Step::new(&bed).run(&valid_inputs("xgboost-dry"), &["--dry-run"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let printed: serde_json::Value = serde_saphyr::from_str(&run.stdout).expect("YAML");
+    assert_eq!(printed["kind"], "TrainingJob");
+    assert_eq!(printed["metadata"]["name"], "xgboost-dry");
+    assert_eq!(
+        printed["spec"]["stoppingCondition"]["maxRuntimeInSeconds"],
+        3600
+    );
+    assert!(printed["spec"].get("tags").is_none(), "'[]' means absent");
+    assert!(bed.requests().records().is_empty());
+}
+
+#[test]
+fn sigterm_while_following_deletes_the_resource_and_stops_the_job() {
+    let bed = bed();
+    let controller = controller(&bed, Scenario::runs_forever());
+    let step = Step::new(&bed);
+    let child = step.spawn(&valid_inputs("xgboost-cancelled"), &[]);
+    eventually("the job to train", || {
+        object(&bed, "xgboost-cancelled")
+            .is_some_and(|o| o["status"]["secondaryStatus"] == "Training")
+    });
+    send_signal(&child, "TERM");
+    let run = step.finish(child.wait_with_output().expect("exits"));
+    assert_eq!(run.code, Some(143), "{run:?}");
+    run.assert_all_outputs_written();
+    assert_eq!(run.output("training_job_status"), "InProgress");
+    assert_eq!(bed.requests().count(Verb::Delete), 1);
+    eventually("the controller to stop the job", || {
+        controller
+            .aws_calls()
+            .iter()
+            .any(|c| c.operation == "StopTrainingJob")
+    });
+}
+
+#[test]
+fn sigterm_before_the_create_creates_nothing() {
+    let bed = bed_with(Options {
+        refuse_connections_for: Some(Duration::from_secs(3)),
+        ..Options::default()
+    });
+    let step = Step::new(&bed);
+    let child = step.spawn(&valid_inputs("xgboost-early"), &[]);
+    std::thread::sleep(Duration::from_millis(500));
+    send_signal(&child, "TERM");
+    let run = step.finish(child.wait_with_output().expect("exits"));
+    assert_eq!(run.code, Some(143), "{run:?}");
+    assert_eq!(bed.requests().count(Verb::Create), 0);
+    run.assert_all_outputs_written();
+}
+
+#[test]
+fn sigint_after_the_job_finished_changes_nothing() {
+    // Once the launcher has exited successfully a signal has nothing to act on; this checks
+    // the resource is kept after success (no delete on exit).
+    let bed = bed();
+    let _controller = controller(&bed, Scenario::completes());
+    let run = Step::new(&bed).run(&valid_inputs("xgboost-kept"), &[]);
+    assert_eq!(run.code, Some(0));
+    assert!(object(&bed, "xgboost-kept").is_some());
+    assert_eq!(bed.requests().count(Verb::Delete), 0);
+}
