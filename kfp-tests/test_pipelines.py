@@ -1,6 +1,8 @@
 """Pipelines using the component compile cleanly, and the argv the backend would build
 from the compiled step is what the launcher accepts, giving the expected resource."""
 
+import json
+import pathlib
 import re
 
 import pytest
@@ -27,7 +29,8 @@ def _step(compiled, run_arguments=None, whole_as_float=False):
 def _assert_resource(resource, spec, region):
     assert resource["apiVersion"] == "sagemaker.services.k8s.aws/v1alpha1"
     assert resource["kind"] == "TrainingJob"
-    assert resource["metadata"]["annotations"] == {REGION_ANNOTATION: region}
+    # The launcher may add annotations of its own; the region is the one the controller reads.
+    assert resource["metadata"]["annotations"][REGION_ANNOTATION] == region
     assert resource["metadata"]["name"] == spec["trainingJobName"]
     assert canonical(resource["spec"]) == canonical(spec)
 
@@ -147,15 +150,28 @@ def test_required_only_pipeline_gets_a_generated_name(train, launcher, tmp_path)
     _assert_resource(resource, expected, pipelines.REGION)
 
 
-def test_launcher_rejects_what_the_crd_does_not_allow(realistic, launcher):
-    # The dry run validates: the acceptance above means something.
+def test_launcher_rejects_what_the_crd_does_not_allow(realistic, launcher, component_path, tmp_path):
+    # The dry run validates, so the acceptance above means something. A failed step still
+    # writes every output file (a missing one fails the step in both backends): they are
+    # sent to tmp_path here instead of the pod's /tmp.
     argv = _step(realistic[0]).argv
     at = argv.index("--algorithm_specification") + 1
-    argv = argv[:at] + ['{"TrainingImage": "x", "trainingInputMode": "File"}'] + argv[at + 1:]
+    argv[at] = '{"TrainingImage": "x", "trainingInputMode": "File"}'
+    outputs = {}
+    for i, arg in enumerate(argv):
+        if arg.endswith("_output_path"):
+            name = arg.removeprefix("--").removesuffix("_output_path")
+            argv[i + 1] = outputs[name] = str(tmp_path / name)
     done = run(launcher, argv)
     assert done.returncode == 2
     assert "algorithm_specification" in done.stderr and "TrainingImage" in done.stderr
     assert done.stdout == ""
+    declared = {o["name"]: o["type"] for o in yaml.safe_load(component_path.read_text())["outputs"]}
+    assert set(outputs) == set(declared)
+    for name, kind in declared.items():
+        text = pathlib.Path(outputs[name]).read_text()
+        if kind in ("JsonObject", "JsonArray"):
+            assert isinstance(json.loads(text), dict if kind == "JsonObject" else list), name
 
 
 @pytest.fixture(scope="module")
