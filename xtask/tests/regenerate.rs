@@ -1,35 +1,10 @@
 //! `regenerate` in scratch copies of the repository: same bytes wherever and however often
 //! it runs, a tampered CRD stops it, and `--check` sees every stale file.
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use common::{repo_root, scratch_copy};
 use xtask::regenerate::{self, Change};
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// Copies what `regenerate` reads and writes into a fresh folder.
-fn scratch_copy(parent: &Path) -> PathBuf {
-    let root = parent.join("checkout");
-    for dir in ["crds", "component-template", "generated"] {
-        copy_dir(&repo_root().join(dir), &root.join(dir));
-    }
-    root
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create folder");
-    for entry in std::fs::read_dir(from).expect("read folder") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("file type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
-}
 
 #[test]
 fn committed_files_are_current() {

@@ -17,20 +17,7 @@ pub use testbed::{
 pub const NS: &str = "pipelines";
 
 /// The outputs component.yaml declares.
-pub const OUTPUTS: [&str; 12] = [
-    "ack_resource_metadata",
-    "conditions",
-    "creation_time",
-    "debug_rule_evaluation_statuses",
-    "failure_reason",
-    "last_modified_time",
-    "model_artifacts",
-    "profiler_rule_evaluation_statuses",
-    "profiling_status",
-    "secondary_status",
-    "training_job_status",
-    "warm_pool_status",
-];
+pub const OUTPUTS: [&str; 12] = generated::training_job::TrainingJobOutputPaths::NAMES;
 
 /// Inputs as a KFP v1 backend passes them for the xgboost sample.
 pub fn valid_inputs(job_name: &str) -> Vec<(String, String)> {
