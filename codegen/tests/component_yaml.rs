@@ -214,3 +214,44 @@ fn the_file_says_where_it_came_from() {
         ["name", "description", "inputs", "outputs", "implementation"]
     );
 }
+
+#[test]
+fn optional_numbers_are_passed_only_when_present() {
+    // The synthetic CRD has an optional `number` (ratio): no value of it can mean "not
+    // set", so it is optional with no default and passed through an isPresent condition.
+    let yaml = std::fs::read_to_string(common::repo_root().join("fixtures/synthetic/widgets.yaml"))
+        .expect("fixture");
+    let component: Value =
+        serde_saphyr::from_str(&common::generate(&yaml).component_yaml).expect("YAML");
+    let ratio = entries(&component, "inputs")
+        .into_iter()
+        .find(|i| str_of(i, "name") == "ratio")
+        .expect("ratio input");
+    assert_eq!(ratio.get("optional"), Some(&Value::Bool(true)));
+    assert_eq!(ratio.get("default"), None);
+    assert_eq!(str_of(ratio, "type"), "Float");
+    let args = component["implementation"]["container"]["args"]
+        .as_array()
+        .expect("args");
+    let conditional = args
+        .iter()
+        .find(|a| a.get("if").is_some())
+        .expect("an if placeholder");
+    assert_eq!(
+        conditional["if"],
+        serde_json::json!({"cond": {"isPresent": "ratio"}, "then": ["--ratio", {"inputValue": "ratio"}]})
+    );
+    // The required integer has no default and is passed always.
+    let replicas = entries(&component, "inputs")
+        .into_iter()
+        .find(|i| str_of(i, "name") == "replicas")
+        .expect("replicas input");
+    assert_eq!(
+        (replicas.get("default"), replicas.get("optional")),
+        (None, None)
+    );
+    assert!(
+        args.iter()
+            .any(|a| a == &serde_json::json!({"inputValue": "replicas"}))
+    );
+}

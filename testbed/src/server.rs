@@ -1,0 +1,298 @@
+//! [`TestBed`]: the running double. It owns a thread with a current-thread tokio runtime,
+//! so plain `#[test]` functions, async tests on their own runtime and separately spawned
+//! processes can all use it, and dropping it stops everything it started.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::ResourceRef;
+use crate::api_error::ApiError;
+use crate::controller::{Controller, ControllerOptions};
+use crate::crd::{Crd, CrdError};
+use crate::faults::Faults;
+use crate::http::{self, Ctx};
+use crate::request_log::RequestLog;
+use crate::store::{Store, StoredEvent};
+
+/// How to start a [`TestBed`].
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Keep the port closed (connections refused) for this long after start.
+    pub refuse_connections_for: Option<Duration>,
+    /// Send a BOOKMARK this often on watches with `allowWatchBookmarks=true`
+    /// (`None`: only the initial-events-end bookmark of `sendInitialEvents`).
+    pub bookmark_interval: Option<Duration>,
+    /// Events kept for watches resuming from a resourceVersion; older ones get 410 Gone.
+    pub history_limit: usize,
+    /// Serve HTTPS with a CA generated for this test bed (see [`TestBed::ca_pem`]); the
+    /// kubeconfig then carries the CA data.
+    pub tls: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            refuse_connections_for: None,
+            bookmark_interval: Some(Duration::from_secs(1)),
+            history_limit: 10_000,
+            tls: false,
+        }
+    }
+}
+
+/// The server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Binding 127.0.0.1:0 or building the runtime failed.
+    #[error("cannot start the test bed: {0}")]
+    Io(#[from] std::io::Error),
+    /// Generating the TLS certificates failed.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
+}
+
+/// The object did not reach the awaited state in time; carries its last state.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("timed out waiting for the object; last state: {last:?}")]
+pub struct WaitTimeout {
+    /// The object when the wait gave up (`None`: absent).
+    pub last: Option<Value>,
+}
+
+/// A running API server double (see the crate docs). Dropping it stops the server, the
+/// controllers started on it and every open connection.
+#[derive(Debug)]
+pub struct TestBed {
+    addr: SocketAddr,
+    base_url: String,
+    ca_pem: Option<String>,
+    store: Arc<Store>,
+    faults: Faults,
+    log: RequestLog,
+    handle: tokio::runtime::Handle,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestBed {
+    /// Starts a server with default [`Options`] and no CRDs.
+    pub fn start() -> Result<TestBed, StartError> {
+        Self::start_with(Options::default())
+    }
+
+    /// Starts a server with the TrainingJob CRD vendored in the workspace registered.
+    pub fn start_for_training_jobs() -> Result<TestBed, Box<dyn std::error::Error + Send + Sync>> {
+        let bed = Self::start()?;
+        bed.register_crd(Crd::from_file(training_job_crd_path())?);
+        Ok(bed)
+    }
+
+    /// Starts a server.
+    pub fn start_with(options: Options) -> Result<TestBed, StartError> {
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let addr = std_listener.local_addr()?;
+        let store = Arc::new(Store::new(options.history_limit));
+        let faults = Faults::new(store.clone());
+        if let Some(d) = options.refuse_connections_for {
+            faults.refuse_connections_for(d);
+        }
+        let std_listener = if options.refuse_connections_for.is_some() {
+            drop(std_listener);
+            None
+        } else {
+            std_listener.set_nonblocking(true)?;
+            Some(std_listener)
+        };
+        let log = RequestLog::default();
+        let tls = if options.tls {
+            Some(crate::tls::Tls::generate()?)
+        } else {
+            None
+        };
+        let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
+        let ctx = Ctx {
+            store: store.clone(),
+            faults: faults.clone(),
+            log: log.clone(),
+            addr,
+            bookmark_interval: options.bookmark_interval,
+            tls,
+        };
+        let (shutdown, shutdown_rx) = tokio::sync::oneshot::channel();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        // The runtime is built, used and dropped on its own thread: never inside a caller's
+        // async context, where blocking or dropping a runtime would panic.
+        let thread = std::thread::Builder::new()
+            .name("testbed-apiserver".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                let listener = match std_listener
+                    .map(|l| runtime.block_on(async { tokio::net::TcpListener::from_std(l) }))
+                    .transpose()
+                {
+                    Ok(l) => l,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                let _ = ready_tx.send(Ok(runtime.handle().clone()));
+                runtime.block_on(http::serve(ctx, listener, shutdown_rx));
+                runtime.shutdown_background();
+            })?;
+        let handle = ready_rx
+            .recv()
+            .map_err(|_| std::io::Error::other("test bed thread ended early"))??;
+        Ok(TestBed {
+            addr,
+            base_url: format!(
+                "{}://{addr}",
+                if ca_pem.is_some() { "https" } else { "http" }
+            ),
+            ca_pem,
+            store,
+            faults,
+            log,
+            handle,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        })
+    }
+
+    /// The CA certificate (PEM) clients must trust when HTTPS is on.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
+    /// `http://127.0.0.1:<port>` (or `https://` with [`Options::tls`]).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The listening address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves a CRD (replacing one with the same group and plural) and names its first version.
+    pub fn register_crd(&self, crd: Crd) -> ResourceRef {
+        let r = crd.resource();
+        self.store.register(crd);
+        r
+    }
+
+    /// Parses CRD YAML text and serves it.
+    pub fn register_crd_yaml(&self, yaml: &str) -> Result<ResourceRef, CrdError> {
+        Ok(self.register_crd(Crd::from_yaml(yaml)?))
+    }
+
+    /// Every request received so far.
+    pub fn requests(&self) -> &RequestLog {
+        &self.log
+    }
+
+    /// Fault controls.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// Kubeconfig YAML pointing at this server with a dummy token and `namespace` as the
+    /// context's namespace.
+    pub fn kubeconfig_yaml(&self, namespace: &str) -> String {
+        crate::kubeconfig::render(&self.base_url, namespace, self.ca_pem.as_deref())
+    }
+
+    /// Writes [`Self::kubeconfig_yaml`] to `path` (for `KUBECONFIG=path` in a child process).
+    pub fn write_kubeconfig(&self, path: impl AsRef<Path>, namespace: &str) -> std::io::Result<()> {
+        std::fs::write(path, self.kubeconfig_yaml(namespace))
+    }
+
+    /// Creates an object in-process (same rules as `POST`, not logged, no faults).
+    pub fn create(
+        &self,
+        r: &ResourceRef,
+        namespace: &str,
+        object: Value,
+    ) -> Result<Value, ApiError> {
+        self.store.create(r, namespace, object, false)
+    }
+
+    /// Reads an object in-process.
+    pub fn get(&self, r: &ResourceRef, namespace: &str, name: &str) -> Option<Value> {
+        self.store.get(r, namespace, name).ok()
+    }
+
+    /// Deletes an object in-process (same rules as `DELETE`: finalizers keep it).
+    pub fn delete(&self, r: &ResourceRef, namespace: &str, name: &str) -> Result<Value, ApiError> {
+        self.store.delete(r, namespace, name, None)
+    }
+
+    /// Every retained change of one object, oldest first: the exact sequence a watcher from
+    /// before its creation would have seen.
+    pub fn history(&self, r: &ResourceRef, namespace: &str, name: &str) -> Vec<StoredEvent> {
+        self.store.object_history(r, namespace, name)
+    }
+
+    /// Blocks until `pred` holds for the object (`None` = absent), woken by every write.
+    /// Do not call it from inside the test bed's own runtime.
+    pub fn wait_for(
+        &self,
+        r: &ResourceRef,
+        namespace: &str,
+        name: &str,
+        timeout: Duration,
+        pred: impl FnMut(Option<&Value>) -> bool,
+    ) -> Result<Option<Value>, WaitTimeout> {
+        self.store
+            .wait_for(r, namespace, name, timeout, pred)
+            .map_err(|last| WaitTimeout { last })
+    }
+
+    /// Starts the simulated ACK SageMaker TrainingJob controller on this server's store.
+    pub fn start_controller(&self, options: ControllerOptions) -> Controller {
+        Controller::start(self.store.clone(), &self.handle, options)
+    }
+}
+
+impl Drop for TestBed {
+    fn drop(&mut self) {
+        if let Some(s) = self.shutdown.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The TrainingJob CRD vendored in the workspace (`crds/sagemaker-controller/...`).
+pub fn training_job_crd_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../crds/sagemaker-controller/sagemaker.services.k8s.aws_trainingjobs.yaml")
+}
+
+/// A file of `testbed/fixtures/` (sample TrainingJob custom resources).
+pub fn fixture_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
+/// A fixture parsed from YAML into JSON.
+pub fn fixture(name: &str) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+    let text = std::fs::read_to_string(fixture_path(name))?;
+    Ok(serde_saphyr::from_str(&text)?)
+}
