@@ -374,3 +374,18 @@ fn sigint_after_the_job_finished_changes_nothing() {
     assert!(object(&bed, "xgboost-kept").is_some());
     assert_eq!(bed.requests().count(Verb::Delete), 0);
 }
+
+#[test]
+fn success_over_https_verifying_the_clusters_ca() {
+    // As in a real cluster: TLS (rustls) against the CA the kubeconfig carries.
+    let bed = bed_with(Options {
+        tls: true,
+        ..Options::default()
+    });
+    assert!(bed.base_url().starts_with("https://"));
+    let _controller = controller(&bed, Scenario::completes());
+    let run = Step::new(&bed).run(&valid_inputs("xgboost-tls"), &[]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.output("training_job_status"), "Completed");
+    assert_eq!(creates_201(&bed), 1);
+}
