@@ -137,14 +137,31 @@ async fn training_job(
     run: &RunOptions,
     last_seen: &LastSeen,
 ) -> Result<(), Failure> {
-    let read = inputs
-        .read(names::generate("training-job"))
-        .map_err(|errors| Failure::InvalidInput(errors.to_string()))?;
-    if read.region.trim().is_empty() {
-        return Err(Failure::InvalidInput(
-            "input `region`: expected an AWS region".into(),
-        ));
+    // Checks the generated reader cannot know about, reported with its problems.
+    let mut problems = Vec::new();
+    if inputs
+        .region
+        .as_deref()
+        .is_some_and(|r| !r.is_empty() && r.trim().is_empty())
+    {
+        problems.push("input `region`: expected an AWS region, got only white space".to_owned());
     }
+    if let Some(name) = inputs
+        .training_job_name
+        .as_deref()
+        .filter(|n| !n.is_empty())
+        && let Err(problem) = resource::kubernetes_name(name)
+    {
+        problems.push(format!("input `training_job_name`: {problem}"));
+    }
+    let read = inputs.read(names::generate("training-job"));
+    if let Err(errors) = &read {
+        problems.splice(0..0, errors.0.iter().map(ToString::to_string));
+    }
+    let read = match read {
+        Ok(read) if problems.is_empty() => read,
+        _ => return Err(Failure::InvalidInput(problems.join("\n"))),
+    };
     let job_name = read.spec.training_job_name.clone();
     let name = resource::kubernetes_name(&job_name).map_err(|problem| {
         Failure::InvalidInput(format!("input `training_job_name`: {problem}"))
