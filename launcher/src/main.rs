@@ -303,15 +303,26 @@ fn own_hash(job: &TrainingJob) -> Option<&str> {
 /// cancelled step has a few seconds before it is killed. Returns the resource as last read.
 async fn delete_own(api: &Api<TrainingJob>, name: &str, hash: &str) -> Option<TrainingJob> {
     let grace = Duration::from_secs(10);
-    let existing = match api::call("read the resource", grace, || api.get_opt(name)).await {
-        Ok(Some(existing)) if own_hash(&existing) == Some(hash) => existing,
-        Ok(_) => {
-            log!("nothing of this step's to delete");
-            return None;
-        }
-        Err(error) => {
-            log!("could not read {name} to delete it: {error:?}");
-            return None;
+    // A create cut short by the signal may still land on the server a moment later: look
+    // a few times before concluding there is nothing to delete.
+    let mut looks = 0;
+    let existing = loop {
+        looks += 1;
+        match api::call("read the resource", grace, || api.get_opt(name)).await {
+            Ok(Some(existing)) if own_hash(&existing) == Some(hash) => break existing,
+            Ok(Some(_)) => {
+                log!("{name} is not this step's; leaving it");
+                return None;
+            }
+            Ok(None) if looks < 4 => tokio::time::sleep(Duration::from_millis(500)).await,
+            Ok(None) => {
+                log!("nothing of this step's to delete");
+                return None;
+            }
+            Err(error) => {
+                log!("could not read {name} to delete it: {error:?}");
+                return None;
+            }
         }
     };
     let params = DeleteParams {

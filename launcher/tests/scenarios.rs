@@ -389,3 +389,46 @@ fn success_over_https_verifying_the_clusters_ca() {
     assert_eq!(run.output("training_job_status"), "Completed");
     assert_eq!(creates_201(&bed), 1);
 }
+
+#[test]
+fn sigterm_during_the_create_leaves_no_resource_behind() {
+    let bed = bed();
+    let _controller = controller(&bed, Scenario::runs_forever());
+    bed.faults()
+        .inject(Fault::delay(Duration::from_millis(600)).only(Verb::Create));
+    let step = Step::new(&bed);
+    let child = step.spawn(&valid_inputs("xgboost-mid-create"), &[]);
+    eventually("the create to reach the server", || {
+        bed.requests().count(Verb::Create) == 1
+    });
+    send_signal(&child, "TERM");
+    let run = step.finish(child.wait_with_output().expect("exits"));
+    assert_eq!(run.code, Some(143), "{run:?}");
+    run.assert_all_outputs_written();
+    // Whether or not the delayed create went through, nothing of this step's is left
+    // running: the resource is gone or being deleted.
+    std::thread::sleep(Duration::from_millis(800));
+    let left = object(&bed, "xgboost-mid-create");
+    assert!(
+        left.as_ref()
+            .is_none_or(|o| o["metadata"]["deletionTimestamp"].is_string()),
+        "{left:?}\n{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn the_namespace_flag_overrides_the_kubeconfig() {
+    let bed = bed();
+    let _controller = controller(&bed, Scenario::completes());
+    let run = Step::new(&bed).run(
+        &valid_inputs("xgboost-elsewhere"),
+        &["--namespace", "team-b"],
+    );
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        bed.get(&ResourceRef::training_job(), "team-b", "xgboost-elsewhere")
+            .is_some()
+    );
+    assert!(object(&bed, "xgboost-elsewhere").is_none());
+}
