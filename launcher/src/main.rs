@@ -100,7 +100,7 @@ fn main() -> ExitCode {
         }
     };
     let last_seen: LastSeen = Arc::new(Mutex::new(None));
-    let result = runtime.block_on(training_job(&inputs, &run, &last_seen));
+    let result = runtime.block_on(run_training_job(&inputs, &run, &last_seen));
     if run.dry_run && result.is_ok() {
         return ExitCode::SUCCESS;
     }
@@ -132,7 +132,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn training_job(
+async fn run_training_job(
     inputs: &TrainingJobInputs,
     run: &RunOptions,
     last_seen: &LastSeen,
