@@ -1,8 +1,10 @@
 //! `cargo xtask <task>`: see `cargo xtask --help`.
 
-use std::path::PathBuf;
-use std::process::ExitCode;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use xtask::regenerate::{self, Change};
 
@@ -40,6 +42,18 @@ enum Task {
         #[arg(long, requires = "controller_version")]
         fail_on_breaking: bool,
     },
+    /// Measure the launcher and the generator and write `BENCHMARKS.md` (runs the `bench`
+    /// crate on release builds).
+    Bench {
+        /// Two runs of each measurement on debug builds, for CI; writes
+        /// `target/BENCHMARKS.quick.md` and never fails on a missed target.
+        #[arg(long)]
+        quick: bool,
+    },
+    /// Generate every CRD `*.yaml` of a folder in this one process, writing nothing (for
+    /// timing the generator as a whole process; `bench` runs it).
+    #[command(hide = true)]
+    GenerateAll { dir: PathBuf },
 }
 
 /// Exit code of an upgrade that breaks pipelines, under `--fail-on-breaking`.
@@ -110,7 +124,75 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print_changes(&regenerate::apply(&root, &plan)?);
             Ok(ExitCode::SUCCESS)
         }
+        Task::Bench { quick } => bench(&root, quick),
+        Task::GenerateAll { dir } => generate_all(&dir),
     }
+}
+
+/// Builds what the benchmark measures (release builds, or debug ones in quick mode), then
+/// runs it.
+fn bench(root: &Path, quick: bool) -> anyhow::Result<ExitCode> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let profile: &[&str] = if quick { &[] } else { &["--release"] };
+    let cargo_status = |args: &[&str]| {
+        Command::new(&cargo)
+            .current_dir(root)
+            .args(args)
+            .status()
+            .with_context(|| format!("cargo {}", args.join(" ")))
+    };
+    let build = cargo_status(&[&["build"], profile, &["-p", "launcher", "-p", "xtask"]].concat())?;
+    // Its own invocation: `-p bench` alone resolves the same features as the `cargo run`
+    // below, which then builds nothing; this also builds the `measure-rss` wrapper.
+    let wrapper = cargo_status(&[&["build"], profile, &["-p", "bench", "--bins"]].concat())?;
+    if !build.success() || !wrapper.success() {
+        anyhow::bail!("building the binaries the benchmark measures failed");
+    }
+    let quick_flag: &[&str] = if quick { &["--quick"] } else { &[] };
+    let run = cargo_status(&[&["run"], profile, &["-p", "bench", "--"], quick_flag].concat())?;
+    Ok(if run.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Runs the generator on every `*.yaml` of `dir` as `regenerate` does (model, then Rust
+/// module and component.yaml with a generic template) and prints counts and the time.
+fn generate_all(dir: &Path) -> anyhow::Result<ExitCode> {
+    let start = Instant::now();
+    let mut paths = std::fs::read_dir(dir)
+        .with_context(|| dir.display().to_string())?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| dir.display().to_string())?;
+    paths.retain(|p| p.extension().is_some_and(|e| e == "yaml"));
+    paths.sort();
+    let (mut types, mut inputs, mut outputs, mut bytes) = (0, 0, 0, 0);
+    for path in &paths {
+        let name = path.display().to_string();
+        let yaml = std::fs::read_to_string(path).with_context(|| name.clone())?;
+        let model = codegen::model(&yaml).with_context(|| name.clone())?;
+        let source = codegen::Source {
+            file: name.clone(),
+            controller: "-".into(),
+            release: "-".into(),
+            sha256: "-".into(),
+        };
+        let template = codegen::ComponentTemplate::generic(&model.kind);
+        let generated = codegen::generate(&yaml, &template, &source).with_context(|| name)?;
+        types += model.types.len();
+        inputs += generated.component.inputs.len();
+        outputs += generated.component.outputs.len();
+        bytes += generated.rust.len() + generated.component_yaml.len();
+    }
+    println!(
+        "generated {} CRDs in {:.1} ms: {types} types, {inputs} inputs, {outputs} outputs, \
+         {bytes} bytes (nothing written)",
+        paths.len(),
+        start.elapsed().as_secs_f64() * 1e3,
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn print_changes(changes: &[(String, Change)]) {
