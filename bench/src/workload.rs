@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use serde_json::Value;
-use testbed::{ControllerOptions, ResourceRef, Scenario, TestBed};
+use testbed::{ControllerOptions, Options, ResourceRef, Scenario, TestBed};
 
 /// The namespace of every benchmark job (the kubeconfig context's).
 pub const NS: &str = "bench";
@@ -74,8 +74,17 @@ pub struct Bed {
 
 impl Bed {
     pub fn start(scratch: &Path, scenario: Scenario) -> anyhow::Result<Bed> {
-        let bed = TestBed::start_for_training_jobs()
-            .map_err(|e| anyhow::anyhow!("starting the test bed: {e}"))?;
+        // HTTPS with the cluster's CA in the kubeconfig, as in a real cluster (without a CA,
+        // kube-rs would load the system trust store on every start).
+        let bed = TestBed::start_with(Options {
+            tls: true,
+            ..Options::default()
+        })
+        .map_err(|e| anyhow::anyhow!("starting the test bed: {e}"))?;
+        let crd = std::fs::read_to_string(testbed::training_job_crd_path())
+            .context("reading the vendored TrainingJob CRD")?;
+        bed.register_crd_yaml(&crd)
+            .map_err(|e| anyhow::anyhow!("registering the TrainingJob CRD: {e}"))?;
         let controller = bed.start_controller(ControllerOptions {
             scenario,
             ..ControllerOptions::default()

@@ -77,10 +77,17 @@ pub fn generate(
     template: &ComponentTemplate,
     source: &Source,
 ) -> Result<Generated, Error> {
-    let crd = crd::parse(crd_yaml)?;
-    let model = lower::lower(&crd)?;
+    generate_from(model(crd_yaml)?, template, source)
+}
+
+/// Generates from a model already built (the CRD is parsed once).
+pub fn generate_from(
+    model: ResourceModel,
+    template: &ComponentTemplate,
+    source: &Source,
+) -> Result<Generated, Error> {
     let component = component::build(&model, template)?;
-    let header = header(&crd.name, source);
+    let header = header(&model.crd_name, source);
     let rust = rust_out::emit(&model, &component, &header);
     let component_yaml = component_out::emit(&component, &header)?;
     Ok(Generated {

@@ -42,6 +42,7 @@ pub fn lower(crd: &ParsedCrd) -> Result<ResourceModel, Error> {
     let mut types = lowerer.types;
     type_names::assign(&mut types, &crd.kind, spec, status);
     Ok(ResourceModel {
+        crd_name: crd.name.clone(),
         group: crd.group.clone(),
         version: crd.version.clone(),
         kind: crd.kind.clone(),

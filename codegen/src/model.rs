@@ -9,6 +9,8 @@ use std::fmt;
 /// One custom resource kind, at the version the CRD serves and stores.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ResourceModel {
+    /// The CRD's `metadata.name`, e.g. `trainingjobs.sagemaker.services.k8s.aws`.
+    pub crd_name: String,
     pub group: String,
     pub version: String,
     pub kind: String,

@@ -54,8 +54,13 @@ fn doc_attrs(description: Option<&str>) -> TokenStream {
     quote!(#(#attrs)*)
 }
 
+/// An identifier from a name `naming` made valid (`r#type` is a raw identifier).
 fn ident(text: &str) -> syn::Ident {
-    syn::parse_str(text).expect("names are made valid identifiers by `naming`")
+    let span = proc_macro2::Span::call_site();
+    match text.strip_prefix("r#") {
+        Some(raw) => syn::Ident::new_raw(raw, span),
+        None => syn::Ident::new(text, span),
+    }
 }
 
 fn resource_type(model: &ResourceModel) -> TokenStream {

@@ -3,5 +3,6 @@
 
 pub mod fetch;
 pub mod lock;
+pub mod parallel;
 pub mod regenerate;
 pub mod upgrade;

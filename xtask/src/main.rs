@@ -168,8 +168,7 @@ fn generate_all(dir: &Path) -> anyhow::Result<ExitCode> {
         .with_context(|| dir.display().to_string())?;
     paths.retain(|p| p.extension().is_some_and(|e| e == "yaml"));
     paths.sort();
-    let (mut types, mut inputs, mut outputs, mut bytes) = (0, 0, 0, 0);
-    for path in &paths {
+    let generated = xtask::parallel::map(&paths, |path| {
         let name = path.display().to_string();
         let yaml = std::fs::read_to_string(path).with_context(|| name.clone())?;
         let model = codegen::model(&yaml).with_context(|| name.clone())?;
@@ -180,8 +179,12 @@ fn generate_all(dir: &Path) -> anyhow::Result<ExitCode> {
             sha256: "-".into(),
         };
         let template = codegen::ComponentTemplate::generic(&model.kind);
-        let generated = codegen::generate(&yaml, &template, &source).with_context(|| name)?;
-        types += model.types.len();
+        codegen::generate_from(model, &template, &source).with_context(|| name)
+    });
+    let (mut types, mut inputs, mut outputs, mut bytes) = (0, 0, 0, 0);
+    for generated in generated {
+        let generated = generated?;
+        types += generated.model.types.len();
         inputs += generated.component.inputs.len();
         outputs += generated.component.outputs.len();
         bytes += generated.rust.len() + generated.component_yaml.len();

@@ -79,8 +79,17 @@ pub fn plan_with(
             release: locked.release.clone(),
             sha256: locked.sha256.clone(),
         };
-        let generated =
-            codegen::generate(&yaml, &template, &source).with_context(|| locked.repo_path())?;
+        let summary = format!(
+            "{} {}/{} from {} {}: {} types",
+            model.kind,
+            model.group,
+            model.version,
+            locked.controller,
+            locked.release,
+            model.types.len()
+        );
+        let generated = codegen::generate_from(model, &template, &source)
+            .with_context(|| locked.repo_path())?;
         plan.files
             .insert(format!("{GENERATED_DIR}/src/{module}.rs"), generated.rust);
         if has_template {
@@ -90,13 +99,7 @@ pub fn plan_with(
             );
         }
         plan.resources.push(format!(
-            "{} {}/{} from {} {}: {} types, {} inputs, {} outputs",
-            model.kind,
-            model.group,
-            model.version,
-            locked.controller,
-            locked.release,
-            model.types.len(),
+            "{summary}, {} inputs, {} outputs",
             generated.component.inputs.len(),
             generated.component.outputs.len(),
         ));
