@@ -8,6 +8,11 @@ use crate::Error;
 
 /// What the CRD cannot say about a component: its name, image and command, and the spec
 /// fields that the launcher fills itself.
+///
+/// The template file holds everything but the image: every component runs the same
+/// launcher image, whose reference lives in one place (`component-template/image.toml`,
+/// versioned by `cargo xtask image --set-version`), so the caller sets [`Self::image`]
+/// after [`Self::parse`].
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct ComponentTemplate {
@@ -15,6 +20,9 @@ pub struct ComponentTemplate {
     pub kind: String,
     pub name: String,
     pub description: String,
+    /// The container image, `repository:version`. Not read from the template file (an
+    /// `image:` key there is an unknown field): the caller sets it.
+    #[serde(skip)]
     pub image: String,
     pub command: Vec<String>,
     /// Spec fields (by JSON name) that the CRD requires but the launcher fills when the
@@ -37,6 +45,7 @@ impl ComponentTemplate {
         }
     }
 
+    /// Parses a template file; [`Self::image`] is left empty for the caller to set.
     pub fn parse(yaml: &str) -> Result<Self, Error> {
         serde_saphyr::from_str(yaml).map_err(|e| Error::Template(e.to_string()))
     }

@@ -2,6 +2,7 @@
 //! scratch copy of the repository.
 
 pub mod fetch;
+pub mod image;
 pub mod lock;
 pub mod parallel;
 pub mod regenerate;

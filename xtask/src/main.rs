@@ -50,6 +50,15 @@ enum Task {
         #[arg(long)]
         quick: bool,
     },
+    /// Build the launcher as a static binary and an OCI image from it under
+    /// `target/image/oci` (buildah, chroot isolation, vfs), and check both (skopeo, umoci).
+    /// The tag and version label come from `component-template/image.toml`.
+    Image {
+        /// Only set the image version in `component-template/image.toml` and regenerate
+        /// the components that name it; build nothing.
+        #[arg(long, value_name = "X.Y.Z")]
+        set_version: Option<String>,
+    },
     /// Generate every CRD `*.yaml` of a folder in this one process, writing nothing (for
     /// timing the generator as a whole process; `bench` runs it).
     #[command(hide = true)]
@@ -125,6 +134,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Task::Bench { quick } => bench(&root, quick),
+        Task::Image {
+            set_version: Some(version),
+        } => {
+            let image = xtask::image::set_version(&root, &version)?;
+            println!("{}: {}", xtask::image::IMAGE_TOML, image.reference());
+            print_changes(&regenerate::apply(&root, &regenerate::plan(&root)?)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Task::Image { set_version: None } => {
+            let built = xtask::image::build(&root)?;
+            println!(
+                "\nimage: ok: static binary {} bytes ({:.1} MiB), image {} bytes ({:.1} MiB) \
+                 in {} layer(s) at {}",
+                built.binary_bytes,
+                mib(built.binary_bytes),
+                built.layer_bytes,
+                mib(built.layer_bytes),
+                built.layers,
+                built.oci_ref,
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Task::GenerateAll { dir } => generate_all(&dir),
     }
 }
@@ -196,6 +227,10 @@ fn generate_all(dir: &Path) -> anyhow::Result<ExitCode> {
         start.elapsed().as_secs_f64() * 1e3,
     );
     Ok(ExitCode::SUCCESS)
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
 }
 
 fn print_changes(changes: &[(String, Change)]) {

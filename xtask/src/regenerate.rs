@@ -52,12 +52,14 @@ pub fn plan(root: &Path) -> anyhow::Result<Plan> {
 }
 
 /// Generates from `lock`'s CRDs as `read_crd` gives them (from disk, or fetched and not
-/// yet written), with the templates under `root`.
+/// yet written), with the templates under `root` and the image that
+/// `component-template/image.toml` names.
 pub fn plan_with(
     root: &Path,
     lock: &Lock,
     read_crd: impl Fn(&LockedCrd) -> anyhow::Result<String>,
 ) -> anyhow::Result<Plan> {
+    let image = crate::image::ImageConfig::read(root)?.reference();
     let mut plan = Plan::default();
     let mut modules = Vec::new();
     for locked in &lock.crds {
@@ -65,13 +67,14 @@ pub fn plan_with(
         let model = codegen::model(&yaml).with_context(|| locked.repo_path())?;
         let module = codegen::naming::snake_case(&model.kind);
         let template_path = format!("{TEMPLATE_DIR}/{module}.yaml");
-        let template = match std::fs::read_to_string(root.join(&template_path)) {
+        let mut template = match std::fs::read_to_string(root.join(&template_path)) {
             Ok(text) => ComponentTemplate::parse(&text).with_context(|| template_path.clone())?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 ComponentTemplate::generic(&model.kind)
             }
             Err(e) => return Err(e).with_context(|| template_path.clone()),
         };
+        template.image.clone_from(&image);
         let has_template = root.join(&template_path).exists();
         let source = Source {
             file: locked.repo_path(),

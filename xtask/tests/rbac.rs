@@ -1,0 +1,123 @@
+//! `component-template/rbac.yaml`, the manifest the README points pipeline operators to,
+//! grants exactly the verbs the launcher uses on trainingjobs, in one namespace.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+struct Object {
+    #[serde(rename = "apiVersion")]
+    api_version: String,
+    kind: String,
+    metadata: Metadata,
+    #[serde(default)]
+    rules: Vec<Rule>,
+    #[serde(rename = "roleRef")]
+    role_ref: Option<RoleRef>,
+    #[serde(default)]
+    subjects: Vec<Subject>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Metadata {
+    name: String,
+    namespace: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rule {
+    #[serde(rename = "apiGroups", default)]
+    api_groups: Vec<String>,
+    #[serde(default)]
+    resources: Vec<String>,
+    #[serde(default)]
+    verbs: Vec<String>,
+    #[serde(rename = "resourceNames", default)]
+    resource_names: Vec<String>,
+    #[serde(rename = "nonResourceURLs", default)]
+    non_resource_urls: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RoleRef {
+    #[serde(rename = "apiGroup")]
+    api_group: String,
+    kind: String,
+    name: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Subject {
+    kind: String,
+    name: String,
+    namespace: Option<String>,
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[test]
+fn rbac_manifest_grants_only_what_the_launcher_uses_in_one_namespace() {
+    let path = common::repo_root().join("component-template/rbac.yaml");
+    let text = std::fs::read_to_string(&path).expect("component-template/rbac.yaml");
+    let objects: Vec<Object> = serde_saphyr::from_multiple(&text).expect("valid manifest");
+
+    let kinds: Vec<_> = objects.iter().map(|o| o.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["Role", "RoleBinding"],
+        "a Role and its RoleBinding only"
+    );
+    for object in &objects {
+        assert_eq!(object.api_version, "rbac.authorization.k8s.io/v1");
+        assert!(!object.kind.starts_with("Cluster"), "{}", object.kind);
+    }
+    let (role, binding) = (&objects[0], &objects[1]);
+    let namespace = role
+        .metadata
+        .namespace
+        .as_deref()
+        .expect("a namespaced Role");
+
+    assert_eq!(role.rules.len(), 1, "one rule: {:?}", role.rules);
+    let rule = &role.rules[0];
+    assert_eq!(
+        rule.api_groups.iter().cloned().collect::<BTreeSet<_>>(),
+        set(&["sagemaker.services.k8s.aws"])
+    );
+    assert_eq!(
+        rule.resources.iter().cloned().collect::<BTreeSet<_>>(),
+        set(&["trainingjobs"])
+    );
+    assert_eq!(
+        rule.verbs.iter().cloned().collect::<BTreeSet<_>>(),
+        set(&["get", "list", "watch", "create", "delete"])
+    );
+    assert_eq!(rule.verbs.len(), 5, "no repeated verbs: {:?}", rule.verbs);
+    assert!(rule.resource_names.is_empty() && rule.non_resource_urls.is_empty());
+
+    assert_eq!(binding.metadata.namespace.as_deref(), Some(namespace));
+    let role_ref = binding.role_ref.as_ref().expect("roleRef");
+    assert_eq!(
+        (
+            role_ref.api_group.as_str(),
+            role_ref.kind.as_str(),
+            role_ref.name.as_str()
+        ),
+        (
+            "rbac.authorization.k8s.io",
+            "Role",
+            role.metadata.name.as_str()
+        )
+    );
+    assert_eq!(binding.subjects.len(), 1, "{:?}", binding.subjects);
+    let subject = &binding.subjects[0];
+    assert_eq!(subject.kind, "ServiceAccount");
+    assert!(!subject.name.is_empty());
+    assert_eq!(subject.namespace.as_deref(), Some(namespace));
+}
