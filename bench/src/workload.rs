@@ -13,20 +13,7 @@ use testbed::{ControllerOptions, Options, ResourceRef, Scenario, TestBed};
 pub const NS: &str = "bench";
 
 /// The outputs component.yaml declares (the launcher writes each).
-const OUTPUTS: [&str; 12] = [
-    "ack_resource_metadata",
-    "conditions",
-    "creation_time",
-    "debug_rule_evaluation_statuses",
-    "failure_reason",
-    "last_modified_time",
-    "model_artifacts",
-    "profiler_rule_evaluation_statuses",
-    "profiling_status",
-    "secondary_status",
-    "training_job_status",
-    "warm_pool_status",
-];
+const OUTPUTS: [&str; 12] = generated::training_job::TrainingJobOutputPaths::NAMES;
 
 /// Inputs as a KFP v1 backend passes them for the xgboost sample (the Python baseline
 /// builds its resource from the same values).
