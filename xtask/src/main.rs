@@ -179,8 +179,28 @@ fn bench(root: &Path, quick: bool) -> anyhow::Result<ExitCode> {
     if !build.success() || !wrapper.success() {
         anyhow::bail!("building the binaries the benchmark measures failed");
     }
+    // The full run also measures the static launcher and its OCI image, when buildah,
+    // skopeo and umoci are there to build them.
+    let mut image_env = Vec::new();
+    if !quick {
+        match xtask::image::build(root) {
+            Ok(built) => {
+                image_env.push((
+                    "ACK_BENCH_STATIC_BINARY",
+                    built.binary.display().to_string(),
+                ));
+                image_env.push(("ACK_BENCH_IMAGE_BYTES", built.layer_bytes.to_string()));
+            }
+            Err(error) => eprintln!("not measuring the static binary and image: {error:#}"),
+        }
+    }
     let quick_flag: &[&str] = if quick { &["--quick"] } else { &[] };
-    let run = cargo_status(&[&["run"], profile, &["-p", "bench", "--"], quick_flag].concat())?;
+    let run = Command::new(&cargo)
+        .current_dir(root)
+        .args([&["run"], profile, &["-p", "bench", "--"], quick_flag].concat())
+        .envs(image_env)
+        .status()
+        .context("cargo run -p bench")?;
     Ok(if run.success() {
         ExitCode::SUCCESS
     } else {
