@@ -205,7 +205,8 @@ pub fn compare(old: &ResourceModel, new: &ResourceModel, from: &str, to: &str) -
             } else {
                 PathChange::Removed { nested }
             };
-            impacts.push(judge(path, change, &map[*path]));
+            let info = &map[*path];
+            impacts.push(judge(path, change, info, info));
         }
     }
     for (path, old_info) in &before {
@@ -219,14 +220,14 @@ pub fn compare(old: &ResourceModel, new: &ResourceModel, from: &str, to: &str) -
                 from: old_info.json_type.clone(),
                 to: new_info.json_type.clone(),
             };
-            impacts.push(judge_change(path, change, old_info, new_info));
+            impacts.push(judge(path, change, old_info, new_info));
         }
         if old_info.required != new_info.required {
             changed = true;
             let change = PathChange::RequiredChanged {
                 now_required: new_info.required,
             };
-            impacts.push(judge_change(path, change, old_info, new_info));
+            impacts.push(judge(path, change, old_info, new_info));
         }
         if old_info.enum_values != new_info.enum_values {
             changed = true;
@@ -238,7 +239,7 @@ pub fn compare(old: &ResourceModel, new: &ResourceModel, from: &str, to: &str) -
                 added: new_values.difference(&old_values).cloned().collect(),
                 removed: old_values.difference(&new_values).cloned().collect(),
             };
-            impacts.push(judge_change(path, change, old_info, new_info));
+            impacts.push(judge(path, change, old_info, new_info));
         }
         if !changed && old_info.description != new_info.description {
             description_only.push(path.clone());
@@ -285,18 +286,25 @@ fn owner(path: &str) -> (String, bool) {
     )
 }
 
-fn judge(path: &str, change: PathChange, info: &PathInfo) -> Impact {
+/// What `change` at `path` means for the component. `old` and `new` are the path's
+/// info before and after; an added or removed path has only one, passed as both.
+fn judge(path: &str, change: PathChange, old: &PathInfo, new: &PathInfo) -> Impact {
     let (component, top_level) = owner(path);
     let is_input = path.starts_with("spec.");
-    let kfp = info.kfp_type.map(KfpType::name).unwrap_or_default();
+    let kfp = |info: &PathInfo| info.kfp_type.map(KfpType::name).unwrap_or_default();
     let (meaning, breaking) = match (&change, is_input, top_level) {
-        (PathChange::Added { .. }, true, true) if info.required => (
-            format!("new required {kfp} input: pipelines must now pass it"),
+        (PathChange::Added { .. }, true, true) if new.required => (
+            format!(
+                "new required {} input: pipelines must now pass it",
+                kfp(new)
+            ),
             true,
         ),
-        (PathChange::Added { .. }, true, true) => (format!("new optional {kfp} input"), false),
-        (PathChange::Added { .. }, false, true) => (format!("new {kfp} output"), false),
-        (PathChange::Added { .. }, true, false) if info.required => (
+        (PathChange::Added { .. }, true, true) => {
+            (format!("new optional {} input", kfp(new)), false)
+        }
+        (PathChange::Added { .. }, false, true) => (format!("new {} output", kfp(new)), false),
+        (PathChange::Added { .. }, true, false) if new.required => (
             "new required field inside the input: values without it are now rejected".into(),
             true,
         ),
@@ -317,43 +325,34 @@ fn judge(path: &str, change: PathChange, info: &PathInfo) -> Impact {
             "field removed from the output: consumers reading it get nothing".into(),
             true,
         ),
-        _ => unreachable!("judge is called for additions and removals only"),
-    };
-    Impact {
-        path: path.to_owned(),
-        change,
-        component,
-        meaning,
-        breaking,
-    }
-}
-
-fn judge_change(path: &str, change: PathChange, old: &PathInfo, new: &PathInfo) -> Impact {
-    let (component, top_level) = owner(path);
-    let is_input = path.starts_with("spec.");
-    let (meaning, breaking) = match &change {
-        PathChange::TypeChanged { .. } if top_level && old.kfp_type != new.kfp_type => (
+        (PathChange::TypeChanged { .. }, _, true) if old.kfp_type != new.kfp_type => (
             format!(
                 "{} type changes from {} to {}",
                 if is_input { "input" } else { "output" },
-                old.kfp_type.map(KfpType::name).unwrap_or_default(),
-                new.kfp_type.map(KfpType::name).unwrap_or_default()
+                kfp(old),
+                kfp(new)
             ),
             true,
         ),
-        PathChange::TypeChanged { .. } if is_input => (
+        (PathChange::TypeChanged { .. }, true, _) => (
             "field retyped: values of the old type are now rejected".into(),
             true,
         ),
-        PathChange::TypeChanged { .. } => (
+        (PathChange::TypeChanged { .. }, false, _) => (
             "field retyped in the output: consumers may misread it".into(),
             true,
         ),
-        PathChange::RequiredChanged { now_required: true } if is_input => {
+        (PathChange::RequiredChanged { now_required: true }, true, _) => {
             ("now required: values without it are rejected".into(), true)
         }
-        PathChange::RequiredChanged { .. } if is_input => ("no longer required".into(), false),
-        PathChange::RequiredChanged { now_required } => (
+        (
+            PathChange::RequiredChanged {
+                now_required: false,
+            },
+            true,
+            _,
+        ) => ("no longer required".into(), false),
+        (PathChange::RequiredChanged { now_required }, false, _) => (
             format!(
                 "the controller {} writes it",
                 if *now_required {
@@ -364,14 +363,11 @@ fn judge_change(path: &str, change: PathChange, old: &PathInfo, new: &PathInfo) 
             ),
             !now_required,
         ),
-        PathChange::EnumChanged { removed, .. } if is_input && !removed.is_empty() => (
+        (PathChange::EnumChanged { removed, .. }, true, _) if !removed.is_empty() => (
             "allowed values removed: values using them are now rejected".into(),
             true,
         ),
-        PathChange::EnumChanged { .. } => ("allowed values changed".into(), false),
-        PathChange::Added { .. } | PathChange::Removed { .. } => {
-            unreachable!("additions and removals are judged by `judge`")
-        }
+        (PathChange::EnumChanged { .. }, _, _) => ("allowed values changed".into(), false),
     };
     Impact {
         path: path.to_owned(),

@@ -364,9 +364,7 @@ fn sigterm_before_the_create_creates_nothing() {
 }
 
 #[test]
-fn sigint_after_the_job_finished_changes_nothing() {
-    // Once the launcher has exited successfully a signal has nothing to act on; this checks
-    // the resource is kept after success (no delete on exit).
+fn the_resource_is_kept_after_success() {
     let bed = bed();
     let _controller = controller(&bed, Scenario::completes());
     let run = Step::new(&bed).run(&valid_inputs("xgboost-kept"), &[]);

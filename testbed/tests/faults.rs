@@ -30,6 +30,16 @@ fn collection() -> String {
 
 /// kube-rs (since 2.x) retries 429/503/504 itself, honouring `Retry-After`: a burst of
 /// 503s on create is invisible to the caller but visible in the request log.
+/// The HTTP status of every logged request of `verb`, in arrival order.
+fn statuses(bed: &TestBed, verb: Verb) -> Vec<u16> {
+    bed.requests()
+        .records()
+        .iter()
+        .filter(|r| r.verb == verb)
+        .map(|r| r.status)
+        .collect()
+}
+
 #[tokio::test]
 async fn kube_retries_a_burst_of_503_on_create_by_itself() {
     let bed = bed();
@@ -39,14 +49,7 @@ async fn kube_retries_a_burst_of_503_on_create_by_itself() {
     api.create(&PostParams::default(), &sample("my-training-job.yaml"))
         .await
         .unwrap();
-    let statuses: Vec<u16> = bed
-        .requests()
-        .records()
-        .iter()
-        .filter(|r| r.verb == Verb::Create)
-        .map(|r| r.status)
-        .collect();
-    assert_eq!(statuses, [503, 503, 503, 201]);
+    assert_eq!(statuses(&bed, Verb::Create), [503, 503, 503, 201]);
 }
 
 #[tokio::test]
@@ -76,14 +79,7 @@ async fn burst_of_503_on_create_then_success() {
     api.create(&PostParams::default(), &sample("my-training-job.yaml"))
         .await
         .unwrap();
-    let statuses: Vec<u16> = bed
-        .requests()
-        .records()
-        .iter()
-        .filter(|r| r.verb == Verb::Create)
-        .map(|r| r.status)
-        .collect();
-    assert_eq!(statuses, [503, 503, 503, 201]);
+    assert_eq!(statuses(&bed, Verb::Create), [503, 503, 503, 201]);
     // The failed attempts never reached the store.
     assert_eq!(
         bed.history(&ResourceRef::training_job(), NS, "my-training-job")

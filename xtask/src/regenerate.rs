@@ -67,15 +67,19 @@ pub fn plan_with(
         let model = codegen::model(&yaml).with_context(|| locked.repo_path())?;
         let module = codegen::naming::snake_case(&model.kind);
         let template_path = format!("{TEMPLATE_DIR}/{module}.yaml");
-        let mut template = match std::fs::read_to_string(root.join(&template_path)) {
-            Ok(text) => ComponentTemplate::parse(&text).with_context(|| template_path.clone())?,
+        // Without a template the types are still generated, but no component.yaml.
+        let (mut template, has_template) = match std::fs::read_to_string(root.join(&template_path))
+        {
+            Ok(text) => (
+                ComponentTemplate::parse(&text).with_context(|| template_path.clone())?,
+                true,
+            ),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                ComponentTemplate::generic(&model.kind)
+                (ComponentTemplate::generic(&model.kind), false)
             }
             Err(e) => return Err(e).with_context(|| template_path.clone()),
         };
         template.image.clone_from(&image);
-        let has_template = root.join(&template_path).exists();
         let source = Source {
             file: locked.repo_path(),
             controller: locked.controller.clone(),

@@ -3,7 +3,7 @@
 #![allow(dead_code)] // Each test binary uses a different part.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -205,8 +205,4 @@ pub fn send_signal(child: &Child, signal: &str) {
         .status()
         .expect("kill runs");
     assert!(status.success());
-}
-
-pub fn path_exists(path: &Path) -> bool {
-    path.exists()
 }
