@@ -1,9 +1,10 @@
 //! Rust source for one resource: its types, the resource type, and the component's
 //! inputs and output-path structs.
 //!
-//! Everything is built as tokens with `quote` and formatted once with prettyplease.
-//! Paths outside the module are written in full (`std::collections::BTreeMap`), so the
-//! module needs no `use` lines that some resource would leave unused.
+//! Everything is built as tokens with `quote` and formatted once with prettyplease. The
+//! output should read like hand-written code: `use` lines for the paths a module names
+//! (only those it names, so none is unused), no macros (prettyplease leaves macro bodies
+//! as spaced tokens), unsuffixed literals, `Default` wherever every field has one.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
@@ -20,8 +21,11 @@ pub fn emit(model: &ResourceModel, component: &ComponentModel, header: &[String]
         let line = format!(" {line}");
         quote!(#![doc = #line])
     });
+    let uses = use_lines(model, component);
     let resource = resource_type(model);
-    let types = model.types.iter().map(|ty| type_def(model, ty));
+    let defaults = defaults(model);
+    let types =
+        (model.types.iter().zip(defaults)).map(|(ty, default)| type_def(model, ty, default));
     let inputs = inputs_struct(model, component);
     let outputs = output_paths_struct(model, component);
     let file = quote! {
@@ -30,6 +34,7 @@ pub fn emit(model: &ResourceModel, component: &ComponentModel, header: &[String]
             clippy::doc_lazy_continuation,
             reason = "CRD descriptions are kept verbatim; their wrapped list items are valid Markdown"
         )]
+        #uses
         #resource
         #(#types)*
         #inputs
@@ -38,6 +43,119 @@ pub fn emit(model: &ResourceModel, component: &ComponentModel, header: &[String]
     let syntax: syn::File =
         syn::parse2(file).expect("the generator emits tokens that parse as a Rust file");
     prettyplease::unparse(&syntax)
+}
+
+/// The paths outside the module that the module names, each by the name it is written as.
+/// `type_names` reserves every name listed here.
+pub const IMPORTED_NAMES: &[&str] = &[
+    "BTreeMap",
+    "PathBuf",
+    "IntOrString",
+    "ObjectMeta",
+    "Time",
+    "Deserialize",
+    "Serialize",
+    "InputErrors",
+    "InputReader",
+    "InputType",
+    "OutputValue",
+    "ResourceInputs",
+];
+
+/// Which of the optional imports a module needs.
+#[derive(Default)]
+struct Needs {
+    map: bool,
+    time: bool,
+    int_or_string: bool,
+}
+
+impl Needs {
+    fn visit(&mut self, ty: &FieldType) {
+        match ty {
+            FieldType::Scalar(Scalar::DateTime) => self.time = true,
+            FieldType::IntOrString => self.int_or_string = true,
+            FieldType::Map(values) => {
+                self.map = true;
+                self.visit(values);
+            }
+            FieldType::Array(items) => self.visit(items),
+            FieldType::Scalar(_) | FieldType::Named(_) | FieldType::Json => {}
+        }
+    }
+}
+
+fn use_lines(model: &ResourceModel, component: &ComponentModel) -> TokenStream {
+    let mut needs = Needs::default();
+    for ty in &model.types {
+        if let TypeKind::Object(object) = &ty.kind {
+            for field in &object.fields {
+                needs.visit(&field.ty);
+            }
+        }
+    }
+    let map = needs.map.then(|| {
+        quote!(
+            use std::collections::BTreeMap;
+        )
+    });
+    let meta = if needs.time {
+        quote!(
+            use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+        )
+    } else {
+        quote!(
+            use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+        )
+    };
+    let int_or_string = needs.int_or_string.then(|| {
+        quote!(
+            use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+        )
+    });
+    let output_value = model.status.map(|_| quote!(OutputValue,));
+    let path_buf = (!component.outputs.is_empty()).then(|| {
+        quote!(
+            use std::path::PathBuf;
+        )
+    });
+    quote! {
+        #map
+        #path_buf
+        use component_runtime::{InputErrors, InputReader, InputType, #output_value ResourceInputs};
+        #meta
+        #int_or_string
+        use serde::{Deserialize, Serialize};
+    }
+}
+
+/// Which types can derive `Default`: objects whose every field is optional or of a type
+/// with a default. Types are listed parent first, so children are decided before parents
+/// by walking the list backwards.
+fn defaults(model: &ResourceModel) -> Vec<bool> {
+    let mut has_default = vec![false; model.types.len()];
+    for (i, ty) in model.types.iter().enumerate().rev() {
+        if let TypeKind::Object(object) = &ty.kind {
+            has_default[i] = object
+                .fields
+                .iter()
+                .all(|f| !f.required || field_has_default(&f.ty, &has_default));
+        }
+    }
+    has_default
+}
+
+fn field_has_default(ty: &FieldType, has_default: &[bool]) -> bool {
+    match ty {
+        // k8s-openapi's `Time` has no `Default`: there is no neutral point in time.
+        FieldType::Scalar(Scalar::DateTime) => false,
+        FieldType::Named(id) => has_default[id.0],
+        FieldType::Scalar(_)
+        | FieldType::Array(_)
+        | FieldType::Map(_)
+        | FieldType::Json
+        | FieldType::IntOrString => true,
+    }
 }
 
 fn doc_attrs(description: Option<&str>) -> TokenStream {
@@ -92,13 +210,13 @@ fn resource_type(model: &ResourceModel) -> TokenStream {
         format!(" A new {kind_name} named `name`, with `apiVersion` and `kind` set and no status.");
     quote! {
         #docs
-        #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
         pub struct #kind {
             #[serde(rename = "apiVersion")]
             pub api_version: String,
             pub kind: String,
             #[serde(default)]
-            pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+            pub metadata: ObjectMeta,
             pub spec: #spec,
             #status_field
         }
@@ -109,7 +227,7 @@ fn resource_type(model: &ResourceModel) -> TokenStream {
                 Self {
                     api_version: <Self as k8s_openapi::Resource>::API_VERSION.to_owned(),
                     kind: <Self as k8s_openapi::Resource>::KIND.to_owned(),
-                    metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                    metadata: ObjectMeta {
                         name: Some(name.to_owned()),
                         ..Default::default()
                     },
@@ -133,7 +251,7 @@ fn resource_type(model: &ResourceModel) -> TokenStream {
         }
 
         impl k8s_openapi::Metadata for #kind {
-            type Ty = k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+            type Ty = ObjectMeta;
 
             fn metadata(&self) -> &Self::Ty {
                 &self.metadata
@@ -146,12 +264,12 @@ fn resource_type(model: &ResourceModel) -> TokenStream {
     }
 }
 
-fn type_def(model: &ResourceModel, ty: &TypeDef) -> TokenStream {
+fn type_def(model: &ResourceModel, ty: &TypeDef, default: bool) -> TokenStream {
     let fallback = format!("`{}`", ty.path);
     let docs = doc_attrs(Some(ty.description.as_deref().unwrap_or(&fallback)));
     let name = ident(&ty.name);
     match &ty.kind {
-        TypeKind::Object(object) => object_struct(model, ty, object, docs, name),
+        TypeKind::Object(object) => object_struct(model, ty, object, default, docs, name),
         TypeKind::Enum(enumeration) => enum_def(enumeration, docs, name),
     }
 }
@@ -160,6 +278,7 @@ fn object_struct(
     model: &ResourceModel,
     ty: &TypeDef,
     object: &ObjectType,
+    default: bool,
     docs: TokenStream,
     name: syn::Ident,
 ) -> TokenStream {
@@ -167,14 +286,10 @@ fn object_struct(
     // A user's typo in a spec must fail; a field that a newer controller writes into the
     // status must not.
     let deny_unknown = (ty.side == Side::Spec).then(|| quote!(#[serde(deny_unknown_fields)]));
-    let default = object
-        .fields
-        .iter()
-        .all(|f| !f.required)
-        .then(|| quote!(Default,));
+    let default = default.then(|| quote!(Default,));
     quote! {
         #docs
-        #[derive(Clone, Debug, #default PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Clone, Debug, #default PartialEq, Serialize, Deserialize)]
         #deny_unknown
         pub struct #name {
             #(#fields)*
@@ -208,9 +323,7 @@ fn struct_field(model: &ResourceModel, field: &Field) -> TokenStream {
 fn field_type(model: &ResourceModel, ty: &FieldType) -> TokenStream {
     match ty {
         FieldType::Scalar(Scalar::String) => quote!(String),
-        FieldType::Scalar(Scalar::DateTime) => {
-            quote!(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time)
-        }
+        FieldType::Scalar(Scalar::DateTime) => quote!(Time),
         FieldType::Scalar(Scalar::Int32) => quote!(i32),
         FieldType::Scalar(Scalar::Int64) => quote!(i64),
         FieldType::Scalar(Scalar::Float64) => quote!(f64),
@@ -225,12 +338,10 @@ fn field_type(model: &ResourceModel, ty: &FieldType) -> TokenStream {
         }
         FieldType::Map(values) => {
             let values = field_type(model, values);
-            quote!(std::collections::BTreeMap<String, #values>)
+            quote!(BTreeMap<String, #values>)
         }
         FieldType::Json => quote!(serde_json::Value),
-        FieldType::IntOrString => {
-            quote!(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString)
-        }
+        FieldType::IntOrString => quote!(IntOrString),
     }
 }
 
@@ -247,7 +358,7 @@ fn enum_def(enumeration: &EnumType, docs: TokenStream, name: syn::Ident) -> Toke
     });
     quote! {
         #docs
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum #name {
             #(#variants)*
         }
@@ -256,7 +367,7 @@ fn enum_def(enumeration: &EnumType, docs: TokenStream, name: syn::Ident) -> Toke
 
 fn input_type(kfp_type: KfpType) -> TokenStream {
     let variant = format_ident!("{}", kfp_type.name());
-    quote!(component_runtime::InputType::#variant)
+    quote!(InputType::#variant)
 }
 
 fn inputs_struct(model: &ResourceModel, component: &ComponentModel) -> TokenStream {
@@ -359,12 +470,12 @@ fn inputs_struct(model: &ResourceModel, component: &ComponentModel) -> TokenStre
             pub fn read(
                 &self,
                 #(#fills),*
-            ) -> Result<component_runtime::ResourceInputs<#spec>, component_runtime::InputErrors> {
-                let mut reader = component_runtime::InputReader::default();
+            ) -> Result<ResourceInputs<#spec>, InputErrors> {
+                let mut reader = InputReader::default();
                 #(#reads)*
                 #unwrap_required
                 reader.finish()?;
-                Ok(component_runtime::ResourceInputs {
+                Ok(ResourceInputs {
                     #region,
                     spec: #spec {
                         #(#spec_inits)*
@@ -395,11 +506,11 @@ fn output_paths_struct(model: &ResourceModel, component: &ComponentModel) -> Tok
         quote! {
             #docs
             #[arg(long = #flag, value_name = "PATH", help = #help)]
-            pub #name: Option<std::path::PathBuf>,
+            pub #name: Option<PathBuf>,
         }
     });
     let names = component.outputs.iter().map(|o| Literal::string(&o.name));
-    let count = component.outputs.len();
+    let count = Literal::usize_unsuffixed(component.outputs.len());
     let values = component.outputs.iter().map(|output| {
         let name = &output.name;
         let field = ident(&output.rust_name);
@@ -410,7 +521,7 @@ fn output_paths_struct(model: &ResourceModel, component: &ComponentModel) -> Tok
             quote!(status.and_then(|s| s.#field.as_ref()))
         };
         quote! {
-            component_runtime::OutputValue {
+            OutputValue {
                 name: #name,
                 ty: #kfp_type,
                 path: self.#field.as_deref(),
@@ -426,8 +537,8 @@ fn output_paths_struct(model: &ResourceModel, component: &ComponentModel) -> Tok
             pub fn values(
                 &self,
                 status: Option<&#status_name>,
-            ) -> Vec<component_runtime::OutputValue<'_>> {
-                vec![#(#values),*]
+            ) -> [OutputValue<'_>; #count] {
+                [#(#values),*]
             }
         }
     });

@@ -15,26 +15,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{PathSegment, SchemaPath, TypeDef, TypeId};
-use crate::naming;
+use crate::{naming, rust_out};
 
-/// Names that the generated module uses unqualified, besides the types' own.
-const USED_NAMES: &[&str] = &[
-    "String",
-    "Option",
-    "Vec",
-    "Box",
-    "Result",
-    "Some",
-    "None",
-    "Ok",
-    "Err",
-    "Self",
-    "BTreeMap",
-    "ObjectMeta",
-    "Time",
-    "IntOrString",
-    "Deserialize",
-    "Serialize",
+/// Prelude names that the generated module writes unqualified; the names it imports are
+/// [`rust_out::IMPORTED_NAMES`].
+const PRELUDE_NAMES: &[&str] = &[
+    "String", "Option", "Vec", "Result", "Some", "None", "Ok", "Err", "Self", "Default",
 ];
 
 /// The fixed names of a resource's root types and generated companions.
@@ -53,7 +39,8 @@ pub fn assign(types: &mut [TypeDef], kind: &str, spec: TypeId, status: Option<Ty
     let [_, spec_name, status_name, ..] = fixed_names(kind);
     let reserved: BTreeSet<String> = fixed_names(kind)
         .into_iter()
-        .chain(USED_NAMES.iter().map(|s| (*s).to_owned()))
+        .chain(PRELUDE_NAMES.iter().map(|s| (*s).to_owned()))
+        .chain(rust_out::IMPORTED_NAMES.iter().map(|s| (*s).to_owned()))
         .collect();
     types[spec.0].name = spec_name;
     if let Some(status) = status {

@@ -187,10 +187,7 @@ impl Checker<'_> {
             }
         };
         if schema.x_kubernetes_int_or_string == Some(true) {
-            return expect(
-                self,
-                "k8s_openapi::apimachinery::pkg::util::intstr::IntOrString",
-            );
+            return expect(self, "IntOrString");
         }
         if schema.x_kubernetes_preserve_unknown_fields == Some(true) {
             return expect(self, "serde_json::Value");
@@ -212,9 +209,7 @@ impl Checker<'_> {
                         .push(format!("{path}: enum {wanted:?}, generated {other:?}")),
                 }
             }
-            (Some("string"), Some("date-time")) => {
-                expect(self, "k8s_openapi::apimachinery::pkg::apis::meta::v1::Time")
-            }
+            (Some("string"), Some("date-time")) => expect(self, "Time"),
             (Some("string"), _) => expect(self, "String"),
             (Some("integer"), Some("int32")) => expect(self, "i32"),
             (Some("integer"), _) => expect(self, "i64"),
@@ -240,13 +235,11 @@ impl Checker<'_> {
                     (_, true) => self.object(schema, &text, path, spec_side),
                     (Some(JSONSchemaPropsOrBool::Schema(values)), false) => {
                         match generic("BTreeMap", ty) {
-                            Some(inner)
-                                if text.starts_with("std::collections::BTreeMap<String,") =>
-                            {
+                            Some(inner) if text.starts_with("BTreeMap<String,") => {
                                 self.paths += 1;
                                 self.value(values, &inner, &format!("{path}{{}}"), spec_side)
                             }
-                            _ => expect(self, "std::collections::BTreeMap<String, ..>"),
+                            _ => expect(self, "BTreeMap<String, ..>"),
                         }
                     }
                     _ => expect(self, "serde_json::Value"),
