@@ -12,7 +12,13 @@ fn main() {
     let mirror = Path::new(&manifest_dir)
         .join("../fixtures/ack-mirror/aws-controllers-k8s/sagemaker-controller");
     println!("cargo::rerun-if-changed={}", mirror.display());
-    let mut corpus = String::new();
+    // Each module tree's kinds import the ACK runtime's types from a sibling `ack`.
+    let ack = format!(
+        "pub mod {} {{\n{}}}\n",
+        codegen::ack::MODULE,
+        codegen::generate_shared()
+    );
+    let mut corpus = ack.clone();
     for release in RELEASES {
         let dir = mirror.join(release).join("helm/crds");
         let mut files: Vec<_> = std::fs::read_dir(&dir)
@@ -21,6 +27,7 @@ fn main() {
             .collect();
         files.sort();
         let _ = writeln!(corpus, "pub mod {} {{", release.replace('.', "_"));
+        corpus.push_str(&ack);
         for file in files {
             let yaml = std::fs::read_to_string(&file).expect("readable CRD");
             let file_name = file.file_name().unwrap_or_default().to_string_lossy();
@@ -35,6 +42,7 @@ fn main() {
     let template = std::fs::read_to_string(&template_path).expect("readable template");
     let template = codegen::ComponentTemplate::parse(&template).expect("valid template");
     corpus.push_str("pub mod training_job_releases {\n");
+    corpus.push_str(&ack);
     let mut releases: Vec<_> = std::fs::read_dir(&mirror)
         .expect("fixture mirror")
         .map(|entry| entry.expect("readable directory entry").file_name())

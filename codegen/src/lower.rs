@@ -17,8 +17,18 @@ use crate::model::{
 };
 use crate::{Error, naming, type_names};
 
-/// Builds the model of one resource.
+/// Builds the model of one resource; its types that are the ACK runtime's are marked
+/// shared ([`crate::ack`]).
 pub fn lower(crd: &ParsedCrd) -> Result<ResourceModel, Error> {
+    lower_with(crd, true)
+}
+
+/// Builds the model without looking for the ACK runtime's types (for the runtime's own).
+pub(crate) fn lower_unshared(crd: &ParsedCrd) -> Result<ResourceModel, Error> {
+    lower_with(crd, false)
+}
+
+fn lower_with(crd: &ParsedCrd, share: bool) -> Result<ResourceModel, Error> {
     let root = &crd.schema;
     let properties = root.properties.as_ref();
     let spec_schema = properties
@@ -29,7 +39,10 @@ pub fn lower(crd: &ParsedCrd) -> Result<ResourceModel, Error> {
         })?;
     let status_schema = properties.and_then(|p| p.get("status"));
 
-    let mut lowerer = Lowerer::default();
+    let mut lowerer = Lowerer {
+        types: Vec::new(),
+        share,
+    };
     let spec_path = SchemaPath(vec![PathSegment::Property("spec".to_owned())]);
     let spec = lowerer.object(&spec_path, Side::Spec, spec_schema)?;
     let status = status_schema
@@ -55,9 +68,10 @@ pub fn lower(crd: &ParsedCrd) -> Result<ResourceModel, Error> {
     })
 }
 
-#[derive(Default)]
 struct Lowerer {
     types: Vec<TypeDef>,
+    /// Mark the ACK runtime's types as shared.
+    share: bool,
 }
 
 impl Lowerer {
@@ -103,6 +117,9 @@ impl Lowerer {
             }
         }
         self.types[id.0].kind = TypeKind::Object(ObjectType { fields });
+        if self.share {
+            crate::ack::share(&mut self.types, id);
+        }
         Ok(id)
     }
 
@@ -120,6 +137,7 @@ impl Lowerer {
             side,
             description: schema.description.clone(),
             kind,
+            shared: false,
         });
         TypeId(self.types.len() - 1)
     }

@@ -6,14 +6,16 @@
 //! (only those it names, so none is unused), no macros (prettyplease leaves macro bodies
 //! as spaced tokens), unsuffixed literals, `Default` wherever every field has one.
 
+use std::collections::BTreeSet;
+
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::component::{ComponentModel, Input, InputSource, KfpType, Presence};
 use crate::model::{
-    EnumType, Field, FieldType, ObjectType, ResourceModel, Scalar, Side, TypeDef, TypeKind,
+    EnumType, Field, FieldType, ObjectType, ResourceModel, Scalar, Side, TypeDef, TypeId, TypeKind,
 };
-use crate::{docs, type_names};
+use crate::{ack, docs, type_names};
 
 /// Formatted Rust source for the module of one resource.
 pub fn emit(model: &ResourceModel, component: &ComponentModel, header: &[String]) -> String {
@@ -24,8 +26,9 @@ pub fn emit(model: &ResourceModel, component: &ComponentModel, header: &[String]
     let uses = use_lines(model, component);
     let resource = resource_type(model);
     let defaults = defaults(model);
-    let types =
-        (model.types.iter().zip(defaults)).map(|(ty, default)| type_def(model, ty, default));
+    let types = (model.types.iter().zip(defaults))
+        .filter(|(ty, _)| !ty.shared)
+        .map(|(ty, default)| type_def(model, ty, default));
     let inputs = inputs_struct(model, component);
     let outputs = output_paths_struct(model, component);
     let file = quote! {
@@ -43,6 +46,50 @@ pub fn emit(model: &ResourceModel, component: &ComponentModel, header: &[String]
     let syntax: syn::File =
         syn::parse2(file).expect("the generator emits tokens that parse as a Rust file");
     prettyplease::unparse(&syntax)
+}
+
+/// Formatted Rust source for the module of the ACK runtime's types ([`crate::ack`]).
+pub fn emit_shared(header: &[String]) -> String {
+    let runtime = ack::runtime();
+    let header_docs = header.iter().map(|line| {
+        let line = format!(" {line}");
+        quote!(#![doc = #line])
+    });
+    let roots = [Some(runtime.spec), runtime.status];
+    let types = (runtime.types.iter().zip(defaults(runtime)).enumerate())
+        .filter(|(i, _)| !roots.contains(&Some(TypeId(*i))))
+        .map(|(_, (ty, default))| type_def(runtime, ty, default));
+    let file = quote! {
+        #(#header_docs)*
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+        use serde::{Deserialize, Serialize};
+        #(#types)*
+    };
+    let syntax: syn::File =
+        syn::parse2(file).expect("the generator emits tokens that parse as a Rust file");
+    prettyplease::unparse(&syntax)
+}
+
+/// The names of the ACK runtime's types that `model`'s own types refer to.
+fn shared_names(model: &ResourceModel) -> BTreeSet<&str> {
+    fn visit<'a>(model: &'a ResourceModel, ty: &FieldType, names: &mut BTreeSet<&'a str>) {
+        match ty {
+            FieldType::Named(id) if model.ty(*id).shared => {
+                names.insert(&model.ty(*id).name);
+            }
+            FieldType::Array(inner) | FieldType::Map(inner) => visit(model, inner, names),
+            _ => {}
+        }
+    }
+    let mut names = BTreeSet::new();
+    for ty in model.types.iter().filter(|t| !t.shared) {
+        if let TypeKind::Object(object) = &ty.kind {
+            for field in &object.fields {
+                visit(model, &field.ty, &mut names);
+            }
+        }
+    }
+    names
 }
 
 /// The paths outside the module that the module names, each by the name it is written as.
@@ -87,7 +134,7 @@ impl Needs {
 
 fn use_lines(model: &ResourceModel, component: &ComponentModel) -> TokenStream {
     let mut needs = Needs::default();
-    for ty in &model.types {
+    for ty in model.types.iter().filter(|t| !t.shared) {
         if let TypeKind::Object(object) = &ty.kind {
             for field in &object.fields {
                 needs.visit(&field.ty);
@@ -119,6 +166,13 @@ fn use_lines(model: &ResourceModel, component: &ComponentModel) -> TokenStream {
             use std::path::PathBuf;
         )
     });
+    let shared: Vec<syn::Ident> = shared_names(model).into_iter().map(ident).collect();
+    let ack_module = format_ident!("{}", ack::MODULE);
+    let shared = match shared.as_slice() {
+        [] => None,
+        [one] => Some(quote!(use super::#ack_module::#one;)),
+        many => Some(quote!(use super::#ack_module::{#(#many),*};)),
+    };
     quote! {
         #map
         #path_buf
@@ -126,6 +180,7 @@ fn use_lines(model: &ResourceModel, component: &ComponentModel) -> TokenStream {
         #meta
         #int_or_string
         use serde::{Deserialize, Serialize};
+        #shared
     }
 }
 

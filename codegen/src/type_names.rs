@@ -37,8 +37,10 @@ pub fn fixed_names(kind: &str) -> [String; 5] {
 /// Fills in `name` on every type.
 pub fn assign(types: &mut [TypeDef], kind: &str, spec: TypeId, status: Option<TypeId>) {
     let [_, spec_name, status_name, ..] = fixed_names(kind);
+    // The ACK runtime's types keep the runtime's names, which the module imports.
     let reserved: BTreeSet<String> = fixed_names(kind)
         .into_iter()
+        .chain(types.iter().filter(|t| t.shared).map(|t| t.name.clone()))
         .chain(PRELUDE_NAMES.iter().map(|s| (*s).to_owned()))
         .chain(rust_out::IMPORTED_NAMES.iter().map(|s| (*s).to_owned()))
         .collect();
@@ -48,7 +50,7 @@ pub fn assign(types: &mut [TypeDef], kind: &str, spec: TypeId, status: Option<Ty
     }
 
     let named: Vec<usize> = (0..types.len())
-        .filter(|&i| i != spec.0 && Some(TypeId(i)) != status)
+        .filter(|&i| i != spec.0 && Some(TypeId(i)) != status && !types[i].shared)
         .collect();
     let parts: Vec<Vec<String>> = named.iter().map(|&i| name_parts(&types[i].path)).collect();
     let mut levels = vec![0_usize; named.len()];
@@ -155,6 +157,7 @@ mod tests {
                 side: Side::Spec,
                 description: None,
                 kind: TypeKind::Object(ObjectType { fields: vec![] }),
+                shared: false,
             })
             .collect();
         assign(&mut types, "Job", TypeId(0), Some(TypeId(1)));

@@ -51,11 +51,54 @@ fn serde_attrs(attrs: &[syn::Attribute]) -> (Option<String>, bool) {
     (rename, deny)
 }
 
+/// The structs and enums of a generated module, with those it imports from the shared
+/// `ack` module.
 fn items(source: &str) -> BTreeMap<String, Item> {
-    let file = syn::parse_file(source).expect("generated code parses");
     let mut items = BTreeMap::new();
+    let mut shared = Vec::new();
+    collect_items(source, &mut items, &mut shared);
+    if !shared.is_empty() {
+        let mut all_shared = BTreeMap::new();
+        collect_items(
+            &codegen::generate_shared(),
+            &mut all_shared,
+            &mut Vec::new(),
+        );
+        for name in shared {
+            let item = all_shared
+                .remove(&name)
+                .expect("imported from the ack module");
+            assert!(
+                items.insert(name.clone(), item).is_none(),
+                "{name} defined and imported"
+            );
+        }
+    }
+    items
+}
+
+/// Names imported by `use super::ack::...`.
+fn ack_imports(tree: &syn::UseTree, under_ack: bool, out: &mut Vec<String>) {
+    match tree {
+        syn::UseTree::Path(path) => {
+            let ack = path.ident == "ack";
+            ack_imports(&path.tree, under_ack || ack, out);
+        }
+        syn::UseTree::Name(name) if under_ack => out.push(name.ident.to_string()),
+        syn::UseTree::Group(group) => {
+            for tree in &group.items {
+                ack_imports(tree, under_ack, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn collect_items(source: &str, items: &mut BTreeMap<String, Item>, shared: &mut Vec<String>) {
+    let file = syn::parse_file(source).expect("generated code parses");
     for item in file.items {
         match item {
+            syn::Item::Use(item) => ack_imports(&item.tree, false, shared),
             syn::Item::Struct(s) => {
                 let (_, deny_unknown_fields) = serde_attrs(&s.attrs);
                 let mut fields = BTreeMap::new();
@@ -98,7 +141,6 @@ fn items(source: &str) -> BTreeMap<String, Item> {
             _ => {}
         }
     }
-    items
 }
 
 /// `T` if `ty` is `Name<T>`.

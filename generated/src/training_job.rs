@@ -12,6 +12,7 @@ use component_runtime::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use serde::{Deserialize, Serialize};
+use super::ack::{AckResourceMetadata, Condition};
 /// TrainingJob is the Schema for the TrainingJobs API
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainingJob {
@@ -1112,53 +1113,6 @@ pub struct TrainingJobStatus {
     /// The status of the warm pool associated with the training job.
     #[serde(rename = "warmPoolStatus", default, skip_serializing_if = "Option::is_none")]
     pub warm_pool_status: Option<WarmPoolStatus>,
-}
-/// All CRs managed by ACK have a common `Status.ACKResourceMetadata` member
-/// that is used to contain resource sync state, account ownership,
-/// constructed ARN for the resource
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct AckResourceMetadata {
-    /// ARN is the Amazon Resource Name for the resource. This is a
-    /// globally-unique identifier and is set only by the ACK service controller
-    /// once the controller has orchestrated the creation of the resource OR
-    /// when it has verified that an "adopted" resource (a resource where the
-    /// ARN annotation was set by the Kubernetes user on the CR) exists and
-    /// matches the supplied CR's Spec field values.
-    /// <https://github.com/aws/aws-controllers-k8s/issues/270>
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub arn: Option<String>,
-    /// OwnerAccountID is the AWS Account ID of the account that owns the
-    /// backend AWS service API resource.
-    #[serde(rename = "ownerAccountID")]
-    pub owner_account_id: String,
-    /// Partition is the AWS partition in which the resource exists or will exist
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub partition: Option<String>,
-    /// Region is the AWS region in which the resource exists or will exist.
-    pub region: String,
-}
-/// Condition is the common struct used by all CRDs managed by ACK service
-/// controllers to indicate terminal states  of the CR and its backend AWS
-/// service API resource
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Condition {
-    /// Last time the condition transitioned from one status to another.
-    #[serde(
-        rename = "lastTransitionTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub last_transition_time: Option<Time>,
-    /// A human readable message indicating details about the transition.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// The reason for the condition's last transition.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// Status of the condition, one of True, False, Unknown.
-    pub status: String,
-    /// Type is the type of the Condition
-    pub r#type: String,
 }
 /// Information about the status of the rule evaluation.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
