@@ -325,7 +325,7 @@ fn type_def(model: &ResourceModel, ty: &TypeDef, default: bool) -> TokenStream {
     let name = ident(&ty.name);
     match &ty.kind {
         TypeKind::Object(object) => object_struct(model, ty, object, default, docs, name),
-        TypeKind::Enum(enumeration) => enum_def(enumeration, docs, name),
+        TypeKind::Enum(enumeration) => enum_def(enumeration, ty.side, docs, name),
     }
 }
 
@@ -400,7 +400,16 @@ fn field_type(model: &ResourceModel, ty: &FieldType) -> TokenStream {
     }
 }
 
-fn enum_def(enumeration: &EnumType, docs: TokenStream, name: syn::Ident) -> TokenStream {
+/// A spec-side enum is closed: a value the CRD does not list is a user's mistake. A
+/// status-side enum has an `Other` variant (serde's `untagged` on that variant alone):
+/// a newer controller may write a value this release does not list, and reading the
+/// status must not fail on it.
+fn enum_def(
+    enumeration: &EnumType,
+    side: Side,
+    docs: TokenStream,
+    name: syn::Ident,
+) -> TokenStream {
     let variants = enumeration.variants.iter().map(|variant| {
         let variant_name = ident(&variant.rust_name);
         let json_value = &variant.json_value;
@@ -411,11 +420,36 @@ fn enum_def(enumeration: &EnumType, docs: TokenStream, name: syn::Ident) -> Toke
             #variant_name,
         }
     });
+    if side == Side::Spec {
+        return quote! {
+            #docs
+            #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+            pub enum #name {
+                #(#variants)*
+            }
+        };
+    }
+    let taken = |candidate: &str| {
+        enumeration
+            .variants
+            .iter()
+            .any(|v| v.rust_name == candidate)
+    };
+    let other = ["Other", "OtherValue", "UnlistedValue"]
+        .into_iter()
+        .find(|candidate| !taken(candidate))
+        .map_or_else(
+            || format_ident!("UnlistedValue{}", enumeration.variants.len()),
+            |n| format_ident!("{n}"),
+        );
     quote! {
         #docs
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum #name {
             #(#variants)*
+            /// A value this release of the CRD does not list, as a newer controller may write it.
+            #[serde(untagged)]
+            #other(String),
         }
     }
 }

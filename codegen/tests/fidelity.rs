@@ -127,9 +127,12 @@ fn collect_items(source: &str, items: &mut BTreeMap<String, Item>, shared: &mut 
                 );
             }
             syn::Item::Enum(e) => {
+                // The listed values are the unit variants; a status enum's `Other(String)`
+                // holds the unlisted ones.
                 let values = e
                     .variants
                     .iter()
+                    .filter(|v| matches!(v.fields, syn::Fields::Unit))
                     .map(|v| {
                         serde_attrs(&v.attrs)
                             .0
