@@ -1,5 +1,6 @@
 //! Rust source for one resource: its types, the resource type, and the component's
-//! inputs and output-path structs.
+//! inputs and output-path structs. The component parts (and their imports) are behind the
+//! `component` feature of the `generated` crate, so the types alone need no clap.
 //!
 //! Everything is built as tokens with `quote` and formatted once with prettyplease. The
 //! output should read like hand-written code: `use` lines for the paths a module names
@@ -163,6 +164,7 @@ fn use_lines(model: &ResourceModel, component: &ComponentModel) -> TokenStream {
     let output_value = model.status.map(|_| quote!(OutputValue,));
     let path_buf = (!component.outputs.is_empty()).then(|| {
         quote!(
+            #[cfg(feature = "component")]
             use std::path::PathBuf;
         )
     });
@@ -176,6 +178,7 @@ fn use_lines(model: &ResourceModel, component: &ComponentModel) -> TokenStream {
     quote! {
         #map
         #path_buf
+        #[cfg(feature = "component")]
         use component_runtime::{InputErrors, InputReader, InputType, #output_value ResourceInputs};
         #meta
         #int_or_string
@@ -549,11 +552,13 @@ fn inputs_struct(model: &ResourceModel, component: &ComponentModel) -> TokenStre
     }
     quote! {
         #[doc = #struct_doc]
+        #[cfg(feature = "component")]
         #[derive(Clone, Debug, Default, clap::Args)]
         pub struct #inputs {
             #(#fields)*
         }
 
+        #[cfg(feature = "component")]
         impl #inputs {
             #(#[doc = #read_docs])*
             pub fn read(
@@ -633,11 +638,13 @@ fn output_paths_struct(model: &ResourceModel, component: &ComponentModel) -> Tok
     });
     quote! {
         #[doc = #struct_doc]
+        #[cfg(feature = "component")]
         #[derive(Clone, Debug, Default, clap::Args)]
         pub struct #outputs {
             #(#fields)*
         }
 
+        #[cfg(feature = "component")]
         impl #outputs {
             /// The output names, in component.yaml's order.
             pub const NAMES: [&'static str; #count] = [#(#names),*];

@@ -6,7 +6,9 @@
     reason = "CRD descriptions are kept verbatim; their wrapped list items are valid Markdown"
 )]
 use std::collections::BTreeMap;
+#[cfg(feature = "component")]
 use std::path::PathBuf;
+#[cfg(feature = "component")]
 use component_runtime::{
     InputErrors, InputReader, InputType, OutputValue, ResourceInputs,
 };
@@ -1203,6 +1205,7 @@ pub struct WarmPoolStatus {
     pub status: Option<String>,
 }
 /// The inputs of the TrainingJob component as KFP passes them on the command line: `region`, then one per top-level spec field.
+#[cfg(feature = "component")]
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct TrainingJobInputs {
     /// The AWS region to create the resource in; written to the resource's services.k8s.aws/region annotation, which the ACK controller reads.
@@ -1406,6 +1409,7 @@ pub struct TrainingJobInputs {
     )]
     pub vpc_config: Option<String>,
 }
+#[cfg(feature = "component")]
 impl TrainingJobInputs {
     /// Reads every input into the spec, or reports every problem found in them.
     ///
@@ -1595,6 +1599,7 @@ impl TrainingJobInputs {
     }
 }
 /// Where to write each output of the TrainingJob component: one per top-level status field.
+#[cfg(feature = "component")]
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct TrainingJobOutputPaths {
     /// The file for output `ack_resource_metadata` (JsonObject): All CRs managed by ACK have a common `Status.ACKResourceMetadata` member that is used to contain resource sync state, account ownership, constructed ARN for the resource
@@ -1682,6 +1687,7 @@ pub struct TrainingJobOutputPaths {
     )]
     pub warm_pool_status: Option<PathBuf>,
 }
+#[cfg(feature = "component")]
 impl TrainingJobOutputPaths {
     /// The output names, in component.yaml's order.
     pub const NAMES: [&'static str; 12] = [

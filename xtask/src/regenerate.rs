@@ -26,12 +26,19 @@ publish.workspace = true
 # CRD descriptions hold indented text that rustdoc would otherwise run as doctests.
 doctest = false
 
+[features]
+# The KFP component parts: each kind's `*Inputs` (clap flags) and `*OutputPaths`. Off by
+# default, so that a kube-rs user of the types alone pulls in no clap; the launcher turns
+# it on.
+component = ["dep:clap", "dep:component-runtime"]
+
 [dependencies]
 k8s-openapi.workspace = true
 serde.workspace = true
+# `serde_json::Value` is the type of schema-less fields.
 serde_json.workspace = true
-clap.workspace = true
-component-runtime.workspace = true
+clap = { workspace = true, optional = true }
+component-runtime = { workspace = true, optional = true }
 
 [lints]
 workspace = true
