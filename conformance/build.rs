@@ -71,12 +71,21 @@ fn main() {
     }
     corpus.push_str("}\n");
 
-    // Schema shapes no ACK CRD has yet.
-    let synthetic = Path::new(&manifest_dir).join("../fixtures/synthetic/widgets.yaml");
+    // Schema shapes and names no ACK CRD has yet.
+    let synthetic = Path::new(&manifest_dir).join("../fixtures/synthetic");
     println!("cargo::rerun-if-changed={}", synthetic.display());
-    let yaml = std::fs::read_to_string(&synthetic).expect("readable CRD");
-    corpus.push_str(&module(&yaml, "synthetic", "widgets.yaml"));
-    corpus.push('\n');
+    let mut files: Vec<_> = std::fs::read_dir(&synthetic)
+        .expect("fixtures/synthetic")
+        .map(|entry| entry.expect("readable directory entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    for file in files {
+        let yaml = std::fs::read_to_string(&file).expect("readable CRD");
+        let file_name = file.file_name().unwrap_or_default().to_string_lossy();
+        corpus.push_str(&module(&yaml, "synthetic", &file_name));
+        corpus.push('\n');
+    }
 
     let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     std::fs::write(Path::new(&out_dir).join("corpus.rs"), corpus).expect("writable OUT_DIR");

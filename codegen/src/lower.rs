@@ -99,9 +99,18 @@ impl Lowerer {
         let mut rust_names = BTreeSet::new();
         for (json_name, property) in schema.properties.iter().flatten() {
             let field_path = path.child(PathSegment::Property(json_name.clone()));
+            let Some(rust_name) = naming::field_ident(json_name) else {
+                return Err(Error::Unsupported {
+                    path: field_path.to_string(),
+                    what: format!(
+                        "property name {json_name:?} has no ASCII letter or digit to make a \
+                         Rust name from"
+                    ),
+                });
+            };
             let ty = self.field_type(&field_path, side, property)?;
             fields.push(Field {
-                rust_name: unique_field_name(json_name, &mut rust_names),
+                rust_name: unique(rust_name, "_", &mut rust_names),
                 json_name: json_name.clone(),
                 ty,
                 required: required.contains(json_name.as_str()),
@@ -245,12 +254,8 @@ impl Lowerer {
     }
 }
 
-/// Field names that differ in JSON can meet in snake_case (`fooID`, `foo_id`): the later
-/// one, in property order, gets a numeric suffix.
-fn unique_field_name(json_name: &str, taken: &mut BTreeSet<String>) -> String {
-    unique(naming::field_ident(json_name), "_", taken)
-}
-
+/// Names that differ in JSON can meet in Rust (`fooID`, `foo_id`): the later one, in
+/// property order, gets a numeric suffix.
 fn unique(base: String, separator: &str, taken: &mut BTreeSet<String>) -> String {
     let mut name = base.clone();
     let mut n = 2;

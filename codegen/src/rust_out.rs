@@ -599,7 +599,7 @@ fn output_paths_struct(model: &ResourceModel, component: &ComponentModel) -> Tok
         let docs = doc_attrs(Some(&help));
         quote! {
             #docs
-            #[arg(long = #flag, value_name = "PATH", help = #help)]
+            #[arg(id = #flag, long = #flag, value_name = "PATH", help = #help)]
             pub #name: Option<PathBuf>,
         }
     });

@@ -8,7 +8,7 @@
 //! already uses (`<Kind>`, `<Kind>Inputs`, `String`, `Time`, ...), *every* type in the
 //! clash is qualified by its parent property, then its grandparent and so on
 //! (`resourceConfig.instanceGroups[]` -> `ResourceConfigInstanceGroup`), until the names
-//! differ. Qualifying all of them, not just the later one, keeps a name independent of
+//! differ; so is a name that would start with a digit (`spec.3d` -> `Spec3d`). Qualifying all of them, not just the later one, keeps a name independent of
 //! the order properties were visited in. Only if two full paths still spell the same name
 //! (`fooID` and `fooId`) does the one later in path order get a number (`FooId2`).
 
@@ -63,7 +63,9 @@ pub fn assign(types: &mut [TypeDef], kind: &str, spec: TypeId, status: Option<Ty
         }
         let mut progressed = false;
         for (name, members) in &by_name {
-            if members.len() == 1 && !reserved.contains(name) {
+            // A name must start with a letter (`spec.3d` -> `Spec3d`).
+            let letter_first = name.starts_with(|c: char| c.is_ascii_alphabetic());
+            if members.len() == 1 && !reserved.contains(name) && letter_first {
                 continue;
             }
             for &j in members {
@@ -208,6 +210,14 @@ mod tests {
         assert_eq!(
             names(&["spec.labels{}", "spec.matrix[][]"]),
             ["JobSpec", "JobStatus", "LabelsValue", "MatrixItem"]
+        );
+    }
+
+    #[test]
+    fn digit_first_names_take_their_parents() {
+        assert_eq!(
+            names(&["spec.3d", "spec.a.2x"]),
+            ["JobSpec", "JobStatus", "Spec3d", "A2x"]
         );
     }
 

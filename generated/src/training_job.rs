@@ -1604,6 +1604,7 @@ impl TrainingJobInputs {
 pub struct TrainingJobOutputPaths {
     /// The file for output `ack_resource_metadata` (JsonObject): All CRs managed by ACK have a common `Status.ACKResourceMetadata` member that is used to contain resource sync state, account ownership, constructed ARN for the resource
     #[arg(
+        id = "ack_resource_metadata_output_path",
         long = "ack_resource_metadata_output_path",
         value_name = "PATH",
         help = "The file for output `ack_resource_metadata` (JsonObject): All CRs managed by ACK have a common `Status.ACKResourceMetadata` member that is used to contain resource sync state, account ownership, constructed ARN for the resource"
@@ -1611,6 +1612,7 @@ pub struct TrainingJobOutputPaths {
     pub ack_resource_metadata: Option<PathBuf>,
     /// The file for output `conditions` (JsonArray): All CRs managed by ACK have a common `Status.Conditions` member that contains a collection of `ackv1alpha1.Condition` objects that describe the various terminal states of the CR and its backend AWS service API resource
     #[arg(
+        id = "conditions_output_path",
         long = "conditions_output_path",
         value_name = "PATH",
         help = "The file for output `conditions` (JsonArray): All CRs managed by ACK have a common `Status.Conditions` member that contains a collection of `ackv1alpha1.Condition` objects that describe the various terminal states of the CR and its backend AWS service API resource"
@@ -1618,6 +1620,7 @@ pub struct TrainingJobOutputPaths {
     pub conditions: Option<PathBuf>,
     /// The file for output `creation_time` (String): A timestamp that indicates when the training job was created.
     #[arg(
+        id = "creation_time_output_path",
         long = "creation_time_output_path",
         value_name = "PATH",
         help = "The file for output `creation_time` (String): A timestamp that indicates when the training job was created."
@@ -1625,6 +1628,7 @@ pub struct TrainingJobOutputPaths {
     pub creation_time: Option<PathBuf>,
     /// The file for output `debug_rule_evaluation_statuses` (JsonArray): Evaluation status of Amazon SageMaker Debugger rules for debugging on a training job.
     #[arg(
+        id = "debug_rule_evaluation_statuses_output_path",
         long = "debug_rule_evaluation_statuses_output_path",
         value_name = "PATH",
         help = "The file for output `debug_rule_evaluation_statuses` (JsonArray): Evaluation status of Amazon SageMaker Debugger rules for debugging on a training job."
@@ -1632,6 +1636,7 @@ pub struct TrainingJobOutputPaths {
     pub debug_rule_evaluation_statuses: Option<PathBuf>,
     /// The file for output `failure_reason` (String): If the training job failed, the reason it failed.
     #[arg(
+        id = "failure_reason_output_path",
         long = "failure_reason_output_path",
         value_name = "PATH",
         help = "The file for output `failure_reason` (String): If the training job failed, the reason it failed."
@@ -1639,6 +1644,7 @@ pub struct TrainingJobOutputPaths {
     pub failure_reason: Option<PathBuf>,
     /// The file for output `last_modified_time` (String): A timestamp that indicates when the status of the training job was last modified.
     #[arg(
+        id = "last_modified_time_output_path",
         long = "last_modified_time_output_path",
         value_name = "PATH",
         help = "The file for output `last_modified_time` (String): A timestamp that indicates when the status of the training job was last modified."
@@ -1646,6 +1652,7 @@ pub struct TrainingJobOutputPaths {
     pub last_modified_time: Option<PathBuf>,
     /// The file for output `model_artifacts` (JsonObject): Information about the Amazon S3 location that is configured for storing model artifacts.
     #[arg(
+        id = "model_artifacts_output_path",
         long = "model_artifacts_output_path",
         value_name = "PATH",
         help = "The file for output `model_artifacts` (JsonObject): Information about the Amazon S3 location that is configured for storing model artifacts."
@@ -1653,6 +1660,7 @@ pub struct TrainingJobOutputPaths {
     pub model_artifacts: Option<PathBuf>,
     /// The file for output `profiler_rule_evaluation_statuses` (JsonArray): Evaluation status of Amazon SageMaker Debugger rules for profiling on a training job.
     #[arg(
+        id = "profiler_rule_evaluation_statuses_output_path",
         long = "profiler_rule_evaluation_statuses_output_path",
         value_name = "PATH",
         help = "The file for output `profiler_rule_evaluation_statuses` (JsonArray): Evaluation status of Amazon SageMaker Debugger rules for profiling on a training job."
@@ -1660,6 +1668,7 @@ pub struct TrainingJobOutputPaths {
     pub profiler_rule_evaluation_statuses: Option<PathBuf>,
     /// The file for output `profiling_status` (String): Profiling status of a training job.
     #[arg(
+        id = "profiling_status_output_path",
         long = "profiling_status_output_path",
         value_name = "PATH",
         help = "The file for output `profiling_status` (String): Profiling status of a training job."
@@ -1667,6 +1676,7 @@ pub struct TrainingJobOutputPaths {
     pub profiling_status: Option<PathBuf>,
     /// The file for output `secondary_status` (String): Provides detailed information about the state of the training job.
     #[arg(
+        id = "secondary_status_output_path",
         long = "secondary_status_output_path",
         value_name = "PATH",
         help = "The file for output `secondary_status` (String): Provides detailed information about the state of the training job."
@@ -1674,6 +1684,7 @@ pub struct TrainingJobOutputPaths {
     pub secondary_status: Option<PathBuf>,
     /// The file for output `training_job_status` (String): The status of the training job.
     #[arg(
+        id = "training_job_status_output_path",
         long = "training_job_status_output_path",
         value_name = "PATH",
         help = "The file for output `training_job_status` (String): The status of the training job."
@@ -1681,6 +1692,7 @@ pub struct TrainingJobOutputPaths {
     pub training_job_status: Option<PathBuf>,
     /// The file for output `warm_pool_status` (JsonObject): The status of the warm pool associated with the training job.
     #[arg(
+        id = "warm_pool_status_output_path",
         long = "warm_pool_status_output_path",
         value_name = "PATH",
         help = "The file for output `warm_pool_status` (JsonObject): The status of the warm pool associated with the training job."
