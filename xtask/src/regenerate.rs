@@ -186,7 +186,7 @@ pub fn apply(root: &Path, plan: &Plan) -> anyhow::Result<Vec<(String, Change)>> 
                 std::fs::remove_file(&full).with_context(|| format!("removing {path}"))?;
             }
             Change::Added | Change::Modified => {
-                crate::upgrade::write_whole(&full, &plan.files[path])?;
+                crate::files::write_whole(&full, &plan.files[path])?;
             }
         }
     }

@@ -12,6 +12,7 @@ use anyhow::{Context, bail};
 use codegen::drift::Drift;
 
 use crate::fetch;
+use crate::files::write_whole;
 use crate::lock::{LOCK_FILE, Lock, LockedCrd, sha256_hex};
 use crate::regenerate::{self, Change, Plan};
 
@@ -88,14 +89,4 @@ pub fn upgrade(root: &Path, release: &str, base_url: &str) -> anyhow::Result<Upg
         crds_changed,
         generated_changed,
     })
-}
-
-/// Writes beside the target, then renames, so no reader sees half a file.
-pub fn write_whole(path: &Path, text: &str) -> anyhow::Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let partial = path.with_extension("partial");
-    std::fs::write(&partial, text).with_context(|| format!("writing {}", partial.display()))?;
-    std::fs::rename(&partial, path).with_context(|| format!("writing {}", path.display()))
 }
