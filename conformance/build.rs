@@ -71,6 +71,29 @@ fn main() {
     }
     corpus.push_str("}\n");
 
+    // Other controllers' CRDs (fixtures/other-controllers: shaped like theirs).
+    let others = Path::new(&manifest_dir).join("../fixtures/other-controllers/aws-controllers-k8s");
+    println!("cargo::rerun-if-changed={}", others.display());
+    corpus.push_str("pub mod other_controllers {\n");
+    corpus.push_str(&ack);
+    let mut files = Vec::new();
+    for controller in std::fs::read_dir(&others).expect("fixtures/other-controllers") {
+        for release in std::fs::read_dir(controller.expect("entry").path()).expect("releases") {
+            let crds = release.expect("entry").path().join("helm/crds");
+            for file in std::fs::read_dir(&crds).expect("crds folder") {
+                files.push(file.expect("entry").path());
+            }
+        }
+    }
+    files.sort();
+    for file in files {
+        let yaml = std::fs::read_to_string(&file).expect("readable CRD");
+        let file_name = file.file_name().unwrap_or_default().to_string_lossy();
+        corpus.push_str(&module(&yaml, "other-controllers", &file_name));
+        corpus.push('\n');
+    }
+    corpus.push_str("}\n");
+
     // Schema shapes and names no ACK CRD has yet.
     let synthetic = Path::new(&manifest_dir).join("../fixtures/synthetic");
     println!("cargo::rerun-if-changed={}", synthetic.display());

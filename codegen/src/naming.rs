@@ -120,6 +120,30 @@ pub fn singular(name: &str) -> String {
     words.iter().map(|w| capitalize(w)).collect()
 }
 
+/// The module name of each resource, from its API group and kind: the kind in snake_case
+/// (`TrainingJob` -> `training_job`), qualified by the group's service (the first label,
+/// `s3.services.k8s.aws` -> `s3_bucket`) for every kind whose name another resource in the
+/// list, of another controller, shares, or that would be a module the crate has already
+/// (`reserved`, e.g. `ack`). All clashing kinds are qualified, so a name does not depend on
+/// the order resources are listed in.
+pub fn module_names(resources: &[(&str, &str)], reserved: &[&str]) -> Vec<String> {
+    let bases: Vec<String> = resources.iter().map(|(_, kind)| snake_case(kind)).collect();
+    resources
+        .iter()
+        .zip(&bases)
+        .map(|((group, _), base)| {
+            let clashes = bases.iter().filter(|b| *b == base).count() > 1
+                || reserved.contains(&base.as_str());
+            if clashes {
+                let service = group.split('.').next().unwrap_or_default();
+                format!("{}_{base}", snake_case(service))
+            } else {
+                base.clone()
+            }
+        })
+        .collect()
+}
+
 /// Rust keywords that cannot be field names as they are.
 const KEYWORDS: &[&str] = &[
     "as", "async", "await", "break", "const", "continue", "dyn", "else", "enum", "extern", "false",
@@ -214,6 +238,25 @@ mod tests {
         assert_eq!(
             pascal_case(&singular("metricDefinitions")),
             "MetricDefinition"
+        );
+    }
+
+    #[test]
+    fn kinds_of_the_same_name_are_qualified_by_their_service() {
+        let resources = [
+            ("sagemaker.services.k8s.aws", "TrainingJob"),
+            ("s3.services.k8s.aws", "Bucket"),
+            ("s3control.services.k8s.aws", "Bucket"),
+            ("example.services.k8s.aws", "Ack"),
+        ];
+        assert_eq!(
+            module_names(&resources, &["ack"]),
+            [
+                "training_job",
+                "s3_bucket",
+                "s3control_bucket",
+                "example_ack"
+            ]
         );
     }
 

@@ -93,3 +93,35 @@ fn the_shared_module_defines_each_runtime_type_once() {
         );
     }
 }
+
+#[test]
+fn another_controllers_references_are_the_runtime_types() {
+    let yaml = std::fs::read_to_string(common::repo_root().join(
+        "fixtures/other-controllers/aws-controllers-k8s/s3-controller/v0.0.0-fixture/helm/crds/\
+         s3.services.k8s.aws_buckets.yaml",
+    ))
+    .expect("fixture");
+    let model = codegen::model(&yaml).expect("model");
+    for (path, name) in [
+        ("spec.policyRef", "AwsResourceReferenceWrapper"),
+        ("spec.policyRef.from", "AwsResourceReference"),
+        (
+            "spec.encryption.rules[].applyServerSideEncryptionByDefault.kmsMasterKeyRef",
+            "AwsResourceReferenceWrapper",
+        ),
+        ("spec.notificationSecretRef", "SecretKeyReference"),
+        ("status.conditions[]", "Condition"),
+        ("status.ackResourceMetadata", "AckResourceMetadata"),
+    ] {
+        assert_eq!(at(&model, path), [(name.to_owned(), true)], "{path}");
+    }
+    // A `{key, value}` tag is not a secret reference, whatever it is called.
+    assert_eq!(
+        at(&model, "spec.tagging.tagSet[]"),
+        [("TagSet".to_owned(), false)]
+    );
+    let rust = common::generate(&yaml).rust;
+    assert!(rust.contains(
+        "use super::ack::{\n    AckResourceMetadata, AwsResourceReferenceWrapper, Condition, SecretKeyReference,\n};"
+    ), "{}", &rust[..1500]);
+}

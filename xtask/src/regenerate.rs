@@ -66,17 +66,34 @@ pub fn plan_with(
     lock: &Lock,
     read_crd: impl Fn(&LockedCrd) -> anyhow::Result<String>,
 ) -> anyhow::Result<Plan> {
+    plan_with_templates(root, lock, read_crd, |_| None)
+}
+
+/// As [`plan_with`], with templates that `new_template` gives by path (not yet written)
+/// taking the place of the files under `root`.
+pub fn plan_with_templates(
+    root: &Path,
+    lock: &Lock,
+    read_crd: impl Fn(&LockedCrd) -> anyhow::Result<String>,
+    new_template: impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<Plan> {
     let image = crate::image::ImageConfig::read(root)?.reference();
     let mut plan = Plan::default();
-    let mut modules = Vec::new();
-    for locked in &lock.crds {
-        let yaml = read_crd(locked)?;
-        let model = codegen::model(&yaml).with_context(|| locked.repo_path())?;
-        let module = codegen::naming::snake_case(&model.kind);
+    let models = (lock.crds.iter())
+        .map(|locked| {
+            let yaml = read_crd(locked)?;
+            codegen::model(&yaml).with_context(|| locked.repo_path())
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let modules = module_names(&models);
+    for ((locked, model), module) in lock.crds.iter().zip(models).zip(&modules) {
         let template_path = format!("{TEMPLATE_DIR}/{module}.yaml");
         // Without a template the types are still generated, but no component.yaml.
-        let (mut template, has_template) = match std::fs::read_to_string(root.join(&template_path))
-        {
+        let text = match new_template(&template_path) {
+            Some(text) => Ok(text),
+            None => std::fs::read_to_string(root.join(&template_path)),
+        };
+        let (mut template, has_template) = match text {
             Ok(text) => (
                 ComponentTemplate::parse(&text).with_context(|| template_path.clone())?,
                 true,
@@ -117,7 +134,6 @@ pub fn plan_with(
             generated.component.inputs.len(),
             generated.component.outputs.len(),
         ));
-        modules.push(module);
     }
     plan.files.insert(
         format!("{GENERATED_DIR}/Cargo.toml"),
@@ -130,6 +146,16 @@ pub fn plan_with(
     plan.files
         .insert(format!("{GENERATED_DIR}/src/lib.rs"), lib_rs(&modules));
     Ok(plan)
+}
+
+/// The module (and template) name of each locked CRD: its kind in snake_case, qualified
+/// by its service where two controllers' kinds share a name.
+pub fn module_names(models: &[codegen::ResourceModel]) -> Vec<String> {
+    let resources: Vec<(&str, &str)> = models
+        .iter()
+        .map(|m| (m.group.as_str(), m.kind.as_str()))
+        .collect();
+    codegen::naming::module_names(&resources, &[codegen::ack::MODULE, "lib"])
 }
 
 fn lib_rs(modules: &[String]) -> String {
