@@ -274,7 +274,16 @@ class V2(_Sdk):
             return None
 
         command, args = container["command"], container.get("args", [])
-        resolved = [_substitute(a, lookup) for a in command + args]
+        resolved = []
+        for a in command + args:
+            # An `isPresent` condition compiles to this JSON text; the launcher of the
+            # executor expands it into its Then (or Else) items.
+            if a.startswith('{"IfPresent"'):
+                branch = json.loads(a)["IfPresent"]
+                present = value_of(branch["InputName"]) is not None
+                resolved += [_substitute(x, lookup) for x in branch.get("Then" if present else "Else", [])]
+            else:
+                resolved.append(_substitute(a, lookup))
         return Step(command, args, resolved)
 
     def consumed_files(self, ir, consumer_image_command):

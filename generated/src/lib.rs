@@ -6,3 +6,9 @@
 pub mod ack;
 #[rustfmt::skip]
 pub mod training_job;
+#[rustfmt::skip]
+pub mod hyper_parameter_tuning_job;
+#[rustfmt::skip]
+pub mod processing_job;
+#[rustfmt::skip]
+pub mod transform_job;

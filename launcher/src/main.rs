@@ -14,9 +14,18 @@ use generated::training_job::{TrainingJob, TrainingJobInputs, TrainingJobOutputP
 use kube::Api;
 use kube::api::{DeleteParams, PostParams, Preconditions};
 
+mod ack;
 mod api;
 mod exit;
 mod follow;
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "the subcommands of the other job kinds come with the generic follow loop"
+    )
+)]
+mod kinds;
 mod log;
 mod names;
 mod resource;

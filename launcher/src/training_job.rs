@@ -1,12 +1,9 @@
 //! What a TrainingJob's status means: when it is done, whether it succeeded, and what to
 //! tell the user on the way. Follows the ACK SageMaker controller's semantics (v1.9.1).
 //!
-//! - `ACK.Terminal` True: failed, with its message. This comes first: a "Resource already
-//!   exists" terminal carries the status of the *other*, older job of that name.
-//! - `ACK.Recoverable` True whose AWS error code is a validation error
-//!   (`ValidationException`, `InvalidParameter*`, `MissingParameter`), in either message
-//!   format (aws-sdk-go v1 `Code: msg\n\tstatus code: ...`, v2 `api error Code: msg`):
-//!   failed, since retrying the same request cannot succeed. Any other Recoverable is
+//! - First what the ACK conditions say, as for every kind ([`crate::ack`]): `ACK.Terminal`
+//!   fails (a "Resource already exists" terminal carries the status of the *other*, older
+//!   job of that name); a Recoverable validation error fails; other Recoverable errors are
 //!   waited out (the caller bounds how long).
 //! - `trainingJobStatus` Completed with `ACK.ResourceSynced` True: succeeded, unless a
 //!   debug rule ended `Error` or `IssuesFound`. Synced stays False while rules still run.
@@ -16,75 +13,24 @@
 //!   `Stopped`: failed.
 //! - Anything else (no status yet, InProgress, Stopping): waiting.
 
-use generated::ack::Condition;
 use generated::training_job::{TrainingJob, TrainingJobStatus};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    Waiting {
-        /// The message of an `ACK.Recoverable` condition that is True.
-        recoverable: Option<String>,
-    },
-    Succeeded {
-        warnings: Vec<String>,
-    },
-    Failed(String),
-}
+use crate::ack;
+pub use crate::ack::Verdict;
 
-/// AWS error codes of requests that retrying cannot fix.
-const VALIDATION_CODES: &[&str] = &[
-    "ValidationException",
-    "InvalidParameterValue",
-    "InvalidParameterCombination",
-    "InvalidParameter",
-    "MissingParameter",
-];
-
-fn condition<'a>(status: &'a TrainingJobStatus, kind: &str) -> Option<&'a Condition> {
-    status
-        .conditions
-        .iter()
-        .flatten()
-        .find(|c| c.r#type == kind && c.status == "True")
-}
-
-fn condition_text(condition: &Condition) -> String {
-    let message = condition.message.as_deref().unwrap_or("").trim();
-    match condition.reason.as_deref() {
-        Some(reason) if !reason.is_empty() && !message.is_empty() => {
-            format!("{message} ({reason})")
-        }
-        Some(reason) if !reason.is_empty() => reason.to_owned(),
-        _ => message.to_owned(),
-    }
-}
-
-/// The AWS error code at the start of a controller error message, in the aws-sdk-go v1
-/// (`Code: msg`) or v2 (`api error Code: msg`) format.
-pub fn aws_error_code(message: &str) -> Option<&str> {
-    let rest = message.trim_start();
-    let rest = rest.strip_prefix("api error ").unwrap_or(rest);
-    let (code, _) = rest.split_once(':')?;
-    (!code.is_empty() && code.chars().all(|c| c.is_ascii_alphanumeric())).then_some(code)
+fn conditions(status: &TrainingJobStatus) -> &[generated::ack::Condition] {
+    status.conditions.as_deref().unwrap_or_default()
 }
 
 pub fn verdict(job: &TrainingJob) -> Verdict {
     let Some(status) = &job.status else {
         return Verdict::Waiting { recoverable: None };
     };
-    if let Some(terminal) = condition(status, "ACK.Terminal") {
-        return Verdict::Failed(format!(
-            "the ACK controller gave up: {}",
-            condition_text(terminal)
-        ));
-    }
-    let recoverable = condition(status, "ACK.Recoverable").map(condition_text);
-    if let Some(message) = &recoverable
-        && aws_error_code(message).is_some_and(|code| VALIDATION_CODES.contains(&code))
-    {
-        return Verdict::Failed(format!("SageMaker rejected the job: {message}"));
-    }
-    let synced = condition(status, "ACK.ResourceSynced").is_some();
+    let recoverable = match ack::mechanics(conditions(status)) {
+        Err(failure) => return Verdict::Failed(failure),
+        Ok(recoverable) => recoverable,
+    };
+    let synced = ack::synced(conditions(status));
     match status.training_job_status.as_deref() {
         Some("Completed") if synced => rule_verdict(status),
         Some("Failed") => Verdict::Failed(format!(
@@ -184,8 +130,8 @@ pub fn progress(job: &TrainingJob) -> Vec<(String, String)> {
             rule.rule_evaluation_status.as_deref(),
         );
     }
-    if let Some(recoverable) = condition(status, "ACK.Recoverable") {
-        facts.push(("recoverable error".into(), condition_text(recoverable)));
+    if let Some(recoverable) = ack::condition(conditions(status), "ACK.Recoverable") {
+        facts.push(("recoverable error".into(), ack::condition_text(recoverable)));
     }
     facts
 }
@@ -204,13 +150,7 @@ pub fn arn(job: &TrainingJob) -> Option<&str> {
 /// The SageMaker console page and the CloudWatch logs of the job with this ARN.
 pub fn console_links(arn: &str, job_name: &str) -> Option<[String; 2]> {
     // arn:<partition>:sagemaker:<region>:<account>:training-job/<name>
-    let mut parts = arn.split(':');
-    let (_, partition, _, region) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    let host = if partition == "aws-cn" {
-        format!("{region}.console.amazonaws.cn")
-    } else {
-        format!("{region}.console.aws.amazon.com")
-    };
+    let (host, region) = ack::console_host(arn)?;
     Some([
         format!("https://{host}/sagemaker/home?region={region}#/jobs/{job_name}"),
         format!(

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Fault, Mirror, scratch_copy};
+use common::{Fault, Mirror, training_job_only};
 use xtask::lock::Lock;
 
 fn other_controllers() -> Mirror {
@@ -41,7 +41,7 @@ fn release_file_names_follow_acks_layout() {
 #[test]
 fn add_pins_another_controllers_crd_and_each_upgrades_alone() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let root = scratch_copy(dir.path());
+    let root = training_job_only(dir.path());
     let mirror = other_controllers();
     let added = xtask::add::add(
         &root,

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Fault, Mirror, scratch_copy, tree};
+use common::{Fault, Mirror, training_job_only, tree};
 use xtask::lock::{Lock, sha256_hex};
 
 /// Every TrainingJob release in the mirror, oldest first.
@@ -19,7 +19,7 @@ const RELEASES: &[&str] = &[
 fn upgrade_step_by_step_through_every_release() {
     let mirror = Mirror::serve(Fault::None);
     let dir = tempfile::tempdir().expect("tempdir");
-    let root = scratch_copy(dir.path());
+    let root = training_job_only(dir.path());
     let mut previous = "v1.9.1".to_owned();
     for release in RELEASES {
         let upgrade = xtask::upgrade::upgrade(&root, None, release, &mirror.url)
@@ -70,16 +70,18 @@ fn upgrade_step_by_step_through_every_release() {
         std::fs::read(root.join("generated/src/training_job.rs")).expect("read"),
         std::fs::read(common::repo_root().join("generated/src/training_job.rs")).expect("read")
     );
+    let fresh = tempfile::tempdir().expect("tempdir");
     assert_eq!(
         std::fs::read_to_string(root.join("crds/lock.toml")).expect("read"),
-        std::fs::read_to_string(common::repo_root().join("crds/lock.toml")).expect("read")
+        std::fs::read_to_string(training_job_only(fresh.path()).join("crds/lock.toml"))
+            .expect("read")
     );
 }
 
 fn failing_upgrade(fault: Fault, release: &str) -> String {
     let mirror = Mirror::serve(fault);
     let dir = tempfile::tempdir().expect("tempdir");
-    let root = scratch_copy(dir.path());
+    let root = training_job_only(dir.path());
     let before = tree(&root);
     let error = format!(
         "{:#}",
@@ -136,7 +138,7 @@ fn an_unreachable_host_says_what_to_try() {
         .expect("addr")
         .port();
     let dir = tempfile::tempdir().expect("tempdir");
-    let root = scratch_copy(dir.path());
+    let root = training_job_only(dir.path());
     let before = tree(&root);
     let error = xtask::upgrade::upgrade(&root, None, "v1.8.0", &format!("http://127.0.0.1:{port}"))
         .unwrap_err()
@@ -150,7 +152,7 @@ fn an_unreachable_host_says_what_to_try() {
 fn a_tampered_vendored_crd_stops_the_upgrade() {
     let mirror = Mirror::serve(Fault::None);
     let dir = tempfile::tempdir().expect("tempdir");
-    let root = scratch_copy(dir.path());
+    let root = training_job_only(dir.path());
     let crd = root.join("crds/sagemaker-controller/sagemaker.services.k8s.aws_trainingjobs.yaml");
     std::fs::write(
         &crd,
@@ -174,7 +176,7 @@ fn a_tampered_vendored_crd_stops_the_upgrade() {
 fn the_command_line_fails_on_breaking_and_writes_the_report() {
     let mirror = Mirror::serve(Fault::None);
     let dir = tempfile::tempdir().expect("tempdir");
-    let root = scratch_copy(dir.path());
+    let root = training_job_only(dir.path());
     let report = dir.path().join("drift.md");
     let run = |release: &str, fail_on_breaking: bool| {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"));

@@ -24,6 +24,31 @@ pub fn scratch_copy(parent: &Path) -> PathBuf {
     root
 }
 
+/// A scratch copy that pins the TrainingJob CRD alone (lock, vendored CRDs, templates and
+/// `generated/` as `regenerate` makes them): what the tests that step through the
+/// TrainingJob release history need, since the mirror has the other kinds' CRDs of some
+/// releases only.
+pub fn training_job_only(parent: &Path) -> PathBuf {
+    let root = scratch_copy(parent);
+    let mut lock = xtask::lock::Lock::read(&root).expect("lock");
+    for other in lock
+        .crds
+        .iter()
+        .filter(|c| !c.file.ends_with("_trainingjobs.yaml"))
+    {
+        std::fs::remove_file(root.join(other.repo_path())).expect("remove a vendored CRD");
+    }
+    lock.crds.retain(|c| c.file.ends_with("_trainingjobs.yaml"));
+    std::fs::write(
+        root.join(xtask::lock::LOCK_FILE),
+        lock.to_toml().expect("lock"),
+    )
+    .expect("write the lock");
+    let plan = xtask::regenerate::plan(&root).expect("plan");
+    xtask::regenerate::apply(&root, &plan).expect("regenerate");
+    root
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("create folder");
     for entry in std::fs::read_dir(from).expect("read folder") {

@@ -1,0 +1,167 @@
+//! What the ACK runtime's conditions mean, the same for every kind (controller v1.9.1,
+//! ACK runtime v0.62.0), written once against the shared [`Condition`] type:
+//!
+//! - `ACK.Terminal` True: failed, with its message. This comes first: a "Resource already
+//!   exists" terminal carries the status of the *other*, older job of that name, and a
+//!   `not implemented` terminal (a spec drift on a kind without update) freezes the status.
+//! - `ACK.Recoverable` True whose AWS error code is a validation error
+//!   (`ValidationException`, `InvalidParameter*`, `MissingParameter`), in either message
+//!   format (aws-sdk-go v1 `Code: msg\n\tstatus code: ...`, v2 `api error Code: msg`):
+//!   failed, since retrying the same request cannot succeed. Any other Recoverable
+//!   (throttling, `... is Stopping.`, `... cannot be modified or deleted.`) is waited out;
+//!   the follow loop bounds how long.
+//!
+//! What the kind's own status says comes after this, from the kind's rule
+//! ([`crate::kinds`]).
+
+use generated::ack::Condition;
+
+/// What a resource's status means for the step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Waiting {
+        /// The message of an `ACK.Recoverable` condition that is True.
+        recoverable: Option<String>,
+    },
+    Succeeded {
+        warnings: Vec<String>,
+    },
+    Failed(String),
+}
+
+/// AWS error codes of requests that retrying cannot fix.
+const VALIDATION_CODES: &[&str] = &[
+    "ValidationException",
+    "InvalidParameterValue",
+    "InvalidParameterCombination",
+    "InvalidParameter",
+    "MissingParameter",
+];
+
+/// The condition of this type that is True, if any.
+pub fn condition<'a>(conditions: &'a [Condition], kind: &str) -> Option<&'a Condition> {
+    conditions
+        .iter()
+        .find(|c| c.r#type == kind && c.status == "True")
+}
+
+/// A condition's message with its reason, for a log line or a failure.
+pub fn condition_text(condition: &Condition) -> String {
+    let message = condition.message.as_deref().unwrap_or("").trim();
+    match condition.reason.as_deref() {
+        Some(reason) if !reason.is_empty() && !message.is_empty() => {
+            format!("{message} ({reason})")
+        }
+        Some(reason) if !reason.is_empty() => reason.to_owned(),
+        _ => message.to_owned(),
+    }
+}
+
+/// The AWS error code at the start of a controller error message, in the aws-sdk-go v1
+/// (`Code: msg`) or v2 (`api error Code: msg`) format.
+pub fn aws_error_code(message: &str) -> Option<&str> {
+    let rest = message.trim_start();
+    let rest = rest.strip_prefix("api error ").unwrap_or(rest);
+    let (code, _) = rest.split_once(':')?;
+    (!code.is_empty() && code.chars().all(|c| c.is_ascii_alphanumeric())).then_some(code)
+}
+
+/// The ACK runtime's part of the verdict: `Err` with the failure when a condition says
+/// the resource failed whatever its status says, else `Ok` with the message of a
+/// Recoverable error to wait out, if there is one.
+pub fn mechanics(conditions: &[Condition]) -> Result<Option<String>, String> {
+    if let Some(terminal) = condition(conditions, "ACK.Terminal") {
+        return Err(format!(
+            "the ACK controller gave up: {}",
+            condition_text(terminal)
+        ));
+    }
+    let recoverable = condition(conditions, "ACK.Recoverable").map(condition_text);
+    if let Some(message) = &recoverable
+        && aws_error_code(message).is_some_and(|code| VALIDATION_CODES.contains(&code))
+    {
+        return Err(format!("SageMaker rejected the job: {message}"));
+    }
+    Ok(recoverable)
+}
+
+/// Whether `ACK.ResourceSynced` is True.
+pub fn synced(conditions: &[Condition]) -> bool {
+    condition(conditions, "ACK.ResourceSynced").is_some()
+}
+
+/// The AWS console host of the partition and region in a SageMaker ARN
+/// (`arn:<partition>:sagemaker:<region>:<account>:<type>/<name>`), and the region.
+pub fn console_host(arn: &str) -> Option<(String, &str)> {
+    let mut parts = arn.split(':');
+    let (_, partition, _, region) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let host = if partition == "aws-cn" {
+        format!("{region}.console.amazonaws.cn")
+    } else {
+        format!("{region}.console.aws.amazon.com")
+    };
+    Some((host, region))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn condition(kind: &str, status: &str, message: &str) -> Condition {
+        Condition {
+            r#type: kind.to_owned(),
+            status: status.to_owned(),
+            message: Some(message.to_owned()),
+            ..Condition::default()
+        }
+    }
+
+    #[test]
+    fn terminal_fails_and_carries_its_reason() {
+        let mut terminal = condition("ACK.Terminal", "True", "Resource already exists");
+        terminal.reason = Some("This resource already exists but is not managed by ACK.".into());
+        let failure = mechanics(&[terminal]).expect_err("fails");
+        assert!(failure.contains("Resource already exists"), "{failure}");
+        assert!(failure.contains("not managed by ACK"), "{failure}");
+        assert_eq!(
+            mechanics(&[condition("ACK.Terminal", "False", "")]),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn validation_errors_fail_in_both_formats_and_others_wait() {
+        for message in [
+            "api error ValidationException: Invalid instance type",
+            "ValidationException: Invalid instance type\n\tstatus code: 400, request id: abc",
+            "InvalidParameterValue: bad",
+            "api error MissingParameter: no role",
+        ] {
+            let result = mechanics(&[condition("ACK.Recoverable", "True", message)]);
+            assert!(result.is_err(), "{message}: {result:?}");
+        }
+        for message in [
+            "api error ThrottlingException: slow down",
+            "ProcessingJob is Stopping.",
+            "Endpoint in Updating state cannot be modified or deleted.",
+        ] {
+            assert_eq!(
+                mechanics(&[condition("ACK.Recoverable", "True", message)]),
+                Ok(Some(message.to_owned()))
+            );
+        }
+    }
+
+    #[test]
+    fn console_hosts_by_partition() {
+        assert_eq!(
+            console_host("arn:aws:sagemaker:us-west-2:1:processing-job/p"),
+            Some(("us-west-2.console.aws.amazon.com".to_owned(), "us-west-2"))
+        );
+        assert_eq!(
+            console_host("arn:aws-cn:sagemaker:cn-north-1:1:transform-job/t"),
+            Some(("cn-north-1.console.amazonaws.cn".to_owned(), "cn-north-1"))
+        );
+        assert_eq!(console_host("not an arn"), None);
+    }
+}

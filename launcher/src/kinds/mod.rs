@@ -1,0 +1,281 @@
+//! What each kind contributes to the launcher: its completion rule and what is worth
+//! logging. Everything else (the ACK conditions, the follow loop, the time limits) is
+//! the same for every kind and written once.
+//!
+//! The job kinds finish on their own state field (controller v1.9.1, section 3 of the
+//! semantics notes): `Completed` succeeds; `Failed` fails with `failureReason`;
+//! `Stopped` fails; anything else (no status yet, `InProgress`, `Stopping`) waits.
+//! `ACK.ResourceSynced` alone never finishes a job: the controller sets it True for
+//! Failed and Stopped too, and it says nothing before the first Describe.
+//!
+//! | kind | state field | success | failure | links |
+//! |---|---|---|---|---|
+//! | HyperParameterTuningJob | `hyperParameterTuningJobStatus` | Completed | Failed, Stopped | console `#/hyper-tuning-jobs/<name>`, training job logs `<name>-*` |
+//! | ProcessingJob | `processingJobStatus` | Completed | Failed, Stopped | console `#/processing-jobs/<name>`, logs `/aws/sagemaker/ProcessingJobs` |
+//! | TransformJob | `transformJobStatus` | Completed | Failed, Stopped | console `#/transform-jobs/<name>`, logs `/aws/sagemaker/TransformJobs` |
+//!
+//! (TrainingJob's rule, which also reads `ACK.ResourceSynced` and the debugger rules,
+//! is in [`crate::training_job`].)
+
+use generated::ack::Condition;
+
+use crate::ack::{self, Verdict};
+
+pub mod hyper_parameter_tuning_job;
+pub mod processing_job;
+pub mod transform_job;
+
+/// One kind of resource, implemented on its generated type.
+pub trait Kind {
+    type Status;
+    /// What the job is called in messages: `processing job`.
+    const NOUN: &'static str;
+    /// The longest name SageMaker accepts for it (the `Regex Pattern` of the name field's
+    /// description in the CRD).
+    const NAME_MAX: usize;
+
+    fn status(&self) -> Option<&Self::Status>;
+    fn conditions(status: &Self::Status) -> &[Condition];
+    fn arn(status: &Self::Status) -> Option<&str>;
+    /// The kind's own rule, applied after the ACK conditions ([`crate::ack::mechanics`]).
+    fn state_verdict(status: &Self::Status) -> Verdict;
+    /// The facts worth a log line when they change, by name.
+    fn facts(status: &Self::Status) -> Vec<(String, String)>;
+    /// The SageMaker console page and the logs of the job with this ARN and name.
+    fn links(arn: &str, job_name: &str) -> Vec<(&'static str, String)>;
+}
+
+/// What the resource's status means: the ACK conditions first, then the kind's rule.
+pub fn verdict<K: Kind>(resource: &K) -> Verdict {
+    let Some(status) = resource.status() else {
+        return Verdict::Waiting { recoverable: None };
+    };
+    let recoverable = match ack::mechanics(K::conditions(status)) {
+        Err(failure) => return Verdict::Failed(failure),
+        Ok(recoverable) => recoverable,
+    };
+    match K::state_verdict(status) {
+        Verdict::Waiting { recoverable: None } => Verdict::Waiting { recoverable },
+        other => other,
+    }
+}
+
+/// The facts worth logging, with the Recoverable error the controller reports, if any.
+pub fn progress<K: Kind>(resource: &K) -> Vec<(String, String)> {
+    let Some(status) = resource.status() else {
+        return Vec::new();
+    };
+    let mut facts = K::facts(status);
+    if let Some(recoverable) = ack::condition(K::conditions(status), "ACK.Recoverable") {
+        facts.push(("recoverable error".into(), ack::condition_text(recoverable)));
+    }
+    facts
+}
+
+/// The job's ARN, once the controller has created it.
+pub fn arn<K: Kind>(resource: &K) -> Option<&str> {
+    K::arn(resource.status()?).filter(|a| !a.is_empty())
+}
+
+/// The rule every job kind but TrainingJob follows, on its state field.
+pub fn job_state_verdict(noun: &str, state: Option<&str>, failure_reason: Option<&str>) -> Verdict {
+    match state {
+        Some("Completed") => Verdict::Succeeded {
+            warnings: Vec::new(),
+        },
+        Some("Failed") => Verdict::Failed(format!(
+            "the {noun} failed: {}",
+            failure_reason
+                .filter(|r| !r.is_empty())
+                .unwrap_or("SageMaker gave no reason")
+        )),
+        Some("Stopped") => Verdict::Failed(match failure_reason.filter(|r| !r.is_empty()) {
+            Some(reason) => format!("the {noun} was stopped: {reason}"),
+            None => format!("the {noun} was stopped"),
+        }),
+        _ => Verdict::Waiting { recoverable: None },
+    }
+}
+
+/// The console page (`#/<page>/<name>`) and the CloudWatch log streams with the job's
+/// name as prefix in `group`.
+pub fn console_links(
+    arn: &str,
+    page: &str,
+    group: &str,
+    job_name: &str,
+) -> Vec<(&'static str, String)> {
+    let Some((host, region)) = ack::console_host(arn) else {
+        return Vec::new();
+    };
+    vec![
+        (
+            "console",
+            format!("https://{host}/sagemaker/home?region={region}#/{page}/{job_name}"),
+        ),
+        (
+            "logs",
+            format!(
+                "https://{host}/cloudwatch/home?region={region}#logStream:group={group};prefix={job_name};streamFilter=typeLogStreamPrefix"
+            ),
+        ),
+    ]
+}
+
+/// The longest name the `Regex Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,N}$`` line of a
+/// CRD's description allows (N + 1), for the tests that check each kind's
+/// [`Kind::NAME_MAX`] against its vendored CRD.
+#[cfg(test)]
+pub fn pattern_max_len(crd: &str, field: &str) -> usize {
+    let after = crd
+        .split(&format!("{field}:"))
+        .nth(1)
+        .expect("the field in the CRD");
+    let pattern = after
+        .split("Regex Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,")
+        .nth(1)
+        .expect("a name pattern in its description");
+    let n: usize = pattern
+        .split('}')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("a repeat count");
+    n + 1
+}
+
+/// The checks every job kind's rule must pass, run by each kind's tests on its own
+/// generated type: `resource` builds one with this status.
+#[cfg(test)]
+pub fn check_job_rule<K: Kind>(resource: impl Fn(serde_json::Value) -> K, state_field: &str) {
+    use serde_json::json;
+    let with = |state: Option<&str>, conditions: serde_json::Value| {
+        let mut status = json!({"conditions": conditions, "failureReason": "ClientError: no data"});
+        if let Some(state) = state {
+            status[state_field] = json!(state);
+        }
+        resource(status)
+    };
+    let synced = |value: &str| json!([{"type": "ACK.ResourceSynced", "status": value}]);
+    let noun = K::NOUN;
+
+    assert_eq!(
+        verdict(&with(Some("Completed"), synced("True"))),
+        Verdict::Succeeded { warnings: vec![] }
+    );
+    assert_eq!(
+        verdict(&with(Some("Failed"), synced("True"))),
+        Verdict::Failed(format!("the {noun} failed: ClientError: no data"))
+    );
+    assert!(
+        matches!(verdict(&with(Some("Stopped"), synced("True"))), Verdict::Failed(m) if m.starts_with(&format!("the {noun} was stopped"))),
+    );
+    let waiting = Verdict::Waiting { recoverable: None };
+    // Synced True alone (no state yet, or a state that is not an end) is never an end.
+    for state in [None, Some("InProgress"), Some("Stopping")] {
+        assert_eq!(verdict(&with(state, synced("True"))), waiting, "{state:?}");
+        assert_eq!(verdict(&with(state, synced("False"))), waiting, "{state:?}");
+    }
+    assert_eq!(verdict(&resource(serde_json::Value::Null)), waiting);
+    // Terminal fails whatever the state says: the name-exists Terminal carries the old
+    // job's Completed status.
+    let terminal = json!([{"type": "ACK.ResourceSynced", "status": "True"},
+        {"type": "ACK.Terminal", "status": "True", "message": "Resource already exists",
+         "reason": "This resource already exists but is not managed by ACK."}]);
+    let Verdict::Failed(message) = verdict(&with(Some("Completed"), terminal)) else {
+        panic!("a Terminal {noun} must fail")
+    };
+    assert!(message.contains("Resource already exists"), "{message}");
+    let drift = json!([{"type": "ACK.Terminal", "status": "True", "message": "not implemented"}]);
+    assert!(matches!(
+        verdict(&with(Some("InProgress"), drift)),
+        Verdict::Failed(_)
+    ));
+    // A validation error never clears; anything else Recoverable is waited out.
+    let recoverable =
+        |message: &str| json!([{"type": "ACK.Recoverable", "status": "True", "message": message}]);
+    for message in [
+        "api error ValidationException: Could not access model data",
+        "ValidationException: Could not access model data\n\tstatus code: 400, request id: x",
+    ] {
+        assert!(
+            matches!(
+                verdict(&with(None, recoverable(message))),
+                Verdict::Failed(_)
+            ),
+            "{message}"
+        );
+    }
+    let stopping = format!(
+        "{} is Stopping.",
+        std::any::type_name::<K>().rsplit("::").next().unwrap_or("")
+    );
+    assert_eq!(
+        verdict(&with(Some("Stopping"), recoverable(&stopping))),
+        Verdict::Waiting {
+            recoverable: Some(stopping.clone())
+        }
+    );
+    let facts = progress(&with(Some("InProgress"), recoverable(&stopping)));
+    assert!(
+        facts.contains(&("recoverable error".to_owned(), stopping)),
+        "{facts:?}"
+    );
+    // The ARN, once the controller has created the job.
+    let created = resource(json!({"ackResourceMetadata": {
+        "arn": "arn:aws:sagemaker:us-west-2:1:job/j", "ownerAccountID": "1", "region": "us-west-2"}}));
+    assert_eq!(arn(&created), Some("arn:aws:sagemaker:us-west-2:1:job/j"));
+    let not_yet = resource(json!({"ackResourceMetadata": {
+        "arn": "", "ownerAccountID": "1", "region": "us-west-2"}}));
+    assert_eq!(arn(&not_yet), None);
+    assert_eq!(arn(&resource(json!({}))), None);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_job_rule_on_the_state_field() {
+        let success = Verdict::Succeeded { warnings: vec![] };
+        assert_eq!(job_state_verdict("x job", Some("Completed"), None), success);
+        assert_eq!(
+            job_state_verdict("x job", Some("Failed"), Some("AlgorithmError: boom")),
+            Verdict::Failed("the x job failed: AlgorithmError: boom".into())
+        );
+        assert_eq!(
+            job_state_verdict("x job", Some("Failed"), None),
+            Verdict::Failed("the x job failed: SageMaker gave no reason".into())
+        );
+        assert_eq!(
+            job_state_verdict("x job", Some("Stopped"), None),
+            Verdict::Failed("the x job was stopped".into())
+        );
+        for waiting in [None, Some("InProgress"), Some("Stopping"), Some("Deleting")] {
+            assert_eq!(
+                job_state_verdict("x job", waiting, None),
+                Verdict::Waiting { recoverable: None },
+                "{waiting:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn links_from_the_arn() {
+        let links = console_links(
+            "arn:aws:sagemaker:eu-west-1:1:processing-job/p",
+            "processing-jobs",
+            "/aws/sagemaker/ProcessingJobs",
+            "p",
+        );
+        assert_eq!(
+            links[0].1,
+            "https://eu-west-1.console.aws.amazon.com/sagemaker/home?region=eu-west-1#/processing-jobs/p"
+        );
+        assert!(
+            links[1]
+                .1
+                .contains("group=/aws/sagemaker/ProcessingJobs;prefix=p"),
+            "{links:?}"
+        );
+    }
+}
