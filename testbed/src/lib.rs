@@ -102,6 +102,7 @@
 
 mod api_error;
 mod clock;
+pub mod cluster;
 mod controller;
 mod crd;
 mod faults;
@@ -118,9 +119,9 @@ mod tls;
 pub use api_error::{ApiError, Cause};
 pub use clock::rfc3339;
 pub use controller::{
-    AwsCall, AwsError, Controller, ControllerOptions, DELETION_POLICY_ANNOTATION, FINALIZER,
-    JobState, JobStatus, REGION_ANNOTATION, RuleState, SIMULATED_EPOCH, Scenario, SdkVersion,
-    TERMINAL_CODES, UNMANAGED_REASON, request_id,
+    AwsCall, AwsError, ClusterController, Controller, ControllerOptions,
+    DELETION_POLICY_ANNOTATION, FINALIZER, JobState, JobStatus, REGION_ANNOTATION, RuleState,
+    SIMULATED_EPOCH, Scenario, SdkVersion, TERMINAL_CODES, UNMANAGED_REASON, request_id,
 };
 pub use crd::{Crd, CrdError, CrdVersion};
 pub use faults::{Fault, Faults};

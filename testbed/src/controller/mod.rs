@@ -14,6 +14,7 @@
 //! clock starting at 2025-01-01T00:00:00Z, so they are deterministic.
 
 mod reconcile;
+mod remote;
 mod sagemaker;
 mod scenario;
 
@@ -27,6 +28,7 @@ use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 
 pub use reconcile::{DELETION_POLICY_ANNOTATION, FINALIZER, REGION_ANNOTATION, UNMANAGED_REASON};
+pub use remote::ClusterController;
 pub use sagemaker::AwsCall;
 pub use scenario::{
     AwsError, JobState, JobStatus, RuleState, Scenario, SdkVersion, TERMINAL_CODES, request_id,
@@ -34,7 +36,7 @@ pub use scenario::{
 
 use crate::ResourceRef;
 use crate::selector::Selector;
-use crate::store::{EventType, Store};
+use crate::store::{Change, EventType, Store, Subresource};
 use reconcile::{Next, Reconciler};
 use sagemaker::FakeSageMaker;
 
@@ -88,6 +90,40 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Where the reconciler reads and writes objects: the double's in-process store, or a real
+/// API server through kube-rs ([`remote`]). Both answer `None` when the object is gone or
+/// the write was refused; the reconciler then retries on its next run, as ACK does.
+pub(crate) trait Objects: Send + Sync {
+    /// The object as JSON.
+    fn fetch(&self, r: &ResourceRef, ns: &str, name: &str) -> Option<Value>;
+    /// A JSON merge patch of the object or its `/status`; the object after it.
+    fn merge_patch(
+        &self,
+        r: &ResourceRef,
+        ns: &str,
+        name: &str,
+        sub: Subresource,
+        patch: Value,
+    ) -> Option<Value>;
+}
+
+impl Objects for Store {
+    fn fetch(&self, r: &ResourceRef, ns: &str, name: &str) -> Option<Value> {
+        self.get(r, ns, name).ok()
+    }
+
+    fn merge_patch(
+        &self,
+        r: &ResourceRef,
+        ns: &str,
+        name: &str,
+        sub: Subresource,
+        patch: Value,
+    ) -> Option<Value> {
+        self.update(r, ns, name, sub, Change::Merge(patch)).ok()
+    }
+}
+
 impl Shared {
     pub(crate) fn sagemaker(&self) -> MutexGuard<'_, FakeSageMaker> {
         lock(&self.sagemaker)
@@ -116,7 +152,14 @@ impl Controller {
         handle: &tokio::runtime::Handle,
         options: ControllerOptions,
     ) -> Controller {
-        let shared = Arc::new(Shared {
+        let shared = Self::new_shared(options);
+        let task = handle.spawn(event_loop(shared.clone(), store));
+        shared.track(task.abort_handle());
+        Controller { shared }
+    }
+
+    fn new_shared(options: ControllerOptions) -> Arc<Shared> {
+        Arc::new(Shared {
             sagemaker: Mutex::new(FakeSageMaker::new(&options.region, &options.account_id)),
             scenarios: Mutex::new((options.scenario.clone(), BTreeMap::new())),
             options,
@@ -124,10 +167,7 @@ impl Controller {
             in_flight: Mutex::new(()),
             tasks: Mutex::new(Vec::new()),
             reconciles: AtomicU64::new(0),
-        });
-        let task = handle.spawn(event_loop(shared.clone(), store));
-        shared.track(task.abort_handle());
-        Controller { shared }
+        })
     }
 
     /// The scenario for jobs created from now on that have no per-name scenario.
@@ -196,7 +236,8 @@ async fn event_loop(shared: Arc<Shared>, store: Arc<Store>) {
     let enqueue = |k: Key, workers: &mut HashMap<Key, Arc<Notify>>| {
         let notify = workers.entry(k.clone()).or_insert_with(|| {
             let n = Arc::new(Notify::new());
-            let task = tokio::spawn(worker(shared.clone(), store.clone(), k, n.clone()));
+            let objects: Arc<dyn Objects> = store.clone();
+            let task = tokio::spawn(worker(shared.clone(), objects, false, k, n.clone()));
             shared.track(task.abort_handle());
             n
         });
@@ -255,12 +296,18 @@ async fn event_loop(shared: Arc<Shared>, store: Arc<Store>) {
     }
 }
 
-/// Reconciles one object whenever triggered or when its requeue timer fires.
-async fn worker(shared: Arc<Shared>, store: Arc<Store>, key: Key, notify: Arc<Notify>) {
-    let r = shared.options.resource.clone();
+/// Reconciles one object whenever triggered or when its requeue timer fires. With
+/// `blocking` (a real API server), each reconcile runs on a blocking thread, since its
+/// requests wait for answers.
+async fn worker(
+    shared: Arc<Shared>,
+    objects: Arc<dyn Objects>,
+    blocking: bool,
+    key: Key,
+    notify: Arc<Notify>,
+) {
     let mut clock = 0.0f64;
-    let mut failures = 0u32;
-    let mut uid = None;
+    let mut state = (0u32, None::<String>);
     let mut next: Option<tokio::time::Instant> = None;
     loop {
         match next {
@@ -270,31 +317,58 @@ async fn worker(shared: Arc<Shared>, store: Arc<Store>, key: Key, notify: Arc<No
             },
             None => notify.notified().await,
         }
-        let outcome = {
-            let _guard = lock(&shared.in_flight);
-            if shared.stopped.load(Ordering::SeqCst) {
+        let outcome = if blocking {
+            let (shared, objects, key) = (shared.clone(), objects.clone(), key.clone());
+            let mut moved = std::mem::take(&mut state);
+            let Ok((outcome, back)) = tokio::task::spawn_blocking(move || {
+                let outcome = reconcile_once(&shared, &*objects, &key, clock, &mut moved);
+                (outcome, moved)
+            })
+            .await
+            else {
                 return;
-            }
-            shared.reconciles.fetch_add(1, Ordering::SeqCst);
-            #[allow(clippy::cast_possible_truncation)]
-            let now = SIMULATED_EPOCH + clock as i64;
-            Reconciler {
-                store: &store,
-                r: &r,
-                ns: &key.0,
-                name: &key.1,
-                shared: &shared,
-                now,
-            }
-            .run(&mut failures, &mut uid)
+            };
+            state = back;
+            outcome
+        } else {
+            reconcile_once(&shared, &*objects, &key, clock, &mut state)
         };
         next = match outcome {
-            Next::Done => return,
-            Next::Idle => None,
-            Next::After(secs) => {
+            None | Some(Next::Done) => return,
+            Some(Next::Idle) => None,
+            Some(Next::After(secs)) => {
                 clock += secs;
                 Some(tokio::time::Instant::now() + shared.options.time_scale.mul_f64(secs))
             }
         };
     }
+}
+
+/// One reconcile under the in-flight lock; `None` once the controller is stopped.
+/// `state` is the worker's failure count and the uid it is pinned to.
+fn reconcile_once(
+    shared: &Shared,
+    objects: &dyn Objects,
+    key: &Key,
+    clock: f64,
+    state: &mut (u32, Option<String>),
+) -> Option<Next> {
+    let _guard = lock(&shared.in_flight);
+    if shared.stopped.load(Ordering::SeqCst) {
+        return None;
+    }
+    shared.reconciles.fetch_add(1, Ordering::SeqCst);
+    #[allow(clippy::cast_possible_truncation)]
+    let now = SIMULATED_EPOCH + clock as i64;
+    Some(
+        Reconciler {
+            store: objects,
+            r: &shared.options.resource,
+            ns: &key.0,
+            name: &key.1,
+            shared,
+            now,
+        }
+        .run(&mut state.0, &mut state.1),
+    )
 }
