@@ -80,6 +80,8 @@ pub(crate) struct Shared {
     sagemaker: Mutex<FakeSageMaker>,
     scenarios: Mutex<(Scenario, BTreeMap<String, Scenario>)>,
     stopped: AtomicBool,
+    /// While set, reconciles are skipped (requeued), as if the controller were down.
+    paused: AtomicBool,
     /// Held during every reconcile, so `stop` can wait for the one in flight.
     in_flight: Mutex<()>,
     tasks: Mutex<Vec<AbortHandle>>,
@@ -91,11 +93,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Where the reconciler reads and writes objects: the double's in-process store, or a real
-/// API server through kube-rs ([`remote`]). Both answer `None` when the object is gone or
-/// the write was refused; the reconciler then retries on its next run, as ACK does.
+/// API server through kube-rs ([`remote`]). A write answers `None` when the object is gone
+/// or the write was refused; the reconciler then retries on its next run, as ACK does.
 pub(crate) trait Objects: Send + Sync {
-    /// The object as JSON.
-    fn fetch(&self, r: &ResourceRef, ns: &str, name: &str) -> Option<Value>;
+    /// The object as JSON, `Ok(None)` if there is none, `Err` if the server did not answer
+    /// (the reconcile is retried later, as controller-runtime requeues on errors).
+    fn fetch(&self, r: &ResourceRef, ns: &str, name: &str) -> Result<Option<Value>, Unavailable>;
     /// A JSON merge patch of the object or its `/status`; the object after it.
     fn merge_patch(
         &self,
@@ -107,9 +110,13 @@ pub(crate) trait Objects: Send + Sync {
     ) -> Option<Value>;
 }
 
+/// The API server did not answer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Unavailable;
+
 impl Objects for Store {
-    fn fetch(&self, r: &ResourceRef, ns: &str, name: &str) -> Option<Value> {
-        self.get(r, ns, name).ok()
+    fn fetch(&self, r: &ResourceRef, ns: &str, name: &str) -> Result<Option<Value>, Unavailable> {
+        Ok(self.get(r, ns, name).ok())
     }
 
     fn merge_patch(
@@ -164,6 +171,7 @@ impl Controller {
             scenarios: Mutex::new((options.scenario.clone(), BTreeMap::new())),
             options,
             stopped: AtomicBool::new(false),
+            paused: AtomicBool::new(false),
             in_flight: Mutex::new(()),
             tasks: Mutex::new(Vec::new()),
             reconciles: AtomicU64::new(0),
@@ -198,6 +206,14 @@ impl Controller {
         for t in lock(&self.shared.tasks).drain(..) {
             t.abort();
         }
+    }
+
+    /// Pauses (true) or resumes (false) reconciling; pausing waits for the reconcile in
+    /// flight, so no write of the controller follows it. A paused controller keeps its
+    /// SageMaker state, unlike a stopped one.
+    pub fn set_paused(&self, paused: bool) {
+        self.shared.paused.store(paused, Ordering::SeqCst);
+        let _guard = lock(&self.shared.in_flight);
     }
 
     /// Every SageMaker API call so far.
@@ -356,6 +372,9 @@ fn reconcile_once(
     let _guard = lock(&shared.in_flight);
     if shared.stopped.load(Ordering::SeqCst) {
         return None;
+    }
+    if shared.paused.load(Ordering::SeqCst) {
+        return Some(Next::After(1.0));
     }
     shared.reconciles.fetch_add(1, Ordering::SeqCst);
     #[allow(clippy::cast_possible_truncation)]

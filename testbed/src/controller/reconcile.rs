@@ -261,8 +261,10 @@ impl Reconciler<'_> {
     /// One reconcile. `uid` pins the worker to one incarnation of the name: an object
     /// deleted and created again under the same name gets a new worker.
     pub(crate) fn run(&self, failures: &mut u32, uid: &mut Option<String>) -> Next {
-        let Some(obj) = self.store.fetch(self.r, self.ns, self.name) else {
-            return Next::Done;
+        let obj = match self.store.fetch(self.r, self.ns, self.name) {
+            Ok(Some(obj)) => obj,
+            Ok(None) => return Next::Done,
+            Err(_) => return Next::After(REQUEUE_SECS),
         };
         let this_uid = obj
             .pointer("/metadata/uid")

@@ -15,7 +15,7 @@ use serde_json::Value;
 use tokio::runtime::Handle;
 use tokio::sync::Notify;
 
-use super::{Controller, ControllerOptions, Key, Objects, Shared, worker};
+use super::{Controller, ControllerOptions, Key, Objects, Shared, Unavailable, worker};
 use crate::ResourceRef;
 use crate::store::Subresource;
 
@@ -85,9 +85,11 @@ struct KubeObjects {
 }
 
 impl Objects for KubeObjects {
-    fn fetch(&self, r: &ResourceRef, ns: &str, name: &str) -> Option<Value> {
-        let object = self.handle.block_on(api(&self.client, r, ns).get_opt(name));
-        serde_json::to_value(object.ok()??).ok()
+    fn fetch(&self, r: &ResourceRef, ns: &str, name: &str) -> Result<Option<Value>, Unavailable> {
+        match self.handle.block_on(api(&self.client, r, ns).get_opt(name)) {
+            Ok(object) => Ok(object.and_then(|o| serde_json::to_value(o).ok())),
+            Err(_) => Err(Unavailable),
+        }
     }
 
     fn merge_patch(
