@@ -1,8 +1,10 @@
-//! # testbed: a loopback Kubernetes API server double and a simulated ACK SageMaker controller
+//! # testbed: a real control plane, a loopback Kubernetes API server double and a simulated ACK SageMaker controller
 //!
-//! Test support for the launcher (not shipped). No kube-apiserver, k3s or envtest can run
-//! on the build machines, so this crate serves the Kubernetes REST API of **namespaced
-//! custom resources** on `127.0.0.1:<ephemeral port>`, over plain HTTP or (with
+//! Test support for the launcher (not shipped). [`cluster`] runs a real kube-apiserver and
+//! etcd, built from Go modules, the way envtest does. The rest of this crate is a double
+//! for what a real server will not do on demand (5xx and 429 bursts, cut, slow or refused
+//! connections, forced 410) and for tests that assert on the request log: it serves the
+//! Kubernetes REST API of **namespaced custom resources** on `127.0.0.1:<ephemeral port>`, over plain HTTP or (with
 //! [`Options::tls`]) HTTPS with a CA generated per test bed, from an in-memory store, and runs
 //! a simulated ACK SageMaker TrainingJob controller against that store.
 //!

@@ -25,6 +25,19 @@ async fn client_of(kubeconfig: &str) -> kube::Client {
     kube::Client::try_from(config).expect("client")
 }
 
+/// Processes whose command line mentions `dir`.
+fn processes_under(dir: &std::path::Path) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .expect("proc")
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&*dir.to_string_lossy()))
+        })
+        .filter(|pid| pid_alive(*pid))
+        .collect()
+}
+
 fn pid_alive(pid: u32) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()
         && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -92,18 +105,48 @@ fn a_cluster_serves_rbac_survives_an_apiserver_restart_and_stops_on_drop() {
     let log = std::fs::read_to_string(dir.join("kube-apiserver.log")).unwrap_or_default();
     assert!(log.contains("Serving securely on 127.0.0.1:"), "{log}");
     assert!(!log.contains(&sa_token), "a token reached the log");
-    let pids: Vec<u32> = std::fs::read_dir("/proc")
-        .expect("proc")
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&*dir.to_string_lossy()))
-        })
-        .collect();
+    let pids = processes_under(&dir);
     assert_eq!(pids.len(), 3, "etcd, kube-apiserver, watchdog: {pids:?}");
     drop(cluster);
     for pid in pids {
         assert!(!pid_alive(pid), "process {pid} left behind");
     }
+    assert!(!dir.exists(), "{} left behind", dir.display());
+}
+
+/// Run by the next test in a process of its own: starts a cluster and exits without
+/// dropping it, as a test binary does with a cluster in a `static`.
+#[test]
+#[ignore = "a helper of the_watchdog_stops_a_cluster_that_is_never_dropped"]
+fn helper_exits_without_dropping_a_cluster() {
+    let cluster = Cluster::start().expect("cluster starts");
+    println!("CLUSTER_DIR={}", cluster.dir().display());
+    std::process::exit(0);
+}
+
+#[test]
+fn the_watchdog_stops_a_cluster_that_is_never_dropped() {
+    let output = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "--ignored",
+            "--exact",
+            "helper_exits_without_dropping_a_cluster",
+            "--nocapture",
+        ])
+        .output()
+        .expect("helper runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let dir = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("CLUSTER_DIR="))
+        .unwrap_or_else(|| panic!("no cluster started: {output:?}"));
+    let dir = std::path::PathBuf::from(dir);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while (!processes_under(&dir).is_empty() || dir.exists())
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(processes_under(&dir), Vec::<u32>::new(), "left behind");
     assert!(!dir.exists(), "{} left behind", dir.display());
 }

@@ -197,11 +197,18 @@ impl Tool {
     }
 }
 
-/// `<target>/go`: the workspace's target directory (or `CARGO_TARGET_DIR`).
+/// Where the Go caches and binaries live: `$TESTBED_GO_DIR`, else `<target>/go` in the
+/// workspace's target directory (or `CARGO_TARGET_DIR`).
 pub fn go_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("TESTBED_GO_DIR") {
+        return PathBuf::from(dir);
+    }
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
+        .unwrap_or_else(|| {
+            let testbed = Path::new(env!("CARGO_MANIFEST_DIR"));
+            testbed.parent().unwrap_or(testbed).join("target")
+        })
         .join("go")
 }
 

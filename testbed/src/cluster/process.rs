@@ -88,9 +88,10 @@ pub(crate) struct Watchdog {
 
 impl Watchdog {
     pub fn start(group: u32, dir: &Path) -> Result<Watchdog, ClusterError> {
+        // `kill -KILL -<group>`: dash's builtin kill does not take `--`.
         let mut child = Command::new("sh")
             .arg("-c")
-            .arg(r#"read -r _line; kill -KILL -- "-$1" 2>/dev/null; rm -rf -- "$2""#)
+            .arg(r#"read -r _line; kill -KILL "-$1" 2>/dev/null; rm -rf -- "$2""#)
             .arg("testbed-watchdog")
             .arg(group.to_string())
             .arg(dir)
