@@ -46,7 +46,7 @@ pub(crate) struct ServingCert {
     /// The server certificate followed by the CA.
     pub chain_pem: String,
     pub key_pem: String,
-    ca_der: rustls::pki_types::CertificateDer<'static>,
+    pub ca_der: rustls::pki_types::CertificateDer<'static>,
     leaf_der: rustls::pki_types::CertificateDer<'static>,
     key_der: Vec<u8>,
 }

@@ -20,6 +20,7 @@
 
 mod go_build;
 mod process;
+mod proxy;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -34,6 +35,7 @@ use kube::api::{Api, ObjectMeta, PostParams};
 
 pub use go_build::{BuildError, Tool, go_dir};
 use process::{Server, Watchdog, free_port, log_tail, wait_for_port};
+pub use proxy::{FaultProxy, ProxyFault};
 
 /// Starting or using the cluster failed.
 #[derive(Debug, thiserror::Error)]
@@ -108,6 +110,8 @@ pub struct Cluster {
     watchdog: Option<Watchdog>,
     url: String,
     ca_pem: String,
+    /// The same CA, DER (for the fault proxy's client side).
+    ca_der: Vec<u8>,
     admin_token: String,
     client: kube::Client,
 }
@@ -255,6 +259,7 @@ impl Cluster {
             watchdog,
             url,
             ca_pem: cert.ca_pem,
+            ca_der: cert.ca_der.to_vec(),
             admin_token,
             client,
         };
