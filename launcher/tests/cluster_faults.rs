@@ -19,8 +19,13 @@ fn a_burst_of_503_and_a_429_before_the_create_are_waited_out() {
     proxy.inject(ProxyFault::Status(503), 3);
     proxy.inject(ProxyFault::TooManyRequests(1), 1);
     let step = Step::with_kubeconfig(&proxy.kubeconfig_yaml(&ns.kubeconfig, cluster));
+    let started = std::time::Instant::now();
     let run = step.run(&valid_inputs("xgboost-burst"), &[]);
     assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was honoured"
+    );
     assert_eq!(proxy.injected(), 4);
     assert!(proxy.forwarded() >= 2, "the create and a watch");
     // Three back-offs, then the server's Retry-After.

@@ -56,6 +56,13 @@ fn a_failed_job_exits_1_with_the_reason() {
         run.output("failure_reason"),
         "AlgorithmError: out of memory"
     );
+    assert!(
+        run.stderr
+            .contains("the training job failed: AlgorithmError: out of memory"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.json("ack_resource_metadata")["arn"].is_string());
 }
 
 #[test]
@@ -168,6 +175,12 @@ mod the_role_is_minimal {
     fn assert_refused(run: &Run) {
         assert_eq!(run.code, Some(4), "{run:?}");
         assert!(run.stderr.contains("refused"), "{}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("needs get, list, watch, create and delete"),
+            "{}",
+            run.stderr
+        );
         run.assert_all_outputs_written();
     }
 

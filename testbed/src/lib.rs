@@ -78,7 +78,8 @@
 //! 429 with `Retry-After`, slow answers, watch streams closed after N events or a duration,
 //! history expiry forcing 410, and refused connections (also at start, via
 //! [`Options::refuse_connections_for`]). Faults apply to HTTP requests only, never to the
-//! simulated controller.
+//! simulated controller. Bursts of 5xx and 429 and cut watch streams can also be put in
+//! front of the real server with [`cluster::FaultProxy`].
 //!
 //! ## The simulated controller
 //! See [`Controller`] and [`Scenario`] and the `controller` module docs for the time model.
