@@ -37,8 +37,9 @@ pub use go_build::{BuildError, Tool, go_dir};
 use process::{Server, Watchdog, free_port, log_tail, wait_for_port};
 pub use proxy::{FaultProxy, ProxyFault};
 
-/// Starting or using the cluster failed.
-#[derive(Debug, thiserror::Error)]
+/// Starting or using the cluster failed. Its `Debug` is its message, so a test's
+/// `.expect(...)` says what to do (e.g. install Go) instead of printing a struct.
+#[derive(thiserror::Error)]
 pub enum ClusterError {
     /// A Go tool could not be built.
     #[error(transparent)]
@@ -80,6 +81,12 @@ pub enum ClusterError {
     /// A kubeconfig or manifest could not be read.
     #[error("{0}")]
     Invalid(String),
+}
+
+impl std::fmt::Debug for ClusterError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 impl ClusterError {
