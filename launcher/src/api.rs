@@ -2,8 +2,9 @@
 //!
 //! kube's own retry layer is switched off so that every retry is decided, and logged, here:
 //! transport errors and 5xx answers back off exponentially, a 429 waits as long as the
-//! server's `retryAfterSeconds` says, 401/403 stop at once (RBAC), and any other answer
-//! (404, 409, 422...) goes back to the caller, who knows what it means.
+//! server's `retryAfterSeconds` says, 401/403 stop at once (RBAC) unless the same call
+//! succeeded before in this run, and any other answer (404, 409, 422...) goes back to the
+//! caller, who knows what it means.
 
 use std::future::Future;
 use std::time::Duration;
@@ -81,9 +82,35 @@ pub fn classify(error: kube::Error) -> (Class, String) {
 
 /// Runs `call` until it succeeds, the API gives an answer for the caller, or transient
 /// failures have gone on for `give_up_after`.
-pub async fn call<T, F, Fut>(
+pub async fn call<T, F, Fut>(what: &str, give_up_after: Duration, call: F) -> Result<T, CallError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, kube::Error>>,
+{
+    call_with(what, give_up_after, false, call).await
+}
+
+/// [`call`] for a call that already succeeded in this run, so the credentials were
+/// allowed: a 401/403 is retried like a transient error until `give_up_after` (and then
+/// fails as refused). A kube-apiserver that was just restarted refuses requests until its
+/// RBAC caches are loaded, and a client reaching it directly (a one-node control plane,
+/// the test tier's loopback server) sees those refusals.
+pub async fn call_allowed_before<T, F, Fut>(
     what: &str,
     give_up_after: Duration,
+    call: F,
+) -> Result<T, CallError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, kube::Error>>,
+{
+    call_with(what, give_up_after, true, call).await
+}
+
+async fn call_with<T, F, Fut>(
+    what: &str,
+    give_up_after: Duration,
+    allowed_before: bool,
     mut call: F,
 ) -> Result<T, CallError>
 where
@@ -99,6 +126,15 @@ where
         };
         match classify(error) {
             (Class::Answer(status), _) => return Err(CallError::Api(status)),
+            (Class::Forbidden, text) if allowed_before && Instant::now() < deadline => {
+                let delay = backoff.next_delay();
+                log!(
+                    "refused to {what} though allowed before ({text}); a restarted API server \
+                     refuses until its RBAC caches are loaded: retrying in {:.1}s",
+                    delay.as_secs_f64()
+                );
+                tokio::time::sleep(delay).await;
+            }
             (Class::Forbidden, text) => {
                 return Err(CallError::Failed(Failure::Forbidden(format!(
                     "the Kubernetes API refused to {what}: {text}. The step's service account \

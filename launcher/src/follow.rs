@@ -141,16 +141,28 @@ pub async fn follow(
     }
     let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(10));
     let mut failing_since: Option<Instant> = None;
+    // Set once a watch was allowed: later refusals may be a restarting server's.
+    let mut watched = false;
     loop {
         let params = WatchParams::default()
             .fields(&format!("metadata.name={name}"))
             .timeout(WATCH_SECONDS);
-        let watch = api::call("watch the resource", limits.api_timeout, || {
-            api.watch(&params, &resource_version)
-        })
-        .await;
+        let watch = if watched {
+            api::call_allowed_before("watch the resource", limits.api_timeout, || {
+                api.watch(&params, &resource_version)
+            })
+            .await
+        } else {
+            api::call("watch the resource", limits.api_timeout, || {
+                api.watch(&params, &resource_version)
+            })
+            .await
+        };
         let stream = match watch {
-            Ok(stream) => stream,
+            Ok(stream) => {
+                watched = true;
+                stream
+            }
             Err(CallError::Api(status)) if status.code == 410 => {
                 match relist(api, &name, limits, &mut tracker, last_seen).await? {
                     Some(version) => resource_version = version,

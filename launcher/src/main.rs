@@ -218,12 +218,15 @@ async fn run_training_job(
         signal = signal() => {
             let signal = signal?;
             log!("{signal}: deleting {name} so that the controller stops the SageMaker job");
-            if let Some(latest) = delete_own(&api, &name, &hash).await
+            let (latest, refused) = delete_own(&api, &name, &hash).await;
+            if let Some(latest) = latest
                 && let Ok(mut slot) = last_seen.lock()
             {
                 *slot = Some(latest);
             }
-            Err(Failure::Cancelled(signal))
+            // RBAC refusing the delete leaves the SageMaker job running: that is exit 4,
+            // not a clean cancellation.
+            Err(refused.unwrap_or(Failure::Cancelled(signal)))
         }
     }
 }
@@ -309,8 +312,13 @@ fn own_hash(job: &TrainingJob) -> Option<&str> {
 
 /// Deletes the resource if it is the one this step created (same inputs, and the uid
 /// read just before, so a resource of another step is never touched). Best effort: a
-/// cancelled step has a few seconds before it is killed. Returns the resource as last read.
-async fn delete_own(api: &Api<TrainingJob>, name: &str, hash: &str) -> Option<TrainingJob> {
+/// cancelled step has a few seconds before it is killed. Returns the resource as last read
+/// and, if the API refused the credentials (401/403), that failure.
+async fn delete_own(
+    api: &Api<TrainingJob>,
+    name: &str,
+    hash: &str,
+) -> (Option<TrainingJob>, Option<Failure>) {
     let grace = Duration::from_secs(10);
     // A create cut short by the signal may still land on the server a moment later: look
     // a few times before concluding there is nothing to delete.
@@ -321,16 +329,20 @@ async fn delete_own(api: &Api<TrainingJob>, name: &str, hash: &str) -> Option<Tr
             Ok(Some(existing)) if own_hash(&existing) == Some(hash) => break existing,
             Ok(Some(_)) => {
                 log!("{name} is not this step's; leaving it");
-                return None;
+                return (None, None);
             }
             Ok(None) if looks < 4 => tokio::time::sleep(Duration::from_millis(500)).await,
             Ok(None) => {
                 log!("nothing of this step's to delete");
-                return None;
+                return (None, None);
+            }
+            Err(CallError::Failed(refused @ Failure::Forbidden(_))) => {
+                log!("could not read {name} to delete it; the SageMaker job keeps running");
+                return (None, Some(refused));
             }
             Err(error) => {
                 log!("could not read {name} to delete it: {error:?}");
-                return None;
+                return (None, None);
             }
         }
     };
@@ -344,9 +356,13 @@ async fn delete_own(api: &Api<TrainingJob>, name: &str, hash: &str) -> Option<Tr
     match api::call("delete the resource", grace, || api.delete(name, &params)).await {
         Ok(_) => log!("deleted {name}; the controller stops the SageMaker job"),
         Err(CallError::Api(status)) if status.code == 404 => log!("{name} is already gone"),
+        Err(CallError::Failed(refused @ Failure::Forbidden(_))) => {
+            log!("could not delete {name}; the SageMaker job keeps running");
+            return (Some(existing), Some(refused));
+        }
         Err(error) => log!("could not delete {name}: {error:?}"),
     }
-    Some(existing)
+    (Some(existing), None)
 }
 
 /// Resolves on SIGTERM (a cancelled pipeline run) or SIGINT.

@@ -1,6 +1,8 @@
 //! The launcher binary against the test bed's API server and simulated ACK controller: one
 //! test per outcome the controller can produce, asserting the exit code, the outputs and
-//! the requests made.
+//! the requests made. Outcomes that need nothing from the request log (a failed job, a name
+//! SageMaker knows, HTTPS with the cluster's CA) run against the real API server only
+//! (`cluster_scenarios.rs`).
 
 mod common;
 
@@ -80,28 +82,6 @@ fn success_writes_every_output_with_one_create_and_no_polling() {
 }
 
 #[test]
-fn failed_job_exits_1_with_the_reason_as_output() {
-    let bed = bed();
-    let _controller = controller(&bed, Scenario::fails("AlgorithmError: out of memory"));
-    let step = Step::new(&bed);
-    let run = step.run(&valid_inputs("xgboost-failed"), &[]);
-    assert_eq!(run.code, Some(1), "{run:?}");
-    run.assert_all_outputs_written();
-    assert_eq!(run.output("training_job_status"), "Failed");
-    assert_eq!(
-        run.output("failure_reason"),
-        "AlgorithmError: out of memory"
-    );
-    assert!(
-        run.stderr
-            .contains("the training job failed: AlgorithmError: out of memory"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.json("ack_resource_metadata")["arn"].is_string());
-}
-
-#[test]
 fn stopped_job_exits_1() {
     let bed = bed();
     let _controller = controller(&bed, Scenario::stopped());
@@ -113,25 +93,6 @@ fn stopped_job_exits_1() {
         "{}",
         run.stderr
     );
-}
-
-#[test]
-fn a_name_sagemaker_already_knows_is_terminal_not_success() {
-    let bed = bed();
-    let controller = controller(&bed, Scenario::completes());
-    controller.add_existing_job(
-        "xgboost-old",
-        JobState::new(JobStatus::Completed, "Completed"),
-    );
-    let run = Step::new(&bed).run(&valid_inputs("xgboost-old"), &[]);
-    assert_eq!(run.code, Some(1), "{run:?}");
-    assert!(
-        run.stderr.contains("Resource already exists"),
-        "{}",
-        run.stderr
-    );
-    // The status is the old job's: written out, but never reported as success.
-    assert_eq!(run.output("training_job_status"), "Completed");
 }
 
 #[test]
@@ -371,21 +332,6 @@ fn the_resource_is_kept_after_success() {
     assert_eq!(run.code, Some(0));
     assert!(object(&bed, "xgboost-kept").is_some());
     assert_eq!(bed.requests().count(Verb::Delete), 0);
-}
-
-#[test]
-fn success_over_https_verifying_the_clusters_ca() {
-    // As in a real cluster: TLS (rustls) against the CA the kubeconfig carries.
-    let bed = bed_with(Options {
-        tls: true,
-        ..Options::default()
-    });
-    assert!(bed.base_url().starts_with("https://"));
-    let _controller = controller(&bed, Scenario::completes());
-    let run = Step::new(&bed).run(&valid_inputs("xgboost-tls"), &[]);
-    assert_eq!(run.code, Some(0), "{run:?}");
-    assert_eq!(run.output("training_job_status"), "Completed");
-    assert_eq!(creates_201(&bed), 1);
 }
 
 #[test]

@@ -1,12 +1,13 @@
 //! A kubeconfig pointing at the double, so a separate process (the launcher) can connect
-//! with its ordinary client configuration code.
+//! with its ordinary client configuration code (also used for the real API server of
+//! [`crate::cluster`], with a real token).
 
 /// The dummy bearer token written into kubeconfigs; the double accepts any credentials.
 pub const TOKEN: &str = "testbed-token";
 
 /// Kubeconfig YAML with one cluster/user/context named `testbed`; with `ca_pem`, the
 /// cluster's `certificate-authority-data` so HTTPS is verified against the test bed's CA.
-pub(crate) fn render(server: &str, namespace: &str, ca_pem: Option<&str>) -> String {
+pub(crate) fn render(server: &str, namespace: &str, ca_pem: Option<&str>, token: &str) -> String {
     use base64::Engine as _;
     let ca = ca_pem.map_or_else(String::new, |pem| {
         format!(
@@ -24,7 +25,7 @@ clusters:
 users:
 - name: testbed
   user:
-    token: {TOKEN}
+    token: {token}
 contexts:
 - name: testbed
   context:

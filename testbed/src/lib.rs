@@ -1,8 +1,10 @@
-//! # testbed: a loopback Kubernetes API server double and a simulated ACK SageMaker controller
+//! # testbed: a real control plane, a loopback Kubernetes API server double and a simulated ACK SageMaker controller
 //!
-//! Test support for the launcher (not shipped). No kube-apiserver, k3s or envtest can run
-//! on the build machines, so this crate serves the Kubernetes REST API of **namespaced
-//! custom resources** on `127.0.0.1:<ephemeral port>`, over plain HTTP or (with
+//! Test support for the launcher (not shipped). [`cluster`] runs a real kube-apiserver and
+//! etcd, built from Go modules, the way envtest does. The rest of this crate is a double
+//! for what a real server will not do on demand (5xx and 429 bursts, cut, slow or refused
+//! connections, forced 410) and for tests that assert on the request log: it serves the
+//! Kubernetes REST API of **namespaced custom resources** on `127.0.0.1:<ephemeral port>`, over plain HTTP or (with
 //! [`Options::tls`]) HTTPS with a CA generated per test bed, from an in-memory store, and runs
 //! a simulated ACK SageMaker TrainingJob controller against that store.
 //!
@@ -76,7 +78,8 @@
 //! 429 with `Retry-After`, slow answers, watch streams closed after N events or a duration,
 //! history expiry forcing 410, and refused connections (also at start, via
 //! [`Options::refuse_connections_for`]). Faults apply to HTTP requests only, never to the
-//! simulated controller.
+//! simulated controller. Bursts of 5xx and 429 and cut watch streams can also be put in
+//! front of the real server with [`cluster::FaultProxy`].
 //!
 //! ## The simulated controller
 //! See [`Controller`] and [`Scenario`] and the `controller` module docs for the time model.
@@ -102,6 +105,7 @@
 
 mod api_error;
 mod clock;
+pub mod cluster;
 mod controller;
 mod crd;
 mod faults;
@@ -118,9 +122,9 @@ mod tls;
 pub use api_error::{ApiError, Cause};
 pub use clock::rfc3339;
 pub use controller::{
-    AwsCall, AwsError, Controller, ControllerOptions, DELETION_POLICY_ANNOTATION, FINALIZER,
-    JobState, JobStatus, REGION_ANNOTATION, RuleState, SIMULATED_EPOCH, Scenario, SdkVersion,
-    TERMINAL_CODES, UNMANAGED_REASON, request_id,
+    AwsCall, AwsError, ClusterController, Controller, ControllerOptions,
+    DELETION_POLICY_ANNOTATION, FINALIZER, JobState, JobStatus, REGION_ANNOTATION, RuleState,
+    SIMULATED_EPOCH, Scenario, SdkVersion, TERMINAL_CODES, UNMANAGED_REASON, request_id,
 };
 pub use crd::{Crd, CrdError, CrdVersion};
 pub use faults::{Fault, Faults};

@@ -212,7 +212,12 @@ impl TestBed {
     /// Kubeconfig YAML pointing at this server with a dummy token and `namespace` as the
     /// context's namespace.
     pub fn kubeconfig_yaml(&self, namespace: &str) -> String {
-        crate::kubeconfig::render(&self.base_url, namespace, self.ca_pem.as_deref())
+        crate::kubeconfig::render(
+            &self.base_url,
+            namespace,
+            self.ca_pem.as_deref(),
+            crate::kubeconfig::TOKEN,
+        )
     }
 
     /// Writes [`Self::kubeconfig_yaml`] to `path` (for `KUBECONFIG=path` in a child process).

@@ -482,7 +482,8 @@ impl Store {
             crate::clock::now_rfc3339().into(),
         );
         if dry_run {
-            set_meta(&mut obj, "resourceVersion", inner.rv.to_string().into());
+            // Like the real server (checked by tests/cluster_samples.rs): a dry-run create
+            // answers without a resourceVersion, since nothing was stored.
             return Ok(obj);
         }
         let rv = inner.next_rv();

@@ -1,6 +1,7 @@
 //! HTTPS for the double: a throwaway CA and a server certificate for `127.0.0.1` and
 //! `localhost`, generated when the test bed starts, so clients verify the server the way
-//! they would a real cluster (CA data in the kubeconfig, no "insecure" switch).
+//! they would a real cluster (CA data in the kubeconfig, no "insecure" switch). The same
+//! certificates serve the real kube-apiserver of [`crate::cluster`].
 
 use std::sync::Arc;
 
@@ -37,11 +38,33 @@ impl std::fmt::Debug for Tls {
     }
 }
 
-impl Tls {
-    pub(crate) fn generate() -> Result<Tls, TlsError> {
+/// A per-run CA and a server certificate for `127.0.0.1` and `localhost` signed by it, as
+/// PEM: what a real kube-apiserver is given (`--tls-cert-file`, `--tls-private-key-file`)
+/// and what a kubeconfig carries (`certificate-authority-data`).
+pub(crate) struct ServingCert {
+    pub ca_pem: String,
+    /// The server certificate followed by the CA.
+    pub chain_pem: String,
+    pub key_pem: String,
+    pub ca_der: rustls::pki_types::CertificateDer<'static>,
+    leaf_der: rustls::pki_types::CertificateDer<'static>,
+    key_der: Vec<u8>,
+}
+
+impl std::fmt::Debug for ServingCert {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServingCert")
+            .field("ca_pem", &self.ca_pem)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServingCert {
+    pub(crate) fn generate(common_name: &str) -> Result<ServingCert, TlsError> {
         let mut ca = CertificateParams::new(Vec::<String>::new())?;
         ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca.distinguished_name.push(DnType::CommonName, "testbed CA");
+        ca.distinguished_name
+            .push(DnType::CommonName, format!("{common_name} CA"));
         ca.key_usages = vec![
             KeyUsagePurpose::KeyCertSign,
             KeyUsagePurpose::CrlSign,
@@ -54,7 +77,7 @@ impl Tls {
         let mut leaf =
             CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])?;
         leaf.distinguished_name
-            .push(DnType::CommonName, "testbed-apiserver");
+            .push(DnType::CommonName, common_name);
         leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         leaf.key_usages = vec![
             KeyUsagePurpose::DigitalSignature,
@@ -62,16 +85,36 @@ impl Tls {
         ];
         let leaf_key = KeyPair::generate()?;
         let leaf_cert = leaf.signed_by(&leaf_key, &issuer)?;
+        Ok(ServingCert {
+            ca_pem: ca_cert.pem(),
+            chain_pem: format!("{}{}", leaf_cert.pem(), ca_cert.pem()),
+            key_pem: leaf_key.serialize_pem(),
+            ca_der: ca_cert.der().clone(),
+            leaf_der: leaf_cert.der().clone(),
+            key_der: leaf_key.serialize_der(),
+        })
+    }
+}
 
+/// A key pair (ECDSA P-256) as PEM: the PKCS#8 private key and the public key, e.g. the
+/// service-account signing key and the key that verifies its tokens.
+pub(crate) fn key_pair_pem() -> Result<(String, String), TlsError> {
+    let key = KeyPair::generate()?;
+    Ok((key.serialize_pem(), key.public_key_pem()))
+}
+
+impl Tls {
+    pub(crate) fn generate() -> Result<Tls, TlsError> {
+        let cert = ServingCert::generate("testbed-apiserver")?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.key_der));
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()?
             .with_no_client_auth()
-            .with_single_cert(vec![leaf_cert.der().clone(), ca_cert.der().clone()], key)?;
+            .with_single_cert(vec![cert.leaf_der, cert.ca_der], key)?;
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(Tls {
-            ca_pem: ca_cert.pem(),
+            ca_pem: cert.ca_pem,
             acceptor: TlsAcceptor::from(Arc::new(config)),
         })
     }

@@ -81,10 +81,27 @@ enum Task {
         #[arg(long, value_name = "X.Y.Z")]
         set_version: Option<String>,
     },
+    /// Build etcd and kube-apiserver from the Go wrapper modules in `testbed/go/` (cached
+    /// under `target/go/` by pin; the real-cluster tests build them on first use too).
+    GoBuild,
+    /// Start (`up`) or stop (`down`) etcd and kube-apiserver on 127.0.0.1, detached, as
+    /// the real-cluster tests run them; `up` prints the admin kubeconfig's path.
+    Cluster {
+        #[command(subcommand)]
+        action: ClusterAction,
+    },
     /// Generate every CRD `*.yaml` of a folder in this one process, writing nothing (for
     /// timing the generator as a whole process; `bench` runs it).
     #[command(hide = true)]
     GenerateAll { dir: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+enum ClusterAction {
+    /// Start the stack in `target/cluster/` (building it first if needed).
+    Up,
+    /// Stop the stack `up` started and remove `target/cluster/`.
+    Down,
 }
 
 /// Exit code of an upgrade that breaks pipelines, under `--fail-on-breaking`.
@@ -210,7 +227,54 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Task::GenerateAll { dir } => generate_all(&dir),
+        Task::GoBuild => {
+            for tool in testbed::cluster::Tool::ALL {
+                let started = Instant::now();
+                let path = tool.ensure_built()?;
+                println!(
+                    "{} {}: {} ({:.1} s)",
+                    tool.name(),
+                    tool.version()?,
+                    path.display(),
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Task::Cluster { action } => cluster(&root.join("target/cluster"), &action),
     }
+}
+
+/// `cargo xtask cluster up|down`.
+fn cluster(dir: &Path, action: &ClusterAction) -> anyhow::Result<ExitCode> {
+    use testbed::cluster::Cluster;
+    match action {
+        ClusterAction::Up => {
+            if dir.join("pgid").exists() {
+                anyhow::bail!(
+                    "a cluster is already up in {} (`cargo xtask cluster down` first)",
+                    dir.display()
+                );
+            }
+            let started = Instant::now();
+            let up = Cluster::start_detached(dir)?;
+            println!(
+                "cluster up in {:.1} s (process group {}; logs in {})",
+                started.elapsed().as_secs_f64(),
+                up.group,
+                dir.display()
+            );
+            println!("export KUBECONFIG={}", up.kubeconfig.display());
+        }
+        ClusterAction::Down => {
+            if Cluster::stop_detached(dir)? {
+                println!("cluster down");
+            } else {
+                println!("no cluster was up in {}", dir.display());
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Builds what the benchmark measures (release builds, or debug ones in quick mode), then

@@ -1,6 +1,9 @@
-//! Runs the real launcher binary, as a separate process, against the test bed.
+//! Runs the real launcher binary, as a separate process, against the test bed or (the
+//! `cluster` module) a real kube-apiserver.
 
 #![allow(dead_code)] // Each test binary uses a different part.
+
+pub mod cluster;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -52,6 +55,14 @@ impl Step {
         let dir = tempfile::tempdir().expect("tempdir");
         let kubeconfig = dir.path().join("kubeconfig");
         bed.write_kubeconfig(&kubeconfig, NS).expect("kubeconfig");
+        Step { dir, kubeconfig }
+    }
+
+    /// A step whose kubeconfig is `yaml` (e.g. a ServiceAccount's on a real cluster).
+    pub fn with_kubeconfig(yaml: &str) -> Step {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let kubeconfig = dir.path().join("kubeconfig");
+        std::fs::write(&kubeconfig, yaml).expect("kubeconfig");
         Step { dir, kubeconfig }
     }
 

@@ -14,6 +14,7 @@
 //! clock starting at 2025-01-01T00:00:00Z, so they are deterministic.
 
 mod reconcile;
+mod remote;
 mod sagemaker;
 mod scenario;
 
@@ -27,6 +28,7 @@ use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 
 pub use reconcile::{DELETION_POLICY_ANNOTATION, FINALIZER, REGION_ANNOTATION, UNMANAGED_REASON};
+pub use remote::ClusterController;
 pub use sagemaker::AwsCall;
 pub use scenario::{
     AwsError, JobState, JobStatus, RuleState, Scenario, SdkVersion, TERMINAL_CODES, request_id,
@@ -34,7 +36,7 @@ pub use scenario::{
 
 use crate::ResourceRef;
 use crate::selector::Selector;
-use crate::store::{EventType, Store};
+use crate::store::{Change, EventType, Store, Subresource};
 use reconcile::{Next, Reconciler};
 use sagemaker::FakeSageMaker;
 
@@ -78,6 +80,8 @@ pub(crate) struct Shared {
     sagemaker: Mutex<FakeSageMaker>,
     scenarios: Mutex<(Scenario, BTreeMap<String, Scenario>)>,
     stopped: AtomicBool,
+    /// While set, reconciles are skipped (requeued), as if the controller were down.
+    paused: AtomicBool,
     /// Held during every reconcile, so `stop` can wait for the one in flight.
     in_flight: Mutex<()>,
     tasks: Mutex<Vec<AbortHandle>>,
@@ -86,6 +90,45 @@ pub(crate) struct Shared {
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Where the reconciler reads and writes objects: the double's in-process store, or a real
+/// API server through kube-rs ([`remote`]). A write answers `None` when the object is gone
+/// or the write was refused; the reconciler then retries on its next run, as ACK does.
+pub(crate) trait Objects: Send + Sync {
+    /// The object as JSON, `Ok(None)` if there is none, `Err` if the server did not answer
+    /// (the reconcile is retried later, as controller-runtime requeues on errors).
+    fn fetch(&self, r: &ResourceRef, ns: &str, name: &str) -> Result<Option<Value>, Unavailable>;
+    /// A JSON merge patch of the object or its `/status`; the object after it.
+    fn merge_patch(
+        &self,
+        r: &ResourceRef,
+        ns: &str,
+        name: &str,
+        sub: Subresource,
+        patch: Value,
+    ) -> Option<Value>;
+}
+
+/// The API server did not answer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Unavailable;
+
+impl Objects for Store {
+    fn fetch(&self, r: &ResourceRef, ns: &str, name: &str) -> Result<Option<Value>, Unavailable> {
+        Ok(self.get(r, ns, name).ok())
+    }
+
+    fn merge_patch(
+        &self,
+        r: &ResourceRef,
+        ns: &str,
+        name: &str,
+        sub: Subresource,
+        patch: Value,
+    ) -> Option<Value> {
+        self.update(r, ns, name, sub, Change::Merge(patch)).ok()
+    }
 }
 
 impl Shared {
@@ -116,18 +159,23 @@ impl Controller {
         handle: &tokio::runtime::Handle,
         options: ControllerOptions,
     ) -> Controller {
-        let shared = Arc::new(Shared {
+        let shared = Self::new_shared(options);
+        let task = handle.spawn(event_loop(shared.clone(), store));
+        shared.track(task.abort_handle());
+        Controller { shared }
+    }
+
+    fn new_shared(options: ControllerOptions) -> Arc<Shared> {
+        Arc::new(Shared {
             sagemaker: Mutex::new(FakeSageMaker::new(&options.region, &options.account_id)),
             scenarios: Mutex::new((options.scenario.clone(), BTreeMap::new())),
             options,
             stopped: AtomicBool::new(false),
+            paused: AtomicBool::new(false),
             in_flight: Mutex::new(()),
             tasks: Mutex::new(Vec::new()),
             reconciles: AtomicU64::new(0),
-        });
-        let task = handle.spawn(event_loop(shared.clone(), store));
-        shared.track(task.abort_handle());
-        Controller { shared }
+        })
     }
 
     /// The scenario for jobs created from now on that have no per-name scenario.
@@ -158,6 +206,14 @@ impl Controller {
         for t in lock(&self.shared.tasks).drain(..) {
             t.abort();
         }
+    }
+
+    /// Pauses (true) or resumes (false) reconciling; pausing waits for the reconcile in
+    /// flight, so no write of the controller follows it. A paused controller keeps its
+    /// SageMaker state, unlike a stopped one.
+    pub fn set_paused(&self, paused: bool) {
+        self.shared.paused.store(paused, Ordering::SeqCst);
+        let _guard = lock(&self.shared.in_flight);
     }
 
     /// Every SageMaker API call so far.
@@ -196,7 +252,8 @@ async fn event_loop(shared: Arc<Shared>, store: Arc<Store>) {
     let enqueue = |k: Key, workers: &mut HashMap<Key, Arc<Notify>>| {
         let notify = workers.entry(k.clone()).or_insert_with(|| {
             let n = Arc::new(Notify::new());
-            let task = tokio::spawn(worker(shared.clone(), store.clone(), k, n.clone()));
+            let objects: Arc<dyn Objects> = store.clone();
+            let task = tokio::spawn(worker(shared.clone(), objects, false, k, n.clone()));
             shared.track(task.abort_handle());
             n
         });
@@ -255,12 +312,18 @@ async fn event_loop(shared: Arc<Shared>, store: Arc<Store>) {
     }
 }
 
-/// Reconciles one object whenever triggered or when its requeue timer fires.
-async fn worker(shared: Arc<Shared>, store: Arc<Store>, key: Key, notify: Arc<Notify>) {
-    let r = shared.options.resource.clone();
+/// Reconciles one object whenever triggered or when its requeue timer fires. With
+/// `blocking` (a real API server), each reconcile runs on a blocking thread, since its
+/// requests wait for answers.
+async fn worker(
+    shared: Arc<Shared>,
+    objects: Arc<dyn Objects>,
+    blocking: bool,
+    key: Key,
+    notify: Arc<Notify>,
+) {
     let mut clock = 0.0f64;
-    let mut failures = 0u32;
-    let mut uid = None;
+    let mut state = (0u32, None::<String>);
     let mut next: Option<tokio::time::Instant> = None;
     loop {
         match next {
@@ -270,31 +333,61 @@ async fn worker(shared: Arc<Shared>, store: Arc<Store>, key: Key, notify: Arc<No
             },
             None => notify.notified().await,
         }
-        let outcome = {
-            let _guard = lock(&shared.in_flight);
-            if shared.stopped.load(Ordering::SeqCst) {
+        let outcome = if blocking {
+            let (shared, objects, key) = (shared.clone(), objects.clone(), key.clone());
+            let mut moved = std::mem::take(&mut state);
+            let Ok((outcome, back)) = tokio::task::spawn_blocking(move || {
+                let outcome = reconcile_once(&shared, &*objects, &key, clock, &mut moved);
+                (outcome, moved)
+            })
+            .await
+            else {
                 return;
-            }
-            shared.reconciles.fetch_add(1, Ordering::SeqCst);
-            #[allow(clippy::cast_possible_truncation)]
-            let now = SIMULATED_EPOCH + clock as i64;
-            Reconciler {
-                store: &store,
-                r: &r,
-                ns: &key.0,
-                name: &key.1,
-                shared: &shared,
-                now,
-            }
-            .run(&mut failures, &mut uid)
+            };
+            state = back;
+            outcome
+        } else {
+            reconcile_once(&shared, &*objects, &key, clock, &mut state)
         };
         next = match outcome {
-            Next::Done => return,
-            Next::Idle => None,
-            Next::After(secs) => {
+            None | Some(Next::Done) => return,
+            Some(Next::Idle) => None,
+            Some(Next::After(secs)) => {
                 clock += secs;
                 Some(tokio::time::Instant::now() + shared.options.time_scale.mul_f64(secs))
             }
         };
     }
+}
+
+/// One reconcile under the in-flight lock; `None` once the controller is stopped.
+/// `state` is the worker's failure count and the uid it is pinned to.
+fn reconcile_once(
+    shared: &Shared,
+    objects: &dyn Objects,
+    key: &Key,
+    clock: f64,
+    state: &mut (u32, Option<String>),
+) -> Option<Next> {
+    let _guard = lock(&shared.in_flight);
+    if shared.stopped.load(Ordering::SeqCst) {
+        return None;
+    }
+    if shared.paused.load(Ordering::SeqCst) {
+        return Some(Next::After(1.0));
+    }
+    shared.reconciles.fetch_add(1, Ordering::SeqCst);
+    #[allow(clippy::cast_possible_truncation)]
+    let now = SIMULATED_EPOCH + clock as i64;
+    Some(
+        Reconciler {
+            store: objects,
+            r: &shared.options.resource,
+            ns: &key.0,
+            name: &key.1,
+            shared,
+            now,
+        }
+        .run(&mut state.0, &mut state.1),
+    )
 }

@@ -1,16 +1,19 @@
 //! One reconcile of a TrainingJob custom resource, following ACK runtime v0.62 /
 //! sagemaker-controller v1.9.1 (see the crate docs for the condition rules). Runs
-//! synchronously against the store, so a reconcile is atomic with respect to API requests
-//! served on the same runtime and to [`super::Controller::stop`].
+//! synchronously: against the in-process store a reconcile is atomic with respect to API
+//! requests served on the same runtime and to [`super::Controller::stop`]; against a real
+//! API server (through [`super::Objects`]) it runs on a blocking thread and its writes are
+//! ordinary requests, like the real controller's.
 
 use serde_json::{Map, Value, json};
 
+use super::Objects;
 use super::Shared;
 use super::sagemaker::Description;
 use super::scenario::JobStatus;
 use crate::ResourceRef;
 use crate::patch::merge_diff;
-use crate::store::{Change, Store, Subresource};
+use crate::store::Subresource;
 
 /// The ACK finalizer of the SageMaker controller.
 pub const FINALIZER: &str = "finalizers.sagemaker.services.k8s.aws/TrainingJob";
@@ -90,7 +93,8 @@ fn annotation<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
 
 /// The reconcile context: store, resource, object key and the worker's simulated clock.
 pub(crate) struct Reconciler<'a> {
-    pub store: &'a Store,
+    /// The in-process store or a client of a real API server.
+    pub store: &'a dyn Objects,
     pub r: &'a ResourceRef,
     pub ns: &'a str,
     pub name: &'a str,
@@ -116,27 +120,16 @@ impl Reconciler<'_> {
         }
         let patch = json!({"metadata": {"finalizers": list}});
         self.store
-            .update(
-                self.r,
-                self.ns,
-                self.name,
-                Subresource::Main,
-                Change::Merge(patch),
-            )
-            .ok()
+            .merge_patch(self.r, self.ns, self.name, Subresource::Main, patch)
     }
 
     fn write_status(&self, obj: &Value, status: &Value) {
         let old = obj.get("status").cloned().unwrap_or_else(|| json!({}));
         let patch = json!({"status": merge_diff(&old, status)});
         // A failed write (object deleted meanwhile) is retried by the next reconcile, like ACK.
-        let _ = self.store.update(
-            self.r,
-            self.ns,
-            self.name,
-            Subresource::Status,
-            Change::Merge(patch),
-        );
+        let _ = self
+            .store
+            .merge_patch(self.r, self.ns, self.name, Subresource::Status, patch);
     }
 
     /// Copies a Describe answer into the status (`sdkFind` + `setStatusDefaults`) and returns
@@ -268,8 +261,10 @@ impl Reconciler<'_> {
     /// One reconcile. `uid` pins the worker to one incarnation of the name: an object
     /// deleted and created again under the same name gets a new worker.
     pub(crate) fn run(&self, failures: &mut u32, uid: &mut Option<String>) -> Next {
-        let Ok(obj) = self.store.get(self.r, self.ns, self.name) else {
-            return Next::Done;
+        let obj = match self.store.fetch(self.r, self.ns, self.name) {
+            Ok(Some(obj)) => obj,
+            Ok(None) => return Next::Done,
+            Err(_) => return Next::After(REQUEUE_SECS),
         };
         let this_uid = obj
             .pointer("/metadata/uid")
@@ -350,12 +345,12 @@ impl Reconciler<'_> {
         {
             let patch = Self::late_init_patch(&spec, d);
             if !patch.is_empty()
-                && let Ok(o) = self.store.update(
+                && let Some(o) = self.store.merge_patch(
                     self.r,
                     self.ns,
                     self.name,
                     Subresource::Main,
-                    Change::Merge(json!({"spec": patch})),
+                    json!({"spec": patch}),
                 )
             {
                 obj = o;

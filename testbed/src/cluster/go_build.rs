@@ -1,0 +1,266 @@
+//! Builds etcd and kube-apiserver from the wrapper modules in `testbed/go/` with the
+//! machine's Go toolchain, caching binaries, GOMODCACHE and GOCACHE under
+//! `<target>/go/`. A binary is named after its version and a hash of its module's
+//! `go.mod` and `go.sum`, so it is rebuilt only when a pin changes. Parallel test
+//! binaries (and their threads) build each tool once: the build holds a file lock.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use sha2::{Digest, Sha256};
+
+/// Building a Go tool failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// `go` is not installed: the real-cluster tier cannot run without it.
+    #[error(
+        "the Go toolchain (`go`, 1.26 or later) is not on PATH ({0}); the real-cluster tests \
+         build etcd and kube-apiserver from Go modules (see README: Prerequisites)"
+    )]
+    NoGo(std::io::Error),
+    /// Reading the wrapper module or writing the cache failed.
+    #[error("{what} {path}: {source}")]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// `go build` failed; the tail of its output.
+    #[error("go build of {tool} failed (full log: {log}):\n{tail}")]
+    Failed {
+        /// The tool.
+        tool: &'static str,
+        /// Where the whole output is.
+        log: PathBuf,
+        /// The last lines.
+        tail: String,
+    },
+}
+
+/// A Go main package built from a wrapper module in `testbed/go/<dir>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    /// `go.etcd.io/etcd/server/v3` (the `etcd` binary).
+    Etcd,
+    /// `k8s.io/kubernetes/cmd/kube-apiserver`.
+    KubeApiserver,
+}
+
+impl Tool {
+    /// Every tool, in build order (the small one first, so a broken toolchain shows fast).
+    pub const ALL: [Tool; 2] = [Tool::Etcd, Tool::KubeApiserver];
+
+    /// The binary's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tool::Etcd => "etcd",
+            Tool::KubeApiserver => "kube-apiserver",
+        }
+    }
+
+    fn package(self) -> &'static str {
+        match self {
+            Tool::Etcd => "go.etcd.io/etcd/server/v3",
+            Tool::KubeApiserver => "k8s.io/kubernetes/cmd/kube-apiserver",
+        }
+    }
+
+    /// `go build` flags: no paths or symbols in the binary (a smaller, faster link), no
+    /// cgo (no C toolchain needed), and for kube-apiserver the version it reports (`hack/`
+    /// sets it from git when Kubernetes builds itself; without it `/version` says
+    /// `v0.0.0-master`).
+    fn build_flags(self) -> Result<Vec<String>, BuildError> {
+        let mut ldflags = "-s -w".to_string();
+        if self == Tool::KubeApiserver {
+            let version = self.version()?;
+            let mut parts = version.trim_start_matches('v').split('.');
+            let (major, minor) = (parts.next().unwrap_or("0"), parts.next().unwrap_or("0"));
+            for (var, value) in [
+                ("gitVersion", version.as_str()),
+                ("gitMajor", major),
+                ("gitMinor", minor),
+                ("gitTreeState", "clean"),
+            ] {
+                ldflags.push_str(&format!(" -X k8s.io/component-base/version.{var}={value}"));
+            }
+        }
+        Ok(vec!["-trimpath".into(), format!("-ldflags={ldflags}")])
+    }
+
+    fn module_required(self) -> &'static str {
+        match self {
+            Tool::Etcd => "go.etcd.io/etcd/server/v3",
+            Tool::KubeApiserver => "k8s.io/kubernetes",
+        }
+    }
+
+    /// The wrapper module's directory.
+    pub fn module_dir(self) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("go")
+            .join(self.name())
+    }
+
+    /// The pinned version: the wrapper's `require` of the module that holds the package.
+    pub fn version(self) -> Result<String, BuildError> {
+        let go_mod = read(&self.module_dir().join("go.mod"))?;
+        Ok(pinned_version(&go_mod, self.module_required()).unwrap_or_else(|| "unknown".into()))
+    }
+
+    /// The cached binary for the current pins (it may not be built yet).
+    pub fn cached_path(self) -> Result<PathBuf, BuildError> {
+        let dir = self.module_dir();
+        let mut hash = Sha256::new();
+        for f in ["go.mod", "go.sum"] {
+            hash.update(read(&dir.join(f))?.as_bytes());
+        }
+        hash.update(self.build_flags()?.join(" ").as_bytes());
+        let digest = hash.finalize();
+        let short: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+        Ok(go_dir()
+            .join("bin")
+            .join(format!("{}-{}-{short}", self.name(), self.version()?)))
+    }
+
+    /// The binary, built first if the pins changed since the last build.
+    pub fn ensure_built(self) -> Result<PathBuf, BuildError> {
+        let out = self.cached_path()?;
+        if out.is_file() {
+            return Ok(out);
+        }
+        let root = go_dir();
+        let bin = root.join("bin");
+        std::fs::create_dir_all(&bin).map_err(io("cannot create", &bin))?;
+        let lock_path = root.join("build.lock");
+        let lock = File::create(&lock_path).map_err(io("cannot create", &lock_path))?;
+        lock.lock().map_err(io("cannot lock", &lock_path))?;
+        if out.is_file() {
+            return Ok(out); // Another process built it while this one waited.
+        }
+        eprintln!(
+            "testbed: building {} {} with Go (cold: minutes; cached in {})",
+            self.name(),
+            self.version()?,
+            root.display()
+        );
+        let started = Instant::now();
+        let partial = PathBuf::from(format!("{}.partial", out.display()));
+        let log = PathBuf::from(format!("{}.log", out.display()));
+        let log_file = File::create(&log).map_err(io("cannot create", &log))?;
+        let log_err = log_file.try_clone().map_err(io("cannot open", &log))?;
+        let status = Command::new("go")
+            .arg("build")
+            .args(self.build_flags()?)
+            .arg("-o")
+            .arg(&partial)
+            .arg(self.package())
+            .current_dir(self.module_dir())
+            .env("GOMODCACHE", root.join("mod"))
+            .env("GOCACHE", root.join("cache"))
+            // The committed go.sum is the pin: never rewrite it during a build.
+            .env("GOFLAGS", "-mod=readonly")
+            .env("CGO_ENABLED", "0")
+            .stdout(log_file)
+            .stderr(log_err)
+            .status()
+            .map_err(BuildError::NoGo)?;
+        if !status.success() {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            return Err(BuildError::Failed {
+                tool: self.name(),
+                log,
+                tail: lines[lines.len().saturating_sub(30)..].join("\n"),
+            });
+        }
+        std::fs::rename(&partial, &out).map_err(io("cannot rename", &partial))?;
+        let _ = std::fs::remove_file(&log);
+        // Binaries of earlier pins are never used again.
+        let prefix = format!("{}-v", self.name());
+        for old in std::fs::read_dir(&bin).into_iter().flatten().flatten() {
+            let path = old.path();
+            if path != out && old.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+        eprintln!(
+            "testbed: built {} in {:.0} s",
+            self.name(),
+            started.elapsed().as_secs_f64()
+        );
+        Ok(out)
+    }
+}
+
+/// Where the Go caches and binaries live: `$TESTBED_GO_DIR`, else `<target>/go` in the
+/// workspace's target directory (or `CARGO_TARGET_DIR`).
+pub fn go_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("TESTBED_GO_DIR") {
+        return PathBuf::from(dir);
+    }
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let testbed = Path::new(env!("CARGO_MANIFEST_DIR"));
+            testbed.parent().unwrap_or(testbed).join("target")
+        })
+        .join("go")
+}
+
+fn pinned_version(go_mod: &str, module: &str) -> Option<String> {
+    go_mod.lines().find_map(|line| {
+        let mut words = line.trim().trim_start_matches("require").split_whitespace();
+        (words.next() == Some(module))
+            .then(|| words.next().map(str::to_string))
+            .flatten()
+    })
+}
+
+fn read(path: &Path) -> Result<String, BuildError> {
+    std::fs::read_to_string(path).map_err(io("cannot read", path))
+}
+
+fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> BuildError {
+    let path = path.to_path_buf();
+    move |source| BuildError::Io { what, path, source }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pinned_versions_are_read_from_the_wrapper_modules() {
+        assert_eq!(Tool::KubeApiserver.version().unwrap(), "v1.35.4");
+        assert!(Tool::Etcd.version().unwrap().starts_with("v3.6."));
+        let one_line = "module x\nrequire k8s.io/kubernetes v1.35.4\n";
+        assert_eq!(
+            pinned_version(one_line, "k8s.io/kubernetes").as_deref(),
+            Some("v1.35.4")
+        );
+        assert_eq!(pinned_version(one_line, "k8s.io/api"), None);
+    }
+
+    #[test]
+    fn every_staging_module_is_replaced_by_its_published_release() {
+        let go_mod = std::fs::read_to_string(Tool::KubeApiserver.module_dir().join("go.mod"))
+            .expect("go.mod");
+        let replaced: Vec<&str> = go_mod
+            .lines()
+            .filter(|l| l.contains(" => "))
+            .map(str::trim)
+            .collect();
+        assert!(replaced.len() >= 30, "{replaced:?}");
+        for line in replaced {
+            let parts: Vec<&str> = line.split_whitespace().collect();
+            assert_eq!(parts.len(), 4, "{line}");
+            assert_eq!(parts[0], parts[2], "{line}: replaced by the same module");
+            assert_eq!(parts[3], "v0.35.4", "{line}");
+        }
+    }
+}

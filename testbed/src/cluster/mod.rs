@@ -1,0 +1,602 @@
+//! A real control plane for tests, envtest-style: etcd 3.6 and kube-apiserver 1.35 built
+//! from Go modules ([`Tool`]), started as child processes on 127.0.0.1 with per-run
+//! certificates, tokens and service-account keys, and stopped when the [`Cluster`] is
+//! dropped (a watchdog kills them if the test process dies without dropping it).
+//!
+//! ```no_run
+//! let cluster = testbed::cluster::Cluster::start().unwrap();
+//! cluster.create_namespace("team-a").unwrap();
+//! cluster.write_kubeconfig("/tmp/kubeconfig", "team-a").unwrap();
+//! // ... run a client with KUBECONFIG=/tmp/kubeconfig; dropping `cluster` stops it all.
+//! ```
+//!
+//! kube-apiserver runs as envtest configures it (controller-runtime's
+//! `pkg/internal/testing/controlplane/apiserver.go`): RBAC authorization, a service
+//! cluster IP range of `10.0.0.0/24`, privileged containers allowed, the `ServiceAccount`
+//! admission plugin disabled (no controller-manager creates the `default` accounts), the
+//! service-account issuer at its own URL. Unlike envtest, the harness authenticates with a
+//! static token in `system:masters` rather than a client certificate, so the kubeconfigs it
+//! writes hold only tokens.
+
+mod go_build;
+mod process;
+mod proxy;
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
+use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
+use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, ObjectMeta, PostParams};
+
+pub use go_build::{BuildError, Tool, go_dir};
+use process::{Server, Watchdog, free_port, log_tail, wait_for_port};
+pub use proxy::{FaultProxy, ProxyFault};
+
+/// Starting or using the cluster failed. Its `Debug` is its message, so a test's
+/// `.expect(...)` says what to do (e.g. install Go) instead of printing a struct.
+#[derive(thiserror::Error)]
+pub enum ClusterError {
+    /// A Go tool could not be built.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// A file or process operation failed.
+    #[error("{what} {path}: {source}")]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// The file or program.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// Certificates could not be generated.
+    #[error(transparent)]
+    Tls(#[from] crate::TlsError),
+    /// A server process exited.
+    #[error("{name} exited ({status}); its log ends with:\n{log_tail}")]
+    Exited {
+        /// etcd or kube-apiserver.
+        name: &'static str,
+        /// The exit status.
+        status: String,
+        /// The log's last lines.
+        log_tail: String,
+    },
+    /// A server did not become ready in time.
+    #[error("{name} did not become ready; its log ends with:\n{log_tail}")]
+    NotReady {
+        /// etcd or kube-apiserver.
+        name: &'static str,
+        /// The log's last lines.
+        log_tail: String,
+    },
+    /// The Kubernetes API refused a request of the harness.
+    #[error("kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+    /// A kubeconfig or manifest could not be read.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl std::fmt::Debug for ClusterError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
+impl ClusterError {
+    pub(crate) fn io(what: &'static str, path: &Path, source: std::io::Error) -> ClusterError {
+        ClusterError::Io {
+            what,
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// How long kube-apiserver may take to answer `/readyz` with 200 (on 2 busy cores it
+/// usually takes 5 to 15 s).
+const READY_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// A running etcd + kube-apiserver. Dropping it kills both and removes their directory.
+pub struct Cluster {
+    runtime: tokio::runtime::Runtime,
+    /// Removed on drop; `None` for a detached cluster (`cargo xtask cluster up`).
+    temp: Option<tempfile::TempDir>,
+    dir: PathBuf,
+    etcd: Mutex<Server>,
+    apiserver: Mutex<Option<Server>>,
+    apiserver_bin: PathBuf,
+    apiserver_args: Vec<String>,
+    group: u32,
+    watchdog: Option<Watchdog>,
+    url: String,
+    ca_pem: String,
+    /// The same CA, DER (for the fault proxy's client side).
+    ca_der: Vec<u8>,
+    admin_token: String,
+    client: kube::Client,
+}
+
+/// What `cargo xtask cluster up` leaves behind: the kubeconfig and the process group.
+#[derive(Debug)]
+pub struct Detached {
+    /// The admin kubeconfig (namespace `default`).
+    pub kubeconfig: PathBuf,
+    /// The process group of etcd and kube-apiserver (`kill -- -<group>` stops both).
+    pub group: u32,
+}
+
+impl Cluster {
+    /// Builds the Go tools if needed, then starts etcd and kube-apiserver in a temporary
+    /// directory and waits for `/readyz`.
+    pub fn start() -> Result<Cluster, ClusterError> {
+        let temp = tempfile::Builder::new()
+            .prefix("testbed-cluster-")
+            .tempdir()
+            .map_err(|e| ClusterError::io("cannot create", &std::env::temp_dir(), e))?;
+        let dir = temp.path().to_path_buf();
+        Self::start_in(dir, Some(temp))
+    }
+
+    /// Starts a cluster in `dir` that outlives this process: writes `dir/kubeconfig` and
+    /// `dir/pgid`; [`Cluster::stop_detached`] stops it.
+    pub fn start_detached(dir: &Path) -> Result<Detached, ClusterError> {
+        std::fs::create_dir_all(dir).map_err(|e| ClusterError::io("cannot create", dir, e))?;
+        let mut cluster = Self::start_in(dir.to_path_buf(), None)?;
+        let kubeconfig = dir.join("kubeconfig");
+        cluster.write_kubeconfig(&kubeconfig, "default")?;
+        let pgid = dir.join("pgid");
+        std::fs::write(&pgid, cluster.group.to_string())
+            .map_err(|e| ClusterError::io("cannot write", &pgid, e))?;
+        let group = cluster.group;
+        // Nothing to kill on drop: the processes are meant to outlive this one.
+        cluster.group = 0;
+        Ok(Detached { kubeconfig, group })
+    }
+
+    /// Stops a cluster [`Cluster::start_detached`] started in `dir` and removes `dir`.
+    /// Returns false when none was running there.
+    pub fn stop_detached(dir: &Path) -> Result<bool, ClusterError> {
+        let pgid = dir.join("pgid");
+        let Ok(text) = std::fs::read_to_string(&pgid) else {
+            return Ok(false);
+        };
+        let group: u32 = text
+            .trim()
+            .parse()
+            .map_err(|_| ClusterError::Invalid(format!("{}: not a pid", pgid.display())))?;
+        let killed = kill_group(group, "TERM");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while kill_group(group, "0") && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        kill_group(group, "KILL");
+        std::fs::remove_dir_all(dir).map_err(|e| ClusterError::io("cannot remove", dir, e))?;
+        Ok(killed)
+    }
+
+    fn start_in(dir: PathBuf, temp: Option<tempfile::TempDir>) -> Result<Cluster, ClusterError> {
+        let etcd_bin = Tool::Etcd.ensure_built()?;
+        let apiserver_bin = Tool::KubeApiserver.ensure_built()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| ClusterError::io("cannot start", Path::new("tokio runtime"), e))?;
+
+        let write = |name: &str, text: &str| -> Result<PathBuf, ClusterError> {
+            let path = dir.join(name);
+            std::fs::write(&path, text).map_err(|e| ClusterError::io("cannot write", &path, e))?;
+            Ok(path)
+        };
+        let cert = crate::tls::ServingCert::generate("testbed-kube-apiserver")?;
+        let cert_file = write("apiserver.crt", &cert.chain_pem)?;
+        let key_file = write("apiserver.key", &cert.key_pem)?;
+        let (sa_private, sa_public) = crate::tls::key_pair_pem()?;
+        let sa_key = write("service-account.key", &sa_private)?;
+        let sa_pub = write("service-account.pub", &sa_public)?;
+        let admin_token = random_token()?;
+        // The static token file: token,user,uid,"groups".
+        let tokens = write(
+            "tokens.csv",
+            &format!("{admin_token},testbed-admin,testbed-admin,\"system:masters\"\n"),
+        )?;
+
+        let (etcd_port, peer_port, port) = (free_port()?, free_port()?, free_port()?);
+        let etcd_url = format!("http://127.0.0.1:{etcd_port}");
+        let peer_url = format!("http://127.0.0.1:{peer_port}");
+        let etcd_args: Vec<String> = vec![
+            "--name=testbed".into(),
+            format!("--data-dir={}", dir.join("etcd").display()),
+            format!("--listen-client-urls={etcd_url}"),
+            format!("--advertise-client-urls={etcd_url}"),
+            format!("--listen-peer-urls={peer_url}"),
+            format!("--initial-advertise-peer-urls={peer_url}"),
+            format!("--initial-cluster=testbed={peer_url}"),
+            // As envtest: test data need not survive a power cut, and fsync is slow.
+            "--unsafe-no-fsync=true".into(),
+            "--log-level=warn".into(),
+        ];
+        let mut etcd = Server::spawn("etcd", &etcd_bin, &etcd_args, dir.join("etcd.log"), None)?;
+        let group = etcd.child.id();
+        let watchdog = match temp {
+            Some(_) => Some(Watchdog::start(group, &dir)?),
+            None => None,
+        };
+        // From here on, an early return drops `etcd` without killing it: the guard does.
+        let guard = KillOnError(group);
+        wait_for_port(&mut etcd, etcd_port, Duration::from_secs(30))?;
+
+        let url = format!("https://127.0.0.1:{port}");
+        let apiserver_args: Vec<String> = vec![
+            format!("--etcd-servers={etcd_url}"),
+            "--bind-address=127.0.0.1".into(),
+            "--advertise-address=127.0.0.1".into(),
+            format!("--secure-port={port}"),
+            format!("--cert-dir={}", dir.join("apiserver-certs").display()),
+            format!("--tls-cert-file={}", cert_file.display()),
+            format!("--tls-private-key-file={}", key_file.display()),
+            format!("--token-auth-file={}", tokens.display()),
+            "--authorization-mode=RBAC".into(),
+            format!("--service-account-issuer={url}/"),
+            format!("--service-account-key-file={}", sa_pub.display()),
+            format!("--service-account-signing-key-file={}", sa_key.display()),
+            "--service-cluster-ip-range=10.0.0.0/24".into(),
+            "--allow-privileged=true".into(),
+            "--disable-admission-plugins=ServiceAccount".into(),
+        ];
+        let kubeconfig =
+            crate::kubeconfig::render(&url, "default", Some(&cert.ca_pem), &admin_token);
+        let client = runtime.block_on(client_from(&kubeconfig))?;
+        let cluster = Cluster {
+            runtime,
+            temp,
+            dir,
+            etcd: Mutex::new(etcd),
+            apiserver: Mutex::new(None),
+            apiserver_bin,
+            apiserver_args,
+            group,
+            watchdog,
+            url,
+            ca_pem: cert.ca_pem,
+            ca_der: cert.ca_der.to_vec(),
+            admin_token,
+            client,
+        };
+        cluster.start_apiserver()?;
+        std::mem::forget(guard);
+        Ok(cluster)
+    }
+
+    /// Starts kube-apiserver (after [`Cluster::stop_apiserver`]) on the same port, etcd and
+    /// keys, and waits for `/readyz`.
+    pub fn start_apiserver(&self) -> Result<(), ClusterError> {
+        let mut slot = lock(&self.apiserver);
+        if slot.is_some() {
+            return Ok(());
+        }
+        let mut server = Server::spawn(
+            "kube-apiserver",
+            &self.apiserver_bin,
+            &self.apiserver_args,
+            self.dir.join("kube-apiserver.log"),
+            Some(self.group),
+        )?;
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            server.check_running()?;
+            if self.block_on(self.ready()) {
+                break;
+            }
+            if Instant::now() > deadline {
+                let log_tail = log_tail(&server.log);
+                server.kill();
+                return Err(ClusterError::NotReady {
+                    name: "kube-apiserver",
+                    log_tail,
+                });
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        *slot = Some(server);
+        Ok(())
+    }
+
+    /// Kills kube-apiserver; etcd keeps running with all the data.
+    pub fn stop_apiserver(&self) {
+        if let Some(mut s) = lock(&self.apiserver).take() {
+            s.kill();
+        }
+    }
+
+    /// [`Cluster::stop_apiserver`] then [`Cluster::start_apiserver`].
+    pub fn restart_apiserver(&self) -> Result<(), ClusterError> {
+        self.stop_apiserver();
+        self.start_apiserver()
+    }
+
+    async fn ready(&self) -> bool {
+        let Ok(request) = http::Request::get("/readyz").body(Vec::new()) else {
+            return false;
+        };
+        tokio::time::timeout(Duration::from_secs(2), self.client.request_text(request))
+            .await
+            .is_ok_and(|r| r.is_ok_and(|body| body.trim() == "ok"))
+    }
+
+    /// The API server's URL (`https://127.0.0.1:<port>`).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The PEM of the CA that signed the API server's certificate.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    /// The directory with the keys, etcd's data and both servers' logs.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// A client authenticated as the harness's administrator (`system:masters`). Use it
+    /// inside [`Cluster::block_on`].
+    pub fn client(&self) -> kube::Client {
+        self.client.clone()
+    }
+
+    /// Runs a future on the cluster's runtime (where its clients' connections live).
+    pub fn block_on<F: Future>(&self, f: F) -> F::Output {
+        self.runtime.block_on(f)
+    }
+
+    /// The runtime's handle, for tasks that live as long as the cluster.
+    pub fn handle(&self) -> &tokio::runtime::Handle {
+        self.runtime.handle()
+    }
+
+    /// An administrator's kubeconfig with `namespace` as the context's namespace.
+    pub fn kubeconfig_yaml(&self, namespace: &str) -> String {
+        crate::kubeconfig::render(&self.url, namespace, Some(&self.ca_pem), &self.admin_token)
+    }
+
+    /// Writes [`Cluster::kubeconfig_yaml`] to `path`.
+    pub fn write_kubeconfig(
+        &self,
+        path: impl AsRef<Path>,
+        namespace: &str,
+    ) -> Result<(), ClusterError> {
+        let path = path.as_ref();
+        std::fs::write(path, self.kubeconfig_yaml(namespace))
+            .map_err(|e| ClusterError::io("cannot write", path, e))
+    }
+
+    /// Creates a namespace (no error if it exists).
+    pub fn create_namespace(&self, name: &str) -> Result<(), ClusterError> {
+        let api: Api<Namespace> = Api::all(self.client());
+        let ns = Namespace {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                ..ObjectMeta::default()
+            },
+            ..Namespace::default()
+        };
+        match self.block_on(api.create(&PostParams::default(), &ns)) {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(s)) if s.code == 409 => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Creates the ServiceAccount `namespace/name` (if missing) and returns a kubeconfig
+    /// authenticating as it with a bound token from the TokenRequest API, as a pod's
+    /// projected token would (one hour).
+    pub fn service_account_kubeconfig(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<String, ClusterError> {
+        let api: Api<ServiceAccount> = Api::namespaced(self.client(), namespace);
+        let sa = ServiceAccount {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                ..ObjectMeta::default()
+            },
+            ..ServiceAccount::default()
+        };
+        match self.block_on(api.create(&PostParams::default(), &sa)) {
+            Ok(_) => {}
+            Err(kube::Error::Api(s)) if s.code == 409 => {}
+            Err(e) => return Err(e.into()),
+        }
+        let request = TokenRequest {
+            spec: TokenRequestSpec {
+                audiences: vec![],
+                expiration_seconds: Some(3600),
+                ..TokenRequestSpec::default()
+            },
+            ..TokenRequest::default()
+        };
+        let answer =
+            self.block_on(api.create_token_request(name, &PostParams::default(), &request))?;
+        let token = answer
+            .status
+            .map(|s| s.token)
+            .ok_or_else(|| ClusterError::Invalid("TokenRequest without a token".into()))?;
+        Ok(crate::kubeconfig::render(
+            &self.url,
+            namespace,
+            Some(&self.ca_pem),
+            &token,
+        ))
+    }
+
+    /// Applies `component-template/rbac.yaml`-style YAML (a Role and a RoleBinding) into
+    /// `namespace`, binding the Role to the ServiceAccount `namespace/service_account`.
+    /// `edit_role` may change the Role first (e.g. drop a verb).
+    pub fn apply_role_yaml(
+        &self,
+        yaml: &str,
+        namespace: &str,
+        service_account: &str,
+        edit_role: impl FnOnce(&mut Role),
+    ) -> Result<(), ClusterError> {
+        let mut role: Option<Role> = None;
+        let mut binding: Option<RoleBinding> = None;
+        for doc in serde_saphyr::from_multiple::<serde_json::Value>(yaml)
+            .map_err(|e| ClusterError::Invalid(format!("RBAC YAML: {e}")))?
+        {
+            let invalid = |e: serde_json::Error| ClusterError::Invalid(format!("RBAC YAML: {e}"));
+            match doc.get("kind").and_then(serde_json::Value::as_str) {
+                Some("Role") => role = Some(serde_json::from_value(doc).map_err(invalid)?),
+                Some("RoleBinding") => {
+                    binding = Some(serde_json::from_value(doc).map_err(invalid)?)
+                }
+                other => return Err(ClusterError::Invalid(format!("RBAC YAML: kind {other:?}"))),
+            }
+        }
+        let (Some(mut role), Some(mut binding)) = (role, binding) else {
+            return Err(ClusterError::Invalid(
+                "RBAC YAML: needs a Role and a RoleBinding".into(),
+            ));
+        };
+        role.metadata.namespace = Some(namespace.into());
+        edit_role(&mut role);
+        binding.metadata.namespace = Some(namespace.into());
+        for s in binding.subjects.iter_mut().flatten() {
+            s.name = service_account.into();
+            s.namespace = Some(namespace.into());
+        }
+        let pp = PostParams::default();
+        let roles: Api<Role> = Api::namespaced(self.client(), namespace);
+        let bindings: Api<RoleBinding> = Api::namespaced(self.client(), namespace);
+        self.block_on(async {
+            roles.create(&pp, &role).await?;
+            bindings.create(&pp, &binding).await?;
+            Ok::<_, kube::Error>(())
+        })?;
+        Ok(())
+    }
+
+    /// Creates a CRD (or replaces the one of that name, as `kubectl apply` of a newer
+    /// release does) and waits until it is `Established`.
+    pub fn apply_crd(&self, crd: &CustomResourceDefinition) -> Result<(), ClusterError> {
+        let api: Api<CustomResourceDefinition> = Api::all(self.client());
+        let name = crd.metadata.name.clone().unwrap_or_default();
+        self.block_on(async {
+            match api.get_opt(&name).await? {
+                None => {
+                    api.create(&PostParams::default(), crd).await?;
+                }
+                Some(old) => {
+                    let mut new = crd.clone();
+                    new.metadata.resource_version = old.metadata.resource_version;
+                    api.replace(&name, &PostParams::default(), &new).await?;
+                }
+            }
+            Ok::<_, kube::Error>(())
+        })?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let current = self.block_on(api.get(&name))?;
+            if established(&current) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(ClusterError::Invalid(format!(
+                    "CRD {name} not Established: {:?}",
+                    current.status
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not the token.
+        f.debug_struct("Cluster")
+            .field("url", &self.url)
+            .field("dir", &self.dir)
+            .field("group", &self.group)
+            .finish_non_exhaustive()
+    }
+}
+
+/// True once the CRD's `Established` condition is True.
+pub fn established(crd: &CustomResourceDefinition) -> bool {
+    crd.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|c| {
+            c.iter()
+                .any(|c| c.type_ == "Established" && c.status == "True")
+        })
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if self.group == 0 {
+            return; // Detached.
+        }
+        self.stop_apiserver();
+        lock(&self.etcd).kill();
+        drop(self.watchdog.take());
+        drop(self.temp.take());
+    }
+}
+
+/// Kills the process group if a start fails half-way.
+struct KillOnError(u32);
+
+impl Drop for KillOnError {
+    fn drop(&mut self) {
+        kill_group(self.0, "KILL");
+    }
+}
+
+/// `kill -<signal> -- -<group>`; true if the group existed.
+fn kill_group(group: u32, signal: &str) -> bool {
+    std::process::Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg("--")
+        .arg(format!("-{group}"))
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+async fn client_from(kubeconfig_yaml: &str) -> Result<kube::Client, ClusterError> {
+    let kubeconfig = kube::config::Kubeconfig::from_yaml(kubeconfig_yaml)
+        .map_err(|e| ClusterError::Invalid(format!("kubeconfig: {e}")))?;
+    let config = kube::Config::from_custom_kubeconfig(
+        kubeconfig,
+        &kube::config::KubeConfigOptions::default(),
+    )
+    .await
+    .map_err(|e| ClusterError::Invalid(format!("kubeconfig: {e}")))?;
+    Ok(kube::Client::try_from(config)?)
+}
+
+/// 32 hex digits from the kernel's random source: the admin token of one run.
+fn random_token() -> Result<String, ClusterError> {
+    use std::io::Read as _;
+    let path = Path::new("/dev/urandom");
+    let mut bytes = [0u8; 16];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| ClusterError::io("cannot read", path, e))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
