@@ -1,4 +1,5 @@
-//! `cargo xtask regenerate`: the pinned CRDs in, everything under `generated/` out.
+//! `cargo xtask regenerate`: the pinned CRDs in, everything under `generated/` out, and
+//! the step's RBAC manifest (`component-template/rbac.yaml`, from [`crate::rbac`]).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -44,7 +45,8 @@ component-runtime = { workspace = true, optional = true }
 workspace = true
 "#;
 
-/// Every file that belongs under `generated/`, by path relative to the repository root.
+/// Every file that belongs under `generated/`, and the RBAC manifest, by path relative to
+/// the repository root.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Plan {
     pub files: BTreeMap<String, String>,
@@ -86,6 +88,7 @@ pub fn plan_with_templates(
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let modules = module_names(&models);
+    let mut components = Vec::new();
     for ((locked, model), module) in lock.crds.iter().zip(models).zip(&modules) {
         let template_path = format!("{TEMPLATE_DIR}/{module}.yaml");
         // Without a template the types are still generated, but no component.yaml.
@@ -119,11 +122,13 @@ pub fn plan_with_templates(
             locked.release,
             model.types.len()
         );
+        let resource = (model.group.clone(), model.plural.clone());
         let generated = codegen::generate_from(model, &template, &source)
             .with_context(|| locked.repo_path())?;
         plan.files
             .insert(format!("{GENERATED_DIR}/src/{module}.rs"), generated.rust);
         if has_template {
+            components.push(resource);
             plan.files.insert(
                 format!("{GENERATED_DIR}/components/{module}/component.yaml"),
                 generated.component_yaml,
@@ -145,6 +150,10 @@ pub fn plan_with_templates(
     );
     plan.files
         .insert(format!("{GENERATED_DIR}/src/lib.rs"), lib_rs(&modules));
+    plan.files.insert(
+        crate::rbac::RBAC_FILE.to_owned(),
+        crate::rbac::manifest(&components),
+    );
     Ok(plan)
 }
 

@@ -1,5 +1,6 @@
 //! `component-template/rbac.yaml`, the manifest the README points pipeline operators to,
-//! grants exactly the verbs the launcher uses on trainingjobs, in one namespace.
+//! grants exactly the verbs the launcher uses on every kind with a component, in one
+//! namespace, and is what `regenerate` makes of the lock.
 
 mod common;
 
@@ -84,22 +85,55 @@ fn rbac_manifest_grants_only_what_the_launcher_uses_in_one_namespace() {
         .as_deref()
         .expect("a namespaced Role");
 
-    assert_eq!(role.rules.len(), 1, "one rule: {:?}", role.rules);
-    let rule = &role.rules[0];
+    // Every pinned kind that has a component (a template), by API group.
+    let root = common::repo_root();
+    let lock = xtask::lock::Lock::read(&root).expect("lock");
+    let mut expected: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    for locked in &lock.crds {
+        let model = codegen::model(&locked.read_verified(&root).expect("CRD")).expect("model");
+        let module = codegen::naming::snake_case(&model.kind);
+        if root
+            .join(format!("component-template/{module}.yaml"))
+            .exists()
+        {
+            expected
+                .entry(model.group)
+                .or_default()
+                .insert(model.plural);
+        }
+    }
     assert_eq!(
-        rule.api_groups.iter().cloned().collect::<BTreeSet<_>>(),
-        set(&["sagemaker.services.k8s.aws"])
+        expected
+            .get("sagemaker.services.k8s.aws")
+            .map(BTreeSet::len),
+        Some(4),
+        "{expected:?}"
     );
+    let granted: std::collections::BTreeMap<String, BTreeSet<String>> = role
+        .rules
+        .iter()
+        .map(|rule| {
+            assert_eq!(rule.api_groups.len(), 1, "one group per rule: {rule:?}");
+            (
+                rule.api_groups[0].clone(),
+                rule.resources.iter().cloned().collect(),
+            )
+        })
+        .collect();
+    assert_eq!(granted, expected);
+    for rule in &role.rules {
+        assert_eq!(
+            rule.verbs.iter().cloned().collect::<BTreeSet<_>>(),
+            set(&["get", "list", "watch", "create", "delete"])
+        );
+        assert_eq!(rule.verbs.len(), 5, "no repeated verbs: {:?}", rule.verbs);
+        assert!(rule.resource_names.is_empty() && rule.non_resource_urls.is_empty());
+    }
     assert_eq!(
-        rule.resources.iter().cloned().collect::<BTreeSet<_>>(),
-        set(&["trainingjobs"])
+        std::fs::read_to_string(&path).expect("read"),
+        xtask::regenerate::plan(&root).expect("plan").files[xtask::rbac::RBAC_FILE],
+        "rbac.yaml is what `cargo xtask regenerate` makes of the lock"
     );
-    assert_eq!(
-        rule.verbs.iter().cloned().collect::<BTreeSet<_>>(),
-        set(&["get", "list", "watch", "create", "delete"])
-    );
-    assert_eq!(rule.verbs.len(), 5, "no repeated verbs: {:?}", rule.verbs);
-    assert!(rule.resource_names.is_empty() && rule.non_resource_urls.is_empty());
 
     assert_eq!(binding.metadata.namespace.as_deref(), Some(namespace));
     let role_ref = binding.role_ref.as_ref().expect("roleRef");
