@@ -123,8 +123,9 @@ pub use api_error::{ApiError, Cause};
 pub use clock::rfc3339;
 pub use controller::{
     AwsCall, AwsError, ClusterController, Controller, ControllerOptions,
-    DELETION_POLICY_ANNOTATION, FINALIZER, JobState, JobStatus, REGION_ANNOTATION, RuleState,
-    SIMULATED_EPOCH, Scenario, SdkVersion, TERMINAL_CODES, UNMANAGED_REASON, request_id,
+    DELETION_POLICY_ANNOTATION, FINALIZER, JobController, JobControllerOptions, JobKind,
+    JobOutcome, JobState, JobStatus, REGION_ANNOTATION, RuleState, SIMULATED_EPOCH, Scenario,
+    SdkVersion, TERMINAL_CODES, UNMANAGED_REASON, request_id,
 };
 pub use crd::{Crd, CrdError, CrdVersion};
 pub use faults::{Fault, Faults};

@@ -270,6 +270,16 @@ impl TestBed {
     pub fn start_controller(&self, options: ControllerOptions) -> Controller {
         Controller::start(self.store.clone(), &self.handle, options)
     }
+
+    /// Starts a simulated controller for one of the job kinds that finish on their state
+    /// field (HyperParameterTuningJob, ProcessingJob, TransformJob); register its CRD
+    /// first ([`crate::JobKind::crd_yaml`]).
+    pub fn start_job_controller(
+        &self,
+        options: crate::JobControllerOptions,
+    ) -> crate::JobController {
+        crate::JobController::start(self.store.clone(), &self.handle, options)
+    }
 }
 
 impl Drop for TestBed {
