@@ -1,14 +1,17 @@
 """The HyperParameterTuningJob, ProcessingJob and TransformJob components with the SDK:
 each loads without warnings with the declared types, its realistic call compiles and
-resolves to the argv the launcher is given, and a pipeline chaining processing ->
-training -> transform compiles with every output wired to the step that reads it."""
+resolves to the argv the launcher is given, which the launcher's dry run turns into the
+expected resource; a pipeline chaining processing -> training -> transform compiles with
+every output wired to the step that reads it."""
 
 import json
+import re
 
 import pytest
 import yaml
 
 import job_kinds
+from launcher import canonical, dry_run
 from sdk import SDK
 
 MODULES = sorted(job_kinds.KINDS)
@@ -166,3 +169,21 @@ def test_the_chain_feeds_each_step_from_the_one_before(chained):
     prefix = (lambda producer: f"{producer}-") if SDK.major == 1 else (lambda producer: "")
     assert list(training_inputs.values()) == [f"{processing}.{prefix(processing)}ack_resource_metadata"]
     assert list(transform_inputs.values()) == [f"{training}.{prefix(training)}model_artifacts"]
+
+
+def _snake(name):
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_the_launcher_makes_the_resource_of_the_resolved_argv(compiled, launcher, module):
+    step = SDK.step(compiled[module][0], job_kinds.COMMAND)
+    resource = dry_run(launcher, step.argv)
+    subcommand, kind = job_kinds.KINDS[module]
+    assert resource["apiVersion"] == "sagemaker.services.k8s.aws/v1alpha1"
+    assert resource["kind"] == kind
+    call = dict(job_kinds.CALLS[module])
+    assert resource["metadata"]["annotations"]["services.k8s.aws/region"] == call.pop("region")
+    assert canonical({_snake(k): v for k, v in resource["spec"].items()}) == canonical(call)
+    name = call[f"{module}_name"]
+    assert resource["metadata"]["name"] == name.lower()

@@ -323,7 +323,9 @@ pub struct OutputValue<'a> {
 impl OutputValue<'_> {
     /// The file's content: plain text for a String (a non-string value as JSON), JSON for
     /// everything else. An absent value is written as the type's empty value (`""`, `{}`,
-    /// `[]`; `null` for a number or Bool), so the file is always there and always parses.
+    /// `[]`, `0`, `0.0`, `false`), so the file is always there and always parses as its
+    /// type: KFP v2 refuses `null` for a number or a boolean, and a `null` a v1 step reads
+    /// is not a number either.
     pub fn content(&self) -> String {
         match (&self.value, self.ty) {
             (Some(Value::String(text)), InputType::String) => text.clone(),
@@ -331,7 +333,9 @@ impl OutputValue<'_> {
             (None, InputType::String) => String::new(),
             (None, InputType::JsonObject) => "{}".to_owned(),
             (None, InputType::JsonArray) => "[]".to_owned(),
-            (None, InputType::Integer | InputType::Float | InputType::Bool) => "null".to_owned(),
+            (None, InputType::Integer) => "0".to_owned(),
+            (None, InputType::Float) => "0.0".to_owned(),
+            (None, InputType::Bool) => "false".to_owned(),
         }
     }
 }
@@ -372,6 +376,25 @@ pub struct ResourceInputs<S> {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
+
+    #[test]
+    fn absent_outputs_parse_as_their_type_never_null() {
+        let content = |ty| {
+            super::OutputValue {
+                name: "x",
+                ty,
+                path: None,
+                value: None,
+            }
+            .content()
+        };
+        assert_eq!(content(super::InputType::Integer), "0");
+        assert_eq!(content(super::InputType::Float), "0.0");
+        assert_eq!(content(super::InputType::Bool), "false");
+        assert_eq!(content(super::InputType::String), "");
+        assert_eq!(content(super::InputType::JsonObject), "{}");
+        assert_eq!(content(super::InputType::JsonArray), "[]");
+    }
 
     use serde::Deserialize;
 

@@ -2,7 +2,7 @@
 //!
 //! The watch is resumed from the last resourceVersion seen whenever it ends or breaks; a
 //! `410 Gone` (history expired) re-lists the one object and watches on from the list's
-//! resourceVersion. The kind decides what a status means ([`crate::training_job`]); this
+//! resourceVersion. The kind decides what a status means ([`crate::kinds::Kind`]); this
 //! module only adds the two time limits: the first status must come within
 //! `status_timeout`, and an `ACK.Recoverable` error may last at most `recoverable_timeout`.
 
@@ -11,15 +11,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
-use generated::training_job::TrainingJob;
 use kube::Api;
 use kube::api::{ListParams, WatchEvent, WatchParams};
 use tokio::time::Instant;
 
+use crate::ack::Verdict;
 use crate::api::{self, Backoff, CallError, Class};
 use crate::exit::Failure;
+use crate::kinds::{self, Kind};
 use crate::log::log;
-use crate::training_job::{self, Verdict};
 
 /// How long a single watch request stays open before it is renewed.
 const WATCH_SECONDS: u32 = 290;
@@ -33,7 +33,7 @@ pub struct Limits {
 
 /// The last state of the resource the launcher saw: what the outputs are written from,
 /// whichever way the run ends.
-pub type LastSeen = Arc<Mutex<Option<TrainingJob>>>;
+pub type LastSeen<K> = Arc<Mutex<Option<K>>>;
 
 /// Logs what changes and decides when the job is done.
 struct Tracker {
@@ -47,10 +47,10 @@ struct Tracker {
 }
 
 impl Tracker {
-    fn observe(&mut self, job: &TrainingJob) -> Result<bool, Failure> {
-        self.has_status |= job.status.is_some();
+    fn observe<K: Kind>(&mut self, job: &K) -> Result<bool, Failure> {
+        self.has_status |= job.status().is_some();
         let elapsed = self.started.elapsed().as_secs_f64();
-        let facts: BTreeMap<String, String> = training_job::progress(job).into_iter().collect();
+        let facts: BTreeMap<String, String> = kinds::progress(job).into_iter().collect();
         for (key, value) in &facts {
             if self.facts.get(key) != Some(value) {
                 log!("{key}: {value} (after {elapsed:.1}s)");
@@ -58,16 +58,15 @@ impl Tracker {
         }
         self.facts = facts;
         if !self.arn_logged
-            && let Some(arn) = training_job::arn(job)
+            && let Some(arn) = kinds::arn(job)
         {
             self.arn_logged = true;
-            log!("SageMaker training job {arn}");
-            if let Some([console, logs]) = training_job::console_links(arn, &self.job_name) {
-                log!("console: {console}");
-                log!("logs: {logs}");
+            log!("SageMaker {} {arn}", K::NOUN);
+            for (label, link) in K::links(arn, &self.job_name) {
+                log!("{label}: {link}");
             }
         }
-        match training_job::verdict(job) {
+        match kinds::verdict(job) {
             Verdict::Succeeded { warnings } => {
                 for warning in warnings {
                     log!("warning: {warning}");
@@ -118,14 +117,14 @@ impl Tracker {
 }
 
 /// Follows `job` until it succeeds (`Ok`), fails or a limit passes (`Err`).
-pub async fn follow(
-    api: &Api<TrainingJob>,
-    job: TrainingJob,
+pub async fn follow<K: Kind>(
+    api: &Api<K>,
+    job: K,
     job_name: &str,
     limits: Limits,
-    last_seen: &LastSeen,
+    last_seen: &LastSeen<K>,
 ) -> Result<(), Failure> {
-    let name = job.metadata.name.clone().unwrap_or_default();
+    let name = job.meta().name.clone().unwrap_or_default();
     let mut tracker = Tracker {
         limits,
         job_name: job_name.to_owned(),
@@ -135,7 +134,7 @@ pub async fn follow(
         facts: BTreeMap::new(),
         arn_logged: false,
     };
-    let mut resource_version = job.metadata.resource_version.clone().unwrap_or_default();
+    let mut resource_version = job.meta().resource_version.clone().unwrap_or_default();
     if see(&mut tracker, last_seen, job)? {
         return Ok(());
     }
@@ -189,7 +188,7 @@ pub async fn follow(
                 Ok(Some(WatchEvent::Added(job) | WatchEvent::Modified(job))) => {
                     backoff.reset();
                     failing_since = None;
-                    resource_version = job.metadata.resource_version.clone().unwrap_or_default();
+                    resource_version = job.meta().resource_version.clone().unwrap_or_default();
                     if see(&mut tracker, last_seen, job)? {
                         return Ok(());
                     }
@@ -247,7 +246,7 @@ pub async fn follow(
     }
 }
 
-fn see(tracker: &mut Tracker, last_seen: &LastSeen, job: TrainingJob) -> Result<bool, Failure> {
+fn see<K: Kind>(tracker: &mut Tracker, last_seen: &LastSeen<K>, job: K) -> Result<bool, Failure> {
     let done = tracker.observe(&job);
     if let Ok(mut slot) = last_seen.lock() {
         *slot = Some(job);
@@ -264,12 +263,12 @@ async fn sleep_until(deadline: Option<Instant>) {
 
 /// Lists the one object again after its watch history expired; returns the list's
 /// resourceVersion to watch on from, or `None` when the object shows the job is done.
-async fn relist(
-    api: &Api<TrainingJob>,
+async fn relist<K: Kind>(
+    api: &Api<K>,
     name: &str,
     limits: Limits,
     tracker: &mut Tracker,
-    last_seen: &LastSeen,
+    last_seen: &LastSeen<K>,
 ) -> Result<Option<String>, Failure> {
     let params = ListParams::default().fields(&format!("metadata.name={name}"));
     let list = match api::call("list the resource", limits.api_timeout, || {

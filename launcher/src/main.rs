@@ -1,16 +1,22 @@
 //! `ack-kfp-launcher`: the command that generated component.yaml files run.
 //!
-//! `ack-kfp-launcher training-job <inputs> <output paths>` reads and checks the inputs
-//! (exit 2, nothing sent, if any is wrong), creates the TrainingJob through the Kubernetes
-//! API, follows it with a watch until SageMaker and the ACK controller say it is done,
-//! and writes every output file, whatever the outcome. Exit codes: see [`exit`].
+//! `ack-kfp-launcher <kind> <inputs> <output paths>` (`training-job`,
+//! `hyper-parameter-tuning-job`, `processing-job`, `transform-job`) reads and checks the
+//! inputs (exit 2, nothing sent, if any is wrong), creates the resource through the
+//! Kubernetes API, follows it with a watch until SageMaker and the ACK controller say it is
+//! done, and writes every output file, whatever the outcome. Everything here is the same
+//! for every kind; what a kind's status means is its [`kinds::Kind`] implementation. Exit
+//! codes: see [`exit`].
 
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use generated::training_job::{TrainingJob, TrainingJobInputs, TrainingJobOutputPaths};
+use generated::hyper_parameter_tuning_job::HyperParameterTuningJob;
+use generated::processing_job::ProcessingJob;
+use generated::training_job::TrainingJob;
+use generated::transform_job::TransformJob;
 use kube::Api;
 use kube::api::{DeleteParams, PostParams, Preconditions};
 
@@ -18,13 +24,6 @@ mod ack;
 mod api;
 mod exit;
 mod follow;
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the subcommands of the other job kinds come with the generic follow loop"
-    )
-)]
 mod kinds;
 mod log;
 mod names;
@@ -34,6 +33,7 @@ mod training_job;
 use api::CallError;
 use exit::{Failure, Signal};
 use follow::{LastSeen, Limits};
+use kinds::Kind;
 use log::log;
 
 #[derive(Debug, Parser)]
@@ -47,17 +47,36 @@ struct Cli {
     component: Component,
 }
 
+/// One subcommand per kind, named after it (`processing-job`).
 #[derive(Debug, Subcommand)]
+#[allow(
+    clippy::enum_variant_names,
+    reason = "the variants are the kinds' names, which all end in Job"
+)]
 enum Component {
     /// A SageMaker TrainingJob.
-    TrainingJob {
-        #[command(flatten)]
-        inputs: TrainingJobInputs,
-        #[command(flatten)]
-        outputs: TrainingJobOutputPaths,
-        #[command(flatten)]
-        run: RunOptions,
-    },
+    TrainingJob(Box<Step<TrainingJob>>),
+    /// A SageMaker HyperParameterTuningJob.
+    HyperParameterTuningJob(Box<Step<HyperParameterTuningJob>>),
+    /// A SageMaker ProcessingJob.
+    ProcessingJob(Box<Step<ProcessingJob>>),
+    /// A SageMaker TransformJob.
+    TransformJob(Box<Step<TransformJob>>),
+}
+
+/// One subcommand: the kind's generated input and output flags and the launcher's own.
+#[derive(Debug, Args)]
+struct Step<K: Kind>
+where
+    K::Inputs: Args,
+    K::OutputPaths: Args,
+{
+    #[command(flatten)]
+    inputs: K::Inputs,
+    #[command(flatten)]
+    outputs: K::OutputPaths,
+    #[command(flatten)]
+    run: RunOptions,
 }
 
 #[derive(Debug, Args)]
@@ -92,12 +111,24 @@ fn seconds(text: &str) -> Result<Duration, String> {
 
 fn main() -> ExitCode {
     log::init();
-    let cli = Cli::parse();
-    let Component::TrainingJob {
+    match Cli::parse().component {
+        Component::TrainingJob(step) => launch(*step),
+        Component::HyperParameterTuningJob(step) => launch(*step),
+        Component::ProcessingJob(step) => launch(*step),
+        Component::TransformJob(step) => launch(*step),
+    }
+}
+
+fn launch<K: Kind>(step: Step<K>) -> ExitCode
+where
+    K::Inputs: Args,
+    K::OutputPaths: Args,
+{
+    let Step {
         inputs,
         outputs,
         run,
-    } = cli.component;
+    } = step;
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -108,16 +139,16 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let last_seen: LastSeen = Arc::new(Mutex::new(None));
-    let result = runtime.block_on(run_training_job(&inputs, &run, &last_seen));
+    let last_seen: LastSeen<K> = Arc::new(Mutex::new(None));
+    let result = runtime.block_on(run_step::<K>(&inputs, &run, &last_seen));
     if run.dry_run && result.is_ok() {
         return ExitCode::SUCCESS;
     }
     let status = last_seen
         .lock()
         .ok()
-        .and_then(|job| job.as_ref()?.status.clone());
-    let written = component_runtime::write_outputs(&outputs.values(status.as_ref()));
+        .and_then(|job| job.as_ref()?.status().cloned());
+    let written = component_runtime::write_outputs(&K::outputs(&outputs, status.as_ref()));
     match (result, written) {
         (Ok(()), Ok(())) => {
             log!("succeeded");
@@ -141,29 +172,23 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run_training_job(
-    inputs: &TrainingJobInputs,
+async fn run_step<K: Kind>(
+    inputs: &K::Inputs,
     run: &RunOptions,
-    last_seen: &LastSeen,
+    last_seen: &LastSeen<K>,
 ) -> Result<(), Failure> {
     // Checks the generated reader cannot know about, reported with its problems.
     let mut problems = Vec::new();
-    if inputs
-        .region
-        .as_deref()
-        .is_some_and(|r| !r.is_empty() && r.trim().is_empty())
-    {
+    let (region, given_name) = K::given(inputs);
+    if region.is_some_and(|r| !r.is_empty() && r.trim().is_empty()) {
         problems.push("input `region`: expected an AWS region, got only white space".to_owned());
     }
-    if let Some(name) = inputs
-        .training_job_name
-        .as_deref()
-        .filter(|n| !n.is_empty())
-        && let Err(problem) = resource::kubernetes_name(name)
+    if let Some(name) = given_name.filter(|n| !n.is_empty())
+        && let Err(problem) = resource::job_name(name, K::NAME_MAX)
     {
-        problems.push(format!("input `training_job_name`: {problem}"));
+        problems.push(format!("input `{}`: {problem}", K::NAME_INPUT));
     }
-    let read = inputs.read(names::generate("training-job"));
+    let read = K::read(inputs, names::generate(K::NAME_PREFIX));
     if let Err(errors) = &read {
         problems.splice(0..0, errors.0.iter().map(ToString::to_string));
     }
@@ -171,14 +196,14 @@ async fn run_training_job(
         Ok(read) if problems.is_empty() => read,
         _ => return Err(Failure::InvalidInput(problems.join("\n"))),
     };
-    let job_name = read.spec.training_job_name.clone();
-    let name = resource::kubernetes_name(&job_name).map_err(|problem| {
-        Failure::InvalidInput(format!("input `training_job_name`: {problem}"))
+    let job_name = K::job_name(&read.spec).to_owned();
+    let name = resource::job_name(&job_name, K::NAME_MAX).map_err(|problem| {
+        Failure::InvalidInput(format!("input `{}`: {problem}", K::NAME_INPUT))
     })?;
     let hash = resource::spec_hash(&read.region, &read.spec);
     let region = read.region;
-    let mut job = TrainingJob::new(&name, read.spec);
-    job.metadata.annotations = Some(resource::annotations(&region, &hash));
+    let mut job = K::new(&name, read.spec);
+    job.meta_mut().annotations = Some(resource::annotations(&region, &hash));
     let size = serde_json::to_vec(&job).map_or(0, |json| json.len());
     if size > run.max_object_bytes {
         return Err(Failure::InvalidInput(format!(
@@ -200,14 +225,15 @@ async fn run_training_job(
         .namespace
         .clone()
         .unwrap_or_else(|| client.default_namespace().to_owned());
-    let api: Api<TrainingJob> = Api::namespaced(client, &namespace);
+    let api: Api<K> = Api::namespaced(client, &namespace);
     let limits = Limits {
         status_timeout: run.status_timeout,
         recoverable_timeout: run.recoverable_timeout,
         api_timeout: run.api_timeout,
     };
     log!(
-        "creating TrainingJob {name} in namespace {namespace} (SageMaker job {job_name}, region {region})"
+        "creating {} {name} in namespace {namespace} (SageMaker job {job_name}, region {region})",
+        K::KIND
     );
     let work = async {
         let created = create_or_attach(&api, &job, &hash, limits).await?;
@@ -243,13 +269,13 @@ async fn client() -> Result<kube::Client, Failure> {
 
 /// Creates the resource, or re-attaches to the one an earlier attempt of this step
 /// created with the same inputs. Never modifies an existing resource.
-async fn create_or_attach(
-    api: &Api<TrainingJob>,
-    job: &TrainingJob,
+async fn create_or_attach<K: Kind>(
+    api: &Api<K>,
+    job: &K,
     hash: &str,
     limits: Limits,
-) -> Result<TrainingJob, Failure> {
-    let name = job.metadata.name.clone().unwrap_or_default();
+) -> Result<K, Failure> {
+    let name = job.meta().name.clone().unwrap_or_default();
     let params = PostParams::default();
     let created = api::call("create the resource", limits.api_timeout, || {
         api.create(&params, job)
@@ -286,13 +312,16 @@ async fn create_or_attach(
                 Ok(existing)
             } else {
                 Err(Failure::Conflict(format!(
-                    "a TrainingJob named {name} already exists in this namespace and was not created by this step with these inputs; \
-                     choose another training_job_name (or leave it empty for a unique one), or delete the old resource"
+                    "a {} named {name} already exists in this namespace and was not created by this step with these inputs; \
+                     choose another {} (or leave it empty for a unique one), or delete the old resource",
+                    K::KIND,
+                    K::NAME_INPUT
                 )))
             }
         }
         404 => Err(Failure::Unreachable(format!(
-            "the cluster does not serve TrainingJobs ({}): is the ACK SageMaker controller's CRD installed?",
+            "the cluster does not serve {}s ({}): is the ACK SageMaker controller's CRD installed?",
+            K::KIND,
             status.message
         ))),
         _ => Err(Failure::InvalidInput(format!(
@@ -302,8 +331,8 @@ async fn create_or_attach(
     }
 }
 
-fn own_hash(job: &TrainingJob) -> Option<&str> {
-    job.metadata
+fn own_hash<K: Kind>(job: &K) -> Option<&str> {
+    job.meta()
         .annotations
         .as_ref()?
         .get(resource::SPEC_HASH_ANNOTATION)
@@ -314,11 +343,7 @@ fn own_hash(job: &TrainingJob) -> Option<&str> {
 /// read just before, so a resource of another step is never touched). Best effort: a
 /// cancelled step has a few seconds before it is killed. Returns the resource as last read
 /// and, if the API refused the credentials (401/403), that failure.
-async fn delete_own(
-    api: &Api<TrainingJob>,
-    name: &str,
-    hash: &str,
-) -> (Option<TrainingJob>, Option<Failure>) {
+async fn delete_own<K: Kind>(api: &Api<K>, name: &str, hash: &str) -> (Option<K>, Option<Failure>) {
     let grace = Duration::from_secs(10);
     // A create cut short by the signal may still land on the server a moment later: look
     // a few times before concluding there is nothing to delete.
@@ -348,7 +373,7 @@ async fn delete_own(
     };
     let params = DeleteParams {
         preconditions: Some(Preconditions {
-            uid: existing.metadata.uid.clone(),
+            uid: existing.meta().uid.clone(),
             resource_version: None,
         }),
         ..DeleteParams::default()

@@ -17,6 +17,20 @@ pub const SPEC_HASH_ANNOTATION: &str = "ack-kfp.launcher/spec-sha256";
 /// after reaching the API server. `--max-object-bytes` changes it for other clusters.
 pub const MAX_OBJECT_BYTES: usize = 1536 * 1024;
 
+/// [`kubernetes_name`] for a kind whose SageMaker names are at most `max` characters
+/// (HyperParameterTuningJob: 32).
+pub fn job_name(job_name: &str, max: usize) -> Result<String, String> {
+    // Over 63 characters, the general rule says it (no SageMaker name is that long).
+    if job_name.len() > max && job_name.len() <= 63 {
+        return Err(format!(
+            "`{job_name}` is not a valid job name: SageMaker takes at most {max} characters \
+             for this kind, it has {}",
+            job_name.len()
+        ));
+    }
+    kubernetes_name(job_name)
+}
+
 /// Lower-cases a SageMaker job name into a Kubernetes name, and checks both rules:
 /// SageMaker takes `[a-zA-Z0-9](-*[a-zA-Z0-9])*` up to 63 characters; Kubernetes, lower
 /// case with the same shape.
@@ -73,6 +87,17 @@ mod tests {
         for bad in ["", "-a", "a-", "a_b", "a.b", &"a".repeat(64)] {
             assert!(kubernetes_name(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn names_follow_the_kinds_limit() {
+        assert_eq!(
+            job_name(&"a".repeat(32), 32).as_deref(),
+            Ok(&*"a".repeat(32))
+        );
+        let long = job_name(&"a".repeat(33), 32).expect_err("too long");
+        assert!(long.contains("at most 32 characters"), "{long}");
+        assert!(job_name("a_b", 63).is_err());
     }
 
     #[test]

@@ -13,35 +13,92 @@
 //!   `Stopped`: failed.
 //! - Anything else (no status yet, InProgress, Stopping): waiting.
 
-use generated::training_job::{TrainingJob, TrainingJobStatus};
+use component_runtime::{InputErrors, OutputValue, ResourceInputs};
+use generated::ack::Condition;
+use generated::training_job::{
+    TrainingJob, TrainingJobInputs, TrainingJobOutputPaths, TrainingJobSpec, TrainingJobStatus,
+};
 
-use crate::ack;
-pub use crate::ack::Verdict;
+use crate::ack::{self, Verdict};
+use crate::kinds::Kind;
+#[cfg(test)]
+use crate::kinds::verdict;
 
-fn conditions(status: &TrainingJobStatus) -> &[generated::ack::Condition] {
-    status.conditions.as_deref().unwrap_or_default()
-}
+impl Kind for TrainingJob {
+    type Spec = TrainingJobSpec;
+    type Status = TrainingJobStatus;
+    type Inputs = TrainingJobInputs;
+    type OutputPaths = TrainingJobOutputPaths;
+    const NOUN: &'static str = "training job";
+    const NAME_MAX: usize = 63;
+    const NAME_INPUT: &'static str = "training_job_name";
+    const NAME_PREFIX: &'static str = "training-job";
 
-pub fn verdict(job: &TrainingJob) -> Verdict {
-    let Some(status) = &job.status else {
-        return Verdict::Waiting { recoverable: None };
-    };
-    let recoverable = match ack::mechanics(conditions(status)) {
-        Err(failure) => return Verdict::Failed(failure),
-        Ok(recoverable) => recoverable,
-    };
-    let synced = ack::synced(conditions(status));
-    match status.training_job_status.as_deref() {
-        Some("Completed") if synced => rule_verdict(status),
-        Some("Failed") => Verdict::Failed(format!(
-            "the training job failed: {}",
-            status
-                .failure_reason
-                .as_deref()
-                .unwrap_or("SageMaker gave no reason")
-        )),
-        Some("Stopped") => Verdict::Failed("the training job was stopped".to_owned()),
-        _ => Verdict::Waiting { recoverable },
+    fn new(name: &str, spec: Self::Spec) -> Self {
+        TrainingJob::new(name, spec)
+    }
+
+    fn read(
+        inputs: &Self::Inputs,
+        name_if_absent: String,
+    ) -> Result<ResourceInputs<Self::Spec>, InputErrors> {
+        inputs.read(name_if_absent)
+    }
+
+    fn given(inputs: &Self::Inputs) -> (Option<&str>, Option<&str>) {
+        (
+            inputs.region.as_deref(),
+            inputs.training_job_name.as_deref(),
+        )
+    }
+
+    fn job_name(spec: &Self::Spec) -> &str {
+        &spec.training_job_name
+    }
+
+    fn outputs<'a>(
+        paths: &'a Self::OutputPaths,
+        status: Option<&Self::Status>,
+    ) -> Vec<OutputValue<'a>> {
+        paths.values(status).into()
+    }
+
+    fn status(&self) -> Option<&Self::Status> {
+        self.status.as_ref()
+    }
+
+    fn conditions(status: &Self::Status) -> &[Condition] {
+        status.conditions.as_deref().unwrap_or_default()
+    }
+
+    fn arn(status: &Self::Status) -> Option<&str> {
+        status.ack_resource_metadata.as_ref()?.arn.as_deref()
+    }
+
+    fn state_verdict(status: &Self::Status) -> Verdict {
+        let synced = ack::synced(Self::conditions(status));
+        match status.training_job_status.as_deref() {
+            Some("Completed") if synced => rule_verdict(status),
+            Some("Failed") => Verdict::Failed(format!(
+                "the training job failed: {}",
+                status
+                    .failure_reason
+                    .as_deref()
+                    .unwrap_or("SageMaker gave no reason")
+            )),
+            Some("Stopped") => Verdict::Failed("the training job was stopped".to_owned()),
+            _ => Verdict::Waiting { recoverable: None },
+        }
+    }
+
+    fn facts(status: &Self::Status) -> Vec<(String, String)> {
+        facts(status)
+    }
+
+    fn links(arn: &str, job_name: &str) -> Vec<(&'static str, String)> {
+        console_links(arn, job_name)
+            .map(|[console, logs]| vec![("console", console), ("logs", logs)])
+            .unwrap_or_default()
     }
 }
 
@@ -97,11 +154,9 @@ fn rule_text(name: Option<&str>, status: Option<&str>, details: Option<&str>) ->
     text
 }
 
-/// The facts worth a log line when they change, by name.
-pub fn progress(job: &TrainingJob) -> Vec<(String, String)> {
-    let Some(status) = &job.status else {
-        return Vec::new();
-    };
+/// The facts worth a log line when they change, by name (the Recoverable error is
+/// added for every kind by [`crate::kinds::progress`]).
+fn facts(status: &TrainingJobStatus) -> Vec<(String, String)> {
     let mut facts = Vec::new();
     let mut push = |key: String, value: Option<&str>| {
         if let Some(value) = value {
@@ -130,25 +185,11 @@ pub fn progress(job: &TrainingJob) -> Vec<(String, String)> {
             rule.rule_evaluation_status.as_deref(),
         );
     }
-    if let Some(recoverable) = ack::condition(conditions(status), "ACK.Recoverable") {
-        facts.push(("recoverable error".into(), ack::condition_text(recoverable)));
-    }
     facts
 }
 
-/// The job's ARN, once the controller has created it.
-pub fn arn(job: &TrainingJob) -> Option<&str> {
-    job.status
-        .as_ref()?
-        .ack_resource_metadata
-        .as_ref()?
-        .arn
-        .as_deref()
-        .filter(|a| !a.is_empty())
-}
-
 /// The SageMaker console page and the CloudWatch logs of the job with this ARN.
-pub fn console_links(arn: &str, job_name: &str) -> Option<[String; 2]> {
+fn console_links(arn: &str, job_name: &str) -> Option<[String; 2]> {
     // arn:<partition>:sagemaker:<region>:<account>:training-job/<name>
     let (host, region) = ack::console_host(arn)?;
     Some([

@@ -2,18 +2,54 @@
 //! or Stopped fail with `failureReason`). Worth logging besides the state: the best
 //! training job so far and its objective metric, as SageMaker reports them.
 
+use component_runtime::{InputErrors, OutputValue, ResourceInputs};
 use generated::ack::Condition;
 use generated::hyper_parameter_tuning_job::{
-    HyperParameterTuningJob, HyperParameterTuningJobStatus,
+    HyperParameterTuningJob, HyperParameterTuningJobInputs, HyperParameterTuningJobOutputPaths,
+    HyperParameterTuningJobSpec, HyperParameterTuningJobStatus,
 };
 
 use super::{Kind, console_links, job_state_verdict};
 use crate::ack::Verdict;
 
 impl Kind for HyperParameterTuningJob {
+    type Spec = HyperParameterTuningJobSpec;
     type Status = HyperParameterTuningJobStatus;
+    type Inputs = HyperParameterTuningJobInputs;
+    type OutputPaths = HyperParameterTuningJobOutputPaths;
     const NOUN: &'static str = "tuning job";
     const NAME_MAX: usize = 32;
+    const NAME_INPUT: &'static str = "hyper_parameter_tuning_job_name";
+    const NAME_PREFIX: &'static str = "tuning-job";
+
+    fn new(name: &str, spec: Self::Spec) -> Self {
+        HyperParameterTuningJob::new(name, spec)
+    }
+
+    fn read(
+        inputs: &Self::Inputs,
+        name_if_absent: String,
+    ) -> Result<ResourceInputs<Self::Spec>, InputErrors> {
+        inputs.read(name_if_absent)
+    }
+
+    fn given(inputs: &Self::Inputs) -> (Option<&str>, Option<&str>) {
+        (
+            inputs.region.as_deref(),
+            inputs.hyper_parameter_tuning_job_name.as_deref(),
+        )
+    }
+
+    fn job_name(spec: &Self::Spec) -> &str {
+        &spec.hyper_parameter_tuning_job_name
+    }
+
+    fn outputs<'a>(
+        paths: &'a Self::OutputPaths,
+        status: Option<&Self::Status>,
+    ) -> Vec<OutputValue<'a>> {
+        paths.values(status).into()
+    }
 
     fn status(&self) -> Option<&Self::Status> {
         self.status.as_ref()

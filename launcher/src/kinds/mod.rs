@@ -17,7 +17,10 @@
 //! (TrainingJob's rule, which also reads `ACK.ResourceSynced` and the debugger rules,
 //! is in [`crate::training_job`].)
 
+use component_runtime::{InputErrors, OutputValue, ResourceInputs};
 use generated::ack::Condition;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::ack::{self, Verdict};
 
@@ -25,14 +28,50 @@ pub mod hyper_parameter_tuning_job;
 pub mod processing_job;
 pub mod transform_job;
 
-/// One kind of resource, implemented on its generated type.
-pub trait Kind {
-    type Status;
+/// One kind of resource, implemented on its generated type: everything the launcher's
+/// kind-independent parts (reading inputs, create-or-re-attach, following, cancelling,
+/// writing outputs) need to know about it.
+pub trait Kind:
+    kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+    + k8s_openapi::Resource
+    + Clone
+    + std::fmt::Debug
+    + Serialize
+    + DeserializeOwned
+    + Send
+    + Sync
+    + 'static
+{
+    type Spec: Serialize;
+    type Status: Clone;
+    /// The generated clap flags of the component's inputs.
+    type Inputs;
+    /// The generated clap flags of the component's output files.
+    type OutputPaths;
     /// What the job is called in messages: `processing job`.
     const NOUN: &'static str;
     /// The longest name SageMaker accepts for it (the `Regex Pattern` of the name field's
     /// description in the CRD).
     const NAME_MAX: usize;
+    /// The input with the SageMaker job's name (filled by the launcher when empty).
+    const NAME_INPUT: &'static str;
+    /// The start of the names the launcher makes: `processing-job`.
+    const NAME_PREFIX: &'static str;
+
+    fn new(name: &str, spec: Self::Spec) -> Self;
+    /// Reads the inputs into a spec; `name_if_absent` names the job when the input is empty.
+    fn read(
+        inputs: &Self::Inputs,
+        name_if_absent: String,
+    ) -> Result<ResourceInputs<Self::Spec>, InputErrors>;
+    /// The `region` and name inputs as given, for the checks the reader cannot make.
+    fn given(inputs: &Self::Inputs) -> (Option<&str>, Option<&str>);
+    fn job_name(spec: &Self::Spec) -> &str;
+    /// Each output's file and value.
+    fn outputs<'a>(
+        paths: &'a Self::OutputPaths,
+        status: Option<&Self::Status>,
+    ) -> Vec<OutputValue<'a>>;
 
     fn status(&self) -> Option<&Self::Status>;
     fn conditions(status: &Self::Status) -> &[Condition];

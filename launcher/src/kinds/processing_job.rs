@@ -2,16 +2,54 @@
 //! InProgress and Stopping wait). Its status has nothing else worth logging: the
 //! results' location is in the spec (`processingOutputConfig.outputs[].s3Output.s3URI`).
 
+use component_runtime::{InputErrors, OutputValue, ResourceInputs};
 use generated::ack::Condition;
-use generated::processing_job::{ProcessingJob, ProcessingJobStatus};
+use generated::processing_job::{
+    ProcessingJob, ProcessingJobInputs, ProcessingJobOutputPaths, ProcessingJobSpec,
+    ProcessingJobStatus,
+};
 
 use super::{Kind, console_links, job_state_verdict};
 use crate::ack::Verdict;
 
 impl Kind for ProcessingJob {
+    type Spec = ProcessingJobSpec;
     type Status = ProcessingJobStatus;
+    type Inputs = ProcessingJobInputs;
+    type OutputPaths = ProcessingJobOutputPaths;
     const NOUN: &'static str = "processing job";
     const NAME_MAX: usize = 63;
+    const NAME_INPUT: &'static str = "processing_job_name";
+    const NAME_PREFIX: &'static str = "processing-job";
+
+    fn new(name: &str, spec: Self::Spec) -> Self {
+        ProcessingJob::new(name, spec)
+    }
+
+    fn read(
+        inputs: &Self::Inputs,
+        name_if_absent: String,
+    ) -> Result<ResourceInputs<Self::Spec>, InputErrors> {
+        inputs.read(name_if_absent)
+    }
+
+    fn given(inputs: &Self::Inputs) -> (Option<&str>, Option<&str>) {
+        (
+            inputs.region.as_deref(),
+            inputs.processing_job_name.as_deref(),
+        )
+    }
+
+    fn job_name(spec: &Self::Spec) -> &str {
+        &spec.processing_job_name
+    }
+
+    fn outputs<'a>(
+        paths: &'a Self::OutputPaths,
+        status: Option<&Self::Status>,
+    ) -> Vec<OutputValue<'a>> {
+        paths.values(status).into()
+    }
 
     fn status(&self) -> Option<&Self::Status> {
         self.status.as_ref()

@@ -2,16 +2,53 @@
 //! InProgress and Stopping wait). Its status has nothing else worth logging: the
 //! results' location is in the spec (`transformOutput.s3OutputPath`).
 
+use component_runtime::{InputErrors, OutputValue, ResourceInputs};
 use generated::ack::Condition;
-use generated::transform_job::{TransformJob, TransformJobStatus};
+use generated::transform_job::{
+    TransformJob, TransformJobInputs, TransformJobOutputPaths, TransformJobSpec, TransformJobStatus,
+};
 
 use super::{Kind, console_links, job_state_verdict};
 use crate::ack::Verdict;
 
 impl Kind for TransformJob {
+    type Spec = TransformJobSpec;
     type Status = TransformJobStatus;
+    type Inputs = TransformJobInputs;
+    type OutputPaths = TransformJobOutputPaths;
     const NOUN: &'static str = "transform job";
     const NAME_MAX: usize = 63;
+    const NAME_INPUT: &'static str = "transform_job_name";
+    const NAME_PREFIX: &'static str = "transform-job";
+
+    fn new(name: &str, spec: Self::Spec) -> Self {
+        TransformJob::new(name, spec)
+    }
+
+    fn read(
+        inputs: &Self::Inputs,
+        name_if_absent: String,
+    ) -> Result<ResourceInputs<Self::Spec>, InputErrors> {
+        inputs.read(name_if_absent)
+    }
+
+    fn given(inputs: &Self::Inputs) -> (Option<&str>, Option<&str>) {
+        (
+            inputs.region.as_deref(),
+            inputs.transform_job_name.as_deref(),
+        )
+    }
+
+    fn job_name(spec: &Self::Spec) -> &str {
+        &spec.transform_job_name
+    }
+
+    fn outputs<'a>(
+        paths: &'a Self::OutputPaths,
+        status: Option<&Self::Status>,
+    ) -> Vec<OutputValue<'a>> {
+        paths.values(status).into()
+    }
 
     fn status(&self) -> Option<&Self::Status> {
         self.status.as_ref()
