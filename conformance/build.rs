@@ -12,7 +12,13 @@ fn main() {
     let mirror = Path::new(&manifest_dir)
         .join("../fixtures/ack-mirror/aws-controllers-k8s/sagemaker-controller");
     println!("cargo::rerun-if-changed={}", mirror.display());
-    let mut corpus = String::new();
+    // Each module tree's kinds import the ACK runtime's types from a sibling `ack`.
+    let ack = format!(
+        "pub mod {} {{\n{}}}\n",
+        codegen::ack::MODULE,
+        codegen::generate_shared()
+    );
+    let mut corpus = ack.clone();
     for release in RELEASES {
         let dir = mirror.join(release).join("helm/crds");
         let mut files: Vec<_> = std::fs::read_dir(&dir)
@@ -21,6 +27,7 @@ fn main() {
             .collect();
         files.sort();
         let _ = writeln!(corpus, "pub mod {} {{", release.replace('.', "_"));
+        corpus.push_str(&ack);
         for file in files {
             let yaml = std::fs::read_to_string(&file).expect("readable CRD");
             let file_name = file.file_name().unwrap_or_default().to_string_lossy();
@@ -35,6 +42,7 @@ fn main() {
     let template = std::fs::read_to_string(&template_path).expect("readable template");
     let template = codegen::ComponentTemplate::parse(&template).expect("valid template");
     corpus.push_str("pub mod training_job_releases {\n");
+    corpus.push_str(&ack);
     let mut releases: Vec<_> = std::fs::read_dir(&mirror)
         .expect("fixture mirror")
         .map(|entry| entry.expect("readable directory entry").file_name())
@@ -63,12 +71,44 @@ fn main() {
     }
     corpus.push_str("}\n");
 
-    // Schema shapes no ACK CRD has yet.
-    let synthetic = Path::new(&manifest_dir).join("../fixtures/synthetic/widgets.yaml");
+    // Other controllers' CRDs (fixtures/other-controllers: shaped like theirs).
+    let others = Path::new(&manifest_dir).join("../fixtures/other-controllers/aws-controllers-k8s");
+    println!("cargo::rerun-if-changed={}", others.display());
+    corpus.push_str("pub mod other_controllers {\n");
+    corpus.push_str(&ack);
+    let mut files = Vec::new();
+    for controller in std::fs::read_dir(&others).expect("fixtures/other-controllers") {
+        for release in std::fs::read_dir(controller.expect("entry").path()).expect("releases") {
+            let crds = release.expect("entry").path().join("helm/crds");
+            for file in std::fs::read_dir(&crds).expect("crds folder") {
+                files.push(file.expect("entry").path());
+            }
+        }
+    }
+    files.sort();
+    for file in files {
+        let yaml = std::fs::read_to_string(&file).expect("readable CRD");
+        let file_name = file.file_name().unwrap_or_default().to_string_lossy();
+        corpus.push_str(&module(&yaml, "other-controllers", &file_name));
+        corpus.push('\n');
+    }
+    corpus.push_str("}\n");
+
+    // Schema shapes and names no ACK CRD has yet.
+    let synthetic = Path::new(&manifest_dir).join("../fixtures/synthetic");
     println!("cargo::rerun-if-changed={}", synthetic.display());
-    let yaml = std::fs::read_to_string(&synthetic).expect("readable CRD");
-    corpus.push_str(&module(&yaml, "synthetic", "widgets.yaml"));
-    corpus.push('\n');
+    let mut files: Vec<_> = std::fs::read_dir(&synthetic)
+        .expect("fixtures/synthetic")
+        .map(|entry| entry.expect("readable directory entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    for file in files {
+        let yaml = std::fs::read_to_string(&file).expect("readable CRD");
+        let file_name = file.file_name().unwrap_or_default().to_string_lossy();
+        corpus.push_str(&module(&yaml, "synthetic", &file_name));
+        corpus.push('\n');
+    }
 
     let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     std::fs::write(Path::new(&out_dir).join("corpus.rs"), corpus).expect("writable OUT_DIR");

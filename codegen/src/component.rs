@@ -127,6 +127,21 @@ impl KfpType {
     }
 }
 
+/// The launcher's own options (`launcher/src/main.rs`, `RunOptions`, and clap's), as clap
+/// ids. A spec field of that name would give a second argument with the same id, which
+/// clap refuses by panicking when the launcher starts; `codegen/tests/launcher_options.rs`
+/// keeps this list in step with the launcher.
+pub const LAUNCHER_OPTIONS: &[&str] = &[
+    "api_timeout",
+    "dry_run",
+    "help",
+    "max_object_bytes",
+    "namespace",
+    "recoverable_timeout",
+    "status_timeout",
+    "version",
+];
+
 /// Python keywords: KFP v1 fails to load a component with an input named like one.
 const PYTHON_KEYWORDS: &[&str] = &[
     "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
@@ -172,9 +187,13 @@ pub fn build(model: &ResourceModel, template: &ComponentTemplate) -> Result<Comp
                 .neutral_default()
                 .map_or(Presence::IfPresent, Presence::NeutralDefault)
         };
+        let (name, rust_name) = match component_name(&field.json_name, "spec") {
+            Renamed::No(name) => (name, field.rust_name.clone()),
+            Renamed::Yes(name) => (name.clone(), name),
+        };
         inputs.push(Input {
-            name: naming::snake_case(&field.json_name),
-            rust_name: field.rust_name.clone(),
+            name,
+            rust_name,
             kfp_type,
             description,
             source: InputSource::SpecField {
@@ -191,7 +210,9 @@ pub fn build(model: &ResourceModel, template: &ComponentTemplate) -> Result<Comp
             .fields
             .iter()
             .map(|field| Output {
-                name: naming::snake_case(&field.json_name),
+                name: match component_name(&field.json_name, "status") {
+                    Renamed::No(name) | Renamed::Yes(name) => name,
+                },
                 rust_name: field.rust_name.clone(),
                 kfp_type: KfpType::of(&field.ty, model),
                 description: describe(field.description.as_deref(), &field.json_name, "status"),
@@ -224,6 +245,27 @@ pub fn build(model: &ResourceModel, template: &ComponentTemplate) -> Result<Comp
         inputs,
         outputs,
     })
+}
+
+enum Renamed {
+    No(String),
+    Yes(String),
+}
+
+/// The input or output name of a top-level field: its snake_case name, unless that
+/// cannot be one (it starts with a digit, is a Python keyword, or is one of the
+/// launcher's own options or `region`); then it is prefixed with the side, `spec_` or
+/// `status_` (`spec.namespace` -> input `spec_namespace`).
+fn component_name(json_name: &str, side: &str) -> Renamed {
+    let name = naming::snake_case(json_name);
+    let clashes = name.starts_with(|c: char| c.is_ascii_digit())
+        || PYTHON_KEYWORDS.contains(&name.as_str())
+        || (side == "spec" && (name == REGION_INPUT || LAUNCHER_OPTIONS.contains(&name.as_str())));
+    if clashes {
+        Renamed::Yes(format!("{side}_{name}"))
+    } else {
+        Renamed::No(name)
+    }
 }
 
 fn describe(description: Option<&str>, json_name: &str, side: &str) -> String {

@@ -9,7 +9,7 @@
 //! what kube-rs itself moved to when serde_yaml was archived.
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
-    CustomResourceDefinition, CustomResourceDefinitionVersion, JSONSchemaProps,
+    CustomResourceDefinition, JSONSchemaProps,
 };
 
 use crate::Error;
@@ -24,60 +24,41 @@ pub struct ParsedCrd {
     pub namespaced: bool,
     pub version: String,
     pub schema: JSONSchemaProps,
-    /// The whole definition, for anything beyond the above (printer columns,
-    /// subresources, annotations).
-    pub definition: CustomResourceDefinition,
-}
-
-impl ParsedCrd {
-    /// The `status` subresource is enabled.
-    pub fn has_status_subresource(&self) -> bool {
-        self.served_version()
-            .and_then(|v| v.subresources.as_ref())
-            .is_some_and(|s| s.status.is_some())
-    }
-
-    fn served_version(&self) -> Option<&CustomResourceDefinitionVersion> {
-        self.definition
-            .spec
-            .versions
-            .iter()
-            .find(|v| v.name == self.version)
-    }
 }
 
 /// Parses one CRD document.
 pub fn parse(yaml: &str) -> Result<ParsedCrd, Error> {
     let definition: CustomResourceDefinition =
         serde_saphyr::from_str(yaml).map_err(|e| Error::Yaml(e.to_string()))?;
-    let spec = &definition.spec;
-    let name = definition.metadata.name.clone().unwrap_or_default();
+    let name = definition.metadata.name.unwrap_or_default();
+    let spec = definition.spec;
     // The storage version is the one the API server persists; ACK CRDs have exactly one.
-    let version = spec
-        .versions
-        .iter()
-        .find(|v| v.storage && v.served)
-        .or_else(|| spec.versions.iter().find(|v| v.served))
+    let index = (spec.versions.iter().position(|v| v.storage && v.served))
+        .or_else(|| spec.versions.iter().position(|v| v.served))
         .ok_or_else(|| Error::Crd {
             crd: name.clone(),
             problem: "no served version".to_owned(),
         })?;
-    let schema = version
-        .schema
-        .as_ref()
-        .and_then(|s| s.open_api_v3_schema.clone())
+    // Taken, not cloned: the schema is most of the CRD.
+    let version = spec
+        .versions
+        .into_iter()
+        .nth(index)
         .ok_or_else(|| Error::Crd {
             crd: name.clone(),
-            problem: format!("version {} has no openAPIV3Schema", version.name),
+            problem: "no served version".to_owned(),
         })?;
+    let schema = (version.schema.and_then(|s| s.open_api_v3_schema)).ok_or_else(|| Error::Crd {
+        crd: name.clone(),
+        problem: format!("version {} has no openAPIV3Schema", version.name),
+    })?;
     Ok(ParsedCrd {
-        group: spec.group.clone(),
-        kind: spec.names.kind.clone(),
-        plural: spec.names.plural.clone(),
+        group: spec.group,
+        kind: spec.names.kind,
+        plural: spec.names.plural,
         namespaced: spec.scope == "Namespaced",
-        version: version.name.clone(),
+        version: version.name,
         schema,
         name,
-        definition,
     })
 }

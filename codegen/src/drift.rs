@@ -142,6 +142,10 @@ pub struct Impact {
     /// A short sentence for the reviewer.
     pub meaning: String,
     pub breaking: bool,
+    /// Not breaking for pipelines, but code that reads the value should be looked at: a
+    /// changed enum on the status side (the launcher's completion rule, consumers that
+    /// match on a status value).
+    pub review: bool,
 }
 
 /// The drift between two versions of one resource.
@@ -367,14 +371,35 @@ fn judge(path: &str, change: PathChange, old: &PathInfo, new: &PathInfo) -> Impa
             "allowed values removed: values using them are now rejected".into(),
             true,
         ),
-        (PathChange::EnumChanged { .. }, _, _) => ("allowed values changed".into(), false),
+        (PathChange::EnumChanged { .. }, true, _) => ("allowed values changed".into(), false),
+        (PathChange::EnumChanged { .. }, false, _) => (
+            "the controller's values changed: review code that matches on them (the \
+             generated type reads an unlisted value as `Other`)"
+                .into(),
+            false,
+        ),
     };
+    let review = !is_input && matches!(change, PathChange::EnumChanged { .. });
     Impact {
         path: path.to_owned(),
         change,
         component,
         meaning,
         breaking,
+        review,
+    }
+}
+
+impl Impact {
+    /// `BREAKING`, `REVIEW` or `ok`, as the text report's first column.
+    pub fn verdict(&self) -> &'static str {
+        if self.breaking {
+            "BREAKING"
+        } else if self.review {
+            "REVIEW"
+        } else {
+            "ok"
+        }
     }
 }
 
@@ -409,7 +434,7 @@ pub fn render_text(drift: &Drift) -> String {
         .iter()
         .map(|i| {
             [
-                if i.breaking { "BREAKING" } else { "ok" }.to_owned(),
+                i.verdict().to_owned(),
                 i.path.clone(),
                 i.change.label(),
                 format!("{}: {}", i.component, i.meaning),
@@ -461,7 +486,11 @@ pub fn render_markdown(drift: &Drift) -> String {
             let _ = writeln!(
                 out,
                 "| {} | `{}` | {} | {}: {} |",
-                if i.breaking { "**breaking**" } else { "" },
+                match i.verdict() {
+                    "BREAKING" => "**breaking**",
+                    "REVIEW" => "**review**",
+                    _ => "",
+                },
                 i.path,
                 i.change.label(),
                 i.component,
@@ -503,8 +532,13 @@ fn summary(drift: &Drift) -> String {
         };
     }
     let breaking = drift.impacts.iter().filter(|i| i.breaking).count();
+    let review = drift
+        .impacts
+        .iter()
+        .filter(|i| i.verdict() == "REVIEW")
+        .count();
     format!(
-        "{head}; {} added, {} removed, {} other changes; {}.",
+        "{head}; {} added, {} removed, {} other changes; {}{}.",
         drift.added().len(),
         drift.removed().len(),
         drift.impacts.len() - drift.added().len() - drift.removed().len(),
@@ -512,6 +546,11 @@ fn summary(drift: &Drift) -> String {
             "nothing breaking for pipelines".to_owned()
         } else {
             format!("{breaking} BREAKING for pipelines")
+        },
+        if review == 0 {
+            String::new()
+        } else {
+            format!("; {review} to REVIEW (status values changed)")
         }
     )
 }

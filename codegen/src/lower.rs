@@ -17,8 +17,18 @@ use crate::model::{
 };
 use crate::{Error, naming, type_names};
 
-/// Builds the model of one resource.
+/// Builds the model of one resource; its types that are the ACK runtime's are marked
+/// shared ([`crate::ack`]).
 pub fn lower(crd: &ParsedCrd) -> Result<ResourceModel, Error> {
+    lower_with(crd, true)
+}
+
+/// Builds the model without looking for the ACK runtime's types (for the runtime's own).
+pub(crate) fn lower_unshared(crd: &ParsedCrd) -> Result<ResourceModel, Error> {
+    lower_with(crd, false)
+}
+
+fn lower_with(crd: &ParsedCrd, share: bool) -> Result<ResourceModel, Error> {
     let root = &crd.schema;
     let properties = root.properties.as_ref();
     let spec_schema = properties
@@ -29,7 +39,10 @@ pub fn lower(crd: &ParsedCrd) -> Result<ResourceModel, Error> {
         })?;
     let status_schema = properties.and_then(|p| p.get("status"));
 
-    let mut lowerer = Lowerer::default();
+    let mut lowerer = Lowerer {
+        types: Vec::new(),
+        share,
+    };
     let spec_path = SchemaPath(vec![PathSegment::Property("spec".to_owned())]);
     let spec = lowerer.object(&spec_path, Side::Spec, spec_schema)?;
     let status = status_schema
@@ -55,9 +68,10 @@ pub fn lower(crd: &ParsedCrd) -> Result<ResourceModel, Error> {
     })
 }
 
-#[derive(Default)]
 struct Lowerer {
     types: Vec<TypeDef>,
+    /// Mark the ACK runtime's types as shared.
+    share: bool,
 }
 
 impl Lowerer {
@@ -85,9 +99,18 @@ impl Lowerer {
         let mut rust_names = BTreeSet::new();
         for (json_name, property) in schema.properties.iter().flatten() {
             let field_path = path.child(PathSegment::Property(json_name.clone()));
+            let Some(rust_name) = naming::field_ident(json_name) else {
+                return Err(Error::Unsupported {
+                    path: field_path.to_string(),
+                    what: format!(
+                        "property name {json_name:?} has no ASCII letter or digit to make a \
+                         Rust name from"
+                    ),
+                });
+            };
             let ty = self.field_type(&field_path, side, property)?;
             fields.push(Field {
-                rust_name: unique_field_name(json_name, &mut rust_names),
+                rust_name: unique(rust_name, "_", &mut rust_names),
                 json_name: json_name.clone(),
                 ty,
                 required: required.contains(json_name.as_str()),
@@ -103,6 +126,9 @@ impl Lowerer {
             }
         }
         self.types[id.0].kind = TypeKind::Object(ObjectType { fields });
+        if self.share {
+            crate::ack::share(&mut self.types, id);
+        }
         Ok(id)
     }
 
@@ -120,6 +146,7 @@ impl Lowerer {
             side,
             description: schema.description.clone(),
             kind,
+            shared: false,
         });
         TypeId(self.types.len() - 1)
     }
@@ -227,12 +254,8 @@ impl Lowerer {
     }
 }
 
-/// Field names that differ in JSON can meet in snake_case (`fooID`, `foo_id`): the later
-/// one, in property order, gets a numeric suffix.
-fn unique_field_name(json_name: &str, taken: &mut BTreeSet<String>) -> String {
-    unique(naming::field_ident(json_name), "_", taken)
-}
-
+/// Names that differ in JSON can meet in Rust (`fooID`, `foo_id`): the later one, in
+/// property order, gets a numeric suffix.
 fn unique(base: String, separator: &str, taken: &mut BTreeSet<String>) -> String {
     let mut name = base.clone();
     let mut n = 2;

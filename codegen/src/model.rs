@@ -57,6 +57,9 @@ pub struct TypeDef {
     pub side: Side,
     pub description: Option<String>,
     pub kind: TypeKind,
+    /// The type is one the ACK runtime defines ([`crate::ack`]): the kind's module imports
+    /// it instead of defining it, and `name` is the runtime's.
+    pub shared: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]

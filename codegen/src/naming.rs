@@ -4,11 +4,19 @@
 //! `securityGroupIDs`, `volumeKMSKeyID`, `s3URI`). Splitting them into words must keep an
 //! acronym whole, including its plural `s`, so that `securityGroupIDs` becomes
 //! `security_group_ids` and not `security_group_i_ds`.
+//!
+//! **Names that are not identifiers.** Only ASCII letters and digits make words; every
+//! other character (`-`, `.`, `/`, spaces, non-ASCII letters) separates them: `x-amz-target`
+//! -> `x_amz_target`, `größe` -> `gr_e`. A name that starts with a digit gets a leading `_`
+//! as a field (`3d` -> `_3d`) and its parent's name as a type (`spec.3d` -> `Spec3d`). A
+//! name with no ASCII letter or digit at all (``, `-`, `日本`) has nothing to build a name
+//! from: [`field_ident`] refuses it and the generator reports its schema path. Names that
+//! meet after this (`a.b`, `a-b`) are numbered (`a_b`, `a_b_2`).
 
 /// Splits a property name into words: `volumeKMSKeyID` -> `volume`, `KMS`, `Key`, `ID`.
 ///
-/// Digits stay with the word before them (`s3URI` -> `s3`, `URI`); characters that cannot
-/// appear in a Rust identifier separate words.
+/// Digits stay with the word before them (`s3URI` -> `s3`, `URI`); every character but an
+/// ASCII letter or digit separates words.
 pub fn words(name: &str) -> Vec<String> {
     let chars: Vec<char> = name.chars().collect();
     let mut words = Vec::new();
@@ -16,23 +24,23 @@ pub fn words(name: &str) -> Vec<String> {
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
-        if !c.is_alphanumeric() {
+        if !c.is_ascii_alphanumeric() {
             flush(&mut words, &mut current);
             i += 1;
             continue;
         }
-        if c.is_uppercase() {
+        if c.is_ascii_uppercase() {
             let prev = current.chars().last();
-            let starts_word = prev.is_some_and(|p| p.is_lowercase() || p.is_ascii_digit());
+            let starts_word = prev.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit());
             if starts_word {
                 flush(&mut words, &mut current);
-            } else if prev.is_some_and(char::is_uppercase) {
+            } else if prev.is_some_and(|p| p.is_ascii_uppercase()) {
                 // Inside an upper-case run: `KMSKey` splits before `Key`, but an acronym's
                 // plural (`IDs`, `ARNs` at the end or before the next word) stays whole.
                 let next = chars.get(i + 1).copied();
                 let after = chars.get(i + 2).copied();
-                let next_lower = next.is_some_and(char::is_lowercase);
-                let plural_s = next == Some('s') && after.is_none_or(|a| !a.is_lowercase());
+                let next_lower = next.is_some_and(|n| n.is_ascii_lowercase());
+                let plural_s = next == Some('s') && after.is_none_or(|a| !a.is_ascii_lowercase());
                 if next_lower && !plural_s {
                     flush(&mut words, &mut current);
                 }
@@ -112,6 +120,30 @@ pub fn singular(name: &str) -> String {
     words.iter().map(|w| capitalize(w)).collect()
 }
 
+/// The module name of each resource, from its API group and kind: the kind in snake_case
+/// (`TrainingJob` -> `training_job`), qualified by the group's service (the first label,
+/// `s3.services.k8s.aws` -> `s3_bucket`) for every kind whose name another resource in the
+/// list, of another controller, shares, or that would be a module the crate has already
+/// (`reserved`, e.g. `ack`). All clashing kinds are qualified, so a name does not depend on
+/// the order resources are listed in.
+pub fn module_names(resources: &[(&str, &str)], reserved: &[&str]) -> Vec<String> {
+    let bases: Vec<String> = resources.iter().map(|(_, kind)| snake_case(kind)).collect();
+    resources
+        .iter()
+        .zip(&bases)
+        .map(|((group, _), base)| {
+            let clashes = bases.iter().filter(|b| *b == base).count() > 1
+                || reserved.contains(&base.as_str());
+            if clashes {
+                let service = group.split('.').next().unwrap_or_default();
+                format!("{}_{base}", snake_case(service))
+            } else {
+                base.clone()
+            }
+        })
+        .collect()
+}
+
 /// Rust keywords that cannot be field names as they are.
 const KEYWORDS: &[&str] = &[
     "as", "async", "await", "break", "const", "continue", "dyn", "else", "enum", "extern", "false",
@@ -125,11 +157,11 @@ const KEYWORDS: &[&str] = &[
 const UNRAWABLE: &[&str] = &["self", "Self", "super", "crate", "_"];
 
 /// A Rust field identifier for a property, as the text `syn` parses: `type` -> `r#type`,
-/// `self` -> `self_`, `3d` -> `_3d`.
-pub fn field_ident(json_name: &str) -> String {
+/// `self` -> `self_`, `3d` -> `_3d`; `None` for a name with no ASCII letter or digit.
+pub fn field_ident(json_name: &str) -> Option<String> {
     let mut snake = snake_case(json_name);
     if snake.is_empty() {
-        snake = "field".to_owned();
+        return None;
     }
     if snake.starts_with(|c: char| c.is_ascii_digit()) {
         snake.insert(0, '_');
@@ -139,7 +171,7 @@ pub fn field_ident(json_name: &str) -> String {
     } else if KEYWORDS.contains(&snake.as_str()) {
         snake.insert_str(0, "r#");
     }
-    snake
+    Some(snake)
 }
 
 #[cfg(test)]
@@ -210,13 +242,42 @@ mod tests {
     }
 
     #[test]
+    fn kinds_of_the_same_name_are_qualified_by_their_service() {
+        let resources = [
+            ("sagemaker.services.k8s.aws", "TrainingJob"),
+            ("s3.services.k8s.aws", "Bucket"),
+            ("s3control.services.k8s.aws", "Bucket"),
+            ("example.services.k8s.aws", "Ack"),
+        ];
+        assert_eq!(
+            module_names(&resources, &["ack"]),
+            [
+                "training_job",
+                "s3_bucket",
+                "s3control_bucket",
+                "example_ack"
+            ]
+        );
+    }
+
+    #[test]
     fn field_idents_are_valid_rust() {
-        assert_eq!(field_ident("type"), "r#type");
-        assert_eq!(field_ident("self"), "self_");
-        assert_eq!(field_ident("3d"), "_3d");
-        assert_eq!(field_ident("roleARN"), "role_arn");
-        for name in ["type", "self", "3d", "roleARN", "match", "x-y"] {
-            syn::parse_str::<syn::Ident>(&field_ident(name)).expect(name);
+        for (json, rust) in [
+            ("type", "r#type"),
+            ("self", "self_"),
+            ("3d", "_3d"),
+            ("roleARN", "role_arn"),
+            ("größe", "gr_e"),
+            ("a.b", "a_b"),
+            ("x-y", "x_y"),
+            ("ÄrgerID", "rger_id"),
+        ] {
+            let ident = field_ident(json).expect(json);
+            assert_eq!(ident, rust, "{json}");
+            syn::parse_str::<syn::Ident>(&ident).expect(json);
+        }
+        for nothing in ["", "-", "日本", "..."] {
+            assert_eq!(field_ident(nothing), None, "{nothing:?}");
         }
     }
 }

@@ -1,18 +1,22 @@
 //! Rust source for one resource: its types, the resource type, and the component's
-//! inputs and output-path structs.
+//! inputs and output-path structs. The component parts (and their imports) are behind the
+//! `component` feature of the `generated` crate, so the types alone need no clap.
 //!
-//! Everything is built as tokens with `quote` and formatted once with prettyplease.
-//! Paths outside the module are written in full (`std::collections::BTreeMap`), so the
-//! module needs no `use` lines that some resource would leave unused.
+//! Everything is built as tokens with `quote` and formatted once with prettyplease. The
+//! output should read like hand-written code: `use` lines for the paths a module names
+//! (only those it names, so none is unused), no macros (prettyplease leaves macro bodies
+//! as spaced tokens), unsuffixed literals, `Default` wherever every field has one.
+
+use std::collections::BTreeSet;
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::component::{ComponentModel, Input, InputSource, KfpType, Presence};
 use crate::model::{
-    EnumType, Field, FieldType, ObjectType, ResourceModel, Scalar, Side, TypeDef, TypeKind,
+    EnumType, Field, FieldType, ObjectType, ResourceModel, Scalar, Side, TypeDef, TypeId, TypeKind,
 };
-use crate::{docs, type_names};
+use crate::{ack, docs, type_names};
 
 /// Formatted Rust source for the module of one resource.
 pub fn emit(model: &ResourceModel, component: &ComponentModel, header: &[String]) -> String {
@@ -20,8 +24,12 @@ pub fn emit(model: &ResourceModel, component: &ComponentModel, header: &[String]
         let line = format!(" {line}");
         quote!(#![doc = #line])
     });
+    let uses = use_lines(model, component);
     let resource = resource_type(model);
-    let types = model.types.iter().map(|ty| type_def(model, ty));
+    let defaults = defaults(model);
+    let types = (model.types.iter().zip(defaults))
+        .filter(|(ty, _)| !ty.shared)
+        .map(|(ty, default)| type_def(model, ty, default));
     let inputs = inputs_struct(model, component);
     let outputs = output_paths_struct(model, component);
     let file = quote! {
@@ -30,6 +38,7 @@ pub fn emit(model: &ResourceModel, component: &ComponentModel, header: &[String]
             clippy::doc_lazy_continuation,
             reason = "CRD descriptions are kept verbatim; their wrapped list items are valid Markdown"
         )]
+        #uses
         #resource
         #(#types)*
         #inputs
@@ -38,6 +47,173 @@ pub fn emit(model: &ResourceModel, component: &ComponentModel, header: &[String]
     let syntax: syn::File =
         syn::parse2(file).expect("the generator emits tokens that parse as a Rust file");
     prettyplease::unparse(&syntax)
+}
+
+/// Formatted Rust source for the module of the ACK runtime's types ([`crate::ack`]).
+pub fn emit_shared(header: &[String]) -> String {
+    let runtime = ack::runtime();
+    let header_docs = header.iter().map(|line| {
+        let line = format!(" {line}");
+        quote!(#![doc = #line])
+    });
+    let roots = [Some(runtime.spec), runtime.status];
+    let types = (runtime.types.iter().zip(defaults(runtime)).enumerate())
+        .filter(|(i, _)| !roots.contains(&Some(TypeId(*i))))
+        .map(|(_, (ty, default))| type_def(runtime, ty, default));
+    let file = quote! {
+        #(#header_docs)*
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+        use serde::{Deserialize, Serialize};
+        #(#types)*
+    };
+    let syntax: syn::File =
+        syn::parse2(file).expect("the generator emits tokens that parse as a Rust file");
+    prettyplease::unparse(&syntax)
+}
+
+/// The names of the ACK runtime's types that `model`'s own types refer to.
+fn shared_names(model: &ResourceModel) -> BTreeSet<&str> {
+    fn visit<'a>(model: &'a ResourceModel, ty: &FieldType, names: &mut BTreeSet<&'a str>) {
+        match ty {
+            FieldType::Named(id) if model.ty(*id).shared => {
+                names.insert(&model.ty(*id).name);
+            }
+            FieldType::Array(inner) | FieldType::Map(inner) => visit(model, inner, names),
+            _ => {}
+        }
+    }
+    let mut names = BTreeSet::new();
+    for ty in model.types.iter().filter(|t| !t.shared) {
+        if let TypeKind::Object(object) = &ty.kind {
+            for field in &object.fields {
+                visit(model, &field.ty, &mut names);
+            }
+        }
+    }
+    names
+}
+
+/// The paths outside the module that the module names, each by the name it is written as.
+/// `type_names` reserves every name listed here.
+pub const IMPORTED_NAMES: &[&str] = &[
+    "BTreeMap",
+    "PathBuf",
+    "IntOrString",
+    "ObjectMeta",
+    "Time",
+    "Deserialize",
+    "Serialize",
+    "InputErrors",
+    "InputReader",
+    "InputType",
+    "OutputValue",
+    "ResourceInputs",
+];
+
+/// Which of the optional imports a module needs.
+#[derive(Default)]
+struct Needs {
+    map: bool,
+    time: bool,
+    int_or_string: bool,
+}
+
+impl Needs {
+    fn visit(&mut self, ty: &FieldType) {
+        match ty {
+            FieldType::Scalar(Scalar::DateTime) => self.time = true,
+            FieldType::IntOrString => self.int_or_string = true,
+            FieldType::Map(values) => {
+                self.map = true;
+                self.visit(values);
+            }
+            FieldType::Array(items) => self.visit(items),
+            FieldType::Scalar(_) | FieldType::Named(_) | FieldType::Json => {}
+        }
+    }
+}
+
+fn use_lines(model: &ResourceModel, component: &ComponentModel) -> TokenStream {
+    let mut needs = Needs::default();
+    for ty in model.types.iter().filter(|t| !t.shared) {
+        if let TypeKind::Object(object) = &ty.kind {
+            for field in &object.fields {
+                needs.visit(&field.ty);
+            }
+        }
+    }
+    let map = needs.map.then(|| {
+        quote!(
+            use std::collections::BTreeMap;
+        )
+    });
+    let meta = if needs.time {
+        quote!(
+            use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+        )
+    } else {
+        quote!(
+            use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+        )
+    };
+    let int_or_string = needs.int_or_string.then(|| {
+        quote!(
+            use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+        )
+    });
+    let output_value = model.status.map(|_| quote!(OutputValue,));
+    let path_buf = (!component.outputs.is_empty()).then(|| {
+        quote!(
+            #[cfg(feature = "component")]
+            use std::path::PathBuf;
+        )
+    });
+    let shared: Vec<syn::Ident> = shared_names(model).into_iter().map(ident).collect();
+    let ack_module = format_ident!("{}", ack::MODULE);
+    let shared = match shared.as_slice() {
+        [] => None,
+        [one] => Some(quote!(use super::#ack_module::#one;)),
+        many => Some(quote!(use super::#ack_module::{#(#many),*};)),
+    };
+    quote! {
+        #map
+        #path_buf
+        #[cfg(feature = "component")]
+        use component_runtime::{InputErrors, InputReader, InputType, #output_value ResourceInputs};
+        #meta
+        #int_or_string
+        use serde::{Deserialize, Serialize};
+        #shared
+    }
+}
+
+/// Which types can derive `Default`: objects whose every field is optional or of a type
+/// with a default. Types are listed parent first, so children are decided before parents
+/// by walking the list backwards.
+fn defaults(model: &ResourceModel) -> Vec<bool> {
+    let mut has_default = vec![false; model.types.len()];
+    for (i, ty) in model.types.iter().enumerate().rev() {
+        if let TypeKind::Object(object) = &ty.kind {
+            has_default[i] = object
+                .fields
+                .iter()
+                .all(|f| !f.required || field_has_default(&f.ty, &has_default));
+        }
+    }
+    has_default
+}
+
+fn field_has_default(ty: &FieldType, has_default: &[bool]) -> bool {
+    match ty {
+        // k8s-openapi's `Time` has no `Default`: there is no neutral point in time.
+        FieldType::Scalar(Scalar::DateTime) => false,
+        FieldType::Named(id) => has_default[id.0],
+        FieldType::Scalar(_)
+        | FieldType::Array(_)
+        | FieldType::Map(_)
+        | FieldType::Json
+        | FieldType::IntOrString => true,
+    }
 }
 
 fn doc_attrs(description: Option<&str>) -> TokenStream {
@@ -92,13 +268,13 @@ fn resource_type(model: &ResourceModel) -> TokenStream {
         format!(" A new {kind_name} named `name`, with `apiVersion` and `kind` set and no status.");
     quote! {
         #docs
-        #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
         pub struct #kind {
             #[serde(rename = "apiVersion")]
             pub api_version: String,
             pub kind: String,
             #[serde(default)]
-            pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+            pub metadata: ObjectMeta,
             pub spec: #spec,
             #status_field
         }
@@ -109,7 +285,7 @@ fn resource_type(model: &ResourceModel) -> TokenStream {
                 Self {
                     api_version: <Self as k8s_openapi::Resource>::API_VERSION.to_owned(),
                     kind: <Self as k8s_openapi::Resource>::KIND.to_owned(),
-                    metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                    metadata: ObjectMeta {
                         name: Some(name.to_owned()),
                         ..Default::default()
                     },
@@ -133,7 +309,7 @@ fn resource_type(model: &ResourceModel) -> TokenStream {
         }
 
         impl k8s_openapi::Metadata for #kind {
-            type Ty = k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+            type Ty = ObjectMeta;
 
             fn metadata(&self) -> &Self::Ty {
                 &self.metadata
@@ -146,13 +322,13 @@ fn resource_type(model: &ResourceModel) -> TokenStream {
     }
 }
 
-fn type_def(model: &ResourceModel, ty: &TypeDef) -> TokenStream {
+fn type_def(model: &ResourceModel, ty: &TypeDef, default: bool) -> TokenStream {
     let fallback = format!("`{}`", ty.path);
     let docs = doc_attrs(Some(ty.description.as_deref().unwrap_or(&fallback)));
     let name = ident(&ty.name);
     match &ty.kind {
-        TypeKind::Object(object) => object_struct(model, ty, object, docs, name),
-        TypeKind::Enum(enumeration) => enum_def(enumeration, docs, name),
+        TypeKind::Object(object) => object_struct(model, ty, object, default, docs, name),
+        TypeKind::Enum(enumeration) => enum_def(enumeration, ty.side, docs, name),
     }
 }
 
@@ -160,6 +336,7 @@ fn object_struct(
     model: &ResourceModel,
     ty: &TypeDef,
     object: &ObjectType,
+    default: bool,
     docs: TokenStream,
     name: syn::Ident,
 ) -> TokenStream {
@@ -167,14 +344,10 @@ fn object_struct(
     // A user's typo in a spec must fail; a field that a newer controller writes into the
     // status must not.
     let deny_unknown = (ty.side == Side::Spec).then(|| quote!(#[serde(deny_unknown_fields)]));
-    let default = object
-        .fields
-        .iter()
-        .all(|f| !f.required)
-        .then(|| quote!(Default,));
+    let default = default.then(|| quote!(Default,));
     quote! {
         #docs
-        #[derive(Clone, Debug, #default PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Clone, Debug, #default PartialEq, Serialize, Deserialize)]
         #deny_unknown
         pub struct #name {
             #(#fields)*
@@ -208,9 +381,7 @@ fn struct_field(model: &ResourceModel, field: &Field) -> TokenStream {
 fn field_type(model: &ResourceModel, ty: &FieldType) -> TokenStream {
     match ty {
         FieldType::Scalar(Scalar::String) => quote!(String),
-        FieldType::Scalar(Scalar::DateTime) => {
-            quote!(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time)
-        }
+        FieldType::Scalar(Scalar::DateTime) => quote!(Time),
         FieldType::Scalar(Scalar::Int32) => quote!(i32),
         FieldType::Scalar(Scalar::Int64) => quote!(i64),
         FieldType::Scalar(Scalar::Float64) => quote!(f64),
@@ -225,16 +396,23 @@ fn field_type(model: &ResourceModel, ty: &FieldType) -> TokenStream {
         }
         FieldType::Map(values) => {
             let values = field_type(model, values);
-            quote!(std::collections::BTreeMap<String, #values>)
+            quote!(BTreeMap<String, #values>)
         }
         FieldType::Json => quote!(serde_json::Value),
-        FieldType::IntOrString => {
-            quote!(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString)
-        }
+        FieldType::IntOrString => quote!(IntOrString),
     }
 }
 
-fn enum_def(enumeration: &EnumType, docs: TokenStream, name: syn::Ident) -> TokenStream {
+/// A spec-side enum is closed: a value the CRD does not list is a user's mistake. A
+/// status-side enum has an `Other` variant (serde's `untagged` on that variant alone):
+/// a newer controller may write a value this release does not list, and reading the
+/// status must not fail on it.
+fn enum_def(
+    enumeration: &EnumType,
+    side: Side,
+    docs: TokenStream,
+    name: syn::Ident,
+) -> TokenStream {
     let variants = enumeration.variants.iter().map(|variant| {
         let variant_name = ident(&variant.rust_name);
         let json_value = &variant.json_value;
@@ -245,18 +423,43 @@ fn enum_def(enumeration: &EnumType, docs: TokenStream, name: syn::Ident) -> Toke
             #variant_name,
         }
     });
+    if side == Side::Spec {
+        return quote! {
+            #docs
+            #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+            pub enum #name {
+                #(#variants)*
+            }
+        };
+    }
+    let taken = |candidate: &str| {
+        enumeration
+            .variants
+            .iter()
+            .any(|v| v.rust_name == candidate)
+    };
+    let other = ["Other", "OtherValue", "UnlistedValue"]
+        .into_iter()
+        .find(|candidate| !taken(candidate))
+        .map_or_else(
+            || format_ident!("UnlistedValue{}", enumeration.variants.len()),
+            |n| format_ident!("{n}"),
+        );
     quote! {
         #docs
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum #name {
             #(#variants)*
+            /// A value this release of the CRD does not list, as a newer controller may write it.
+            #[serde(untagged)]
+            #other(String),
         }
     }
 }
 
 fn input_type(kfp_type: KfpType) -> TokenStream {
     let variant = format_ident!("{}", kfp_type.name());
-    quote!(component_runtime::InputType::#variant)
+    quote!(InputType::#variant)
 }
 
 fn inputs_struct(model: &ResourceModel, component: &ComponentModel) -> TokenStream {
@@ -349,22 +552,24 @@ fn inputs_struct(model: &ResourceModel, component: &ComponentModel) -> TokenStre
     }
     quote! {
         #[doc = #struct_doc]
+        #[cfg(feature = "component")]
         #[derive(Clone, Debug, Default, clap::Args)]
         pub struct #inputs {
             #(#fields)*
         }
 
+        #[cfg(feature = "component")]
         impl #inputs {
             #(#[doc = #read_docs])*
             pub fn read(
                 &self,
                 #(#fills),*
-            ) -> Result<component_runtime::ResourceInputs<#spec>, component_runtime::InputErrors> {
-                let mut reader = component_runtime::InputReader::default();
+            ) -> Result<ResourceInputs<#spec>, InputErrors> {
+                let mut reader = InputReader::default();
                 #(#reads)*
                 #unwrap_required
                 reader.finish()?;
-                Ok(component_runtime::ResourceInputs {
+                Ok(ResourceInputs {
                     #region,
                     spec: #spec {
                         #(#spec_inits)*
@@ -394,12 +599,12 @@ fn output_paths_struct(model: &ResourceModel, component: &ComponentModel) -> Tok
         let docs = doc_attrs(Some(&help));
         quote! {
             #docs
-            #[arg(long = #flag, value_name = "PATH", help = #help)]
-            pub #name: Option<std::path::PathBuf>,
+            #[arg(id = #flag, long = #flag, value_name = "PATH", help = #help)]
+            pub #name: Option<PathBuf>,
         }
     });
     let names = component.outputs.iter().map(|o| Literal::string(&o.name));
-    let count = component.outputs.len();
+    let count = Literal::usize_unsuffixed(component.outputs.len());
     let values = component.outputs.iter().map(|output| {
         let name = &output.name;
         let field = ident(&output.rust_name);
@@ -410,7 +615,7 @@ fn output_paths_struct(model: &ResourceModel, component: &ComponentModel) -> Tok
             quote!(status.and_then(|s| s.#field.as_ref()))
         };
         quote! {
-            component_runtime::OutputValue {
+            OutputValue {
                 name: #name,
                 ty: #kfp_type,
                 path: self.#field.as_deref(),
@@ -426,18 +631,20 @@ fn output_paths_struct(model: &ResourceModel, component: &ComponentModel) -> Tok
             pub fn values(
                 &self,
                 status: Option<&#status_name>,
-            ) -> Vec<component_runtime::OutputValue<'_>> {
-                vec![#(#values),*]
+            ) -> [OutputValue<'_>; #count] {
+                [#(#values),*]
             }
         }
     });
     quote! {
         #[doc = #struct_doc]
+        #[cfg(feature = "component")]
         #[derive(Clone, Debug, Default, clap::Args)]
         pub struct #outputs {
             #(#fields)*
         }
 
+        #[cfg(feature = "component")]
         impl #outputs {
             /// The output names, in component.yaml's order.
             pub const NAMES: [&'static str; #count] = [#(#names),*];

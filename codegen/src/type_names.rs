@@ -8,33 +8,19 @@
 //! already uses (`<Kind>`, `<Kind>Inputs`, `String`, `Time`, ...), *every* type in the
 //! clash is qualified by its parent property, then its grandparent and so on
 //! (`resourceConfig.instanceGroups[]` -> `ResourceConfigInstanceGroup`), until the names
-//! differ. Qualifying all of them, not just the later one, keeps a name independent of
+//! differ; so is a name that would start with a digit (`spec.3d` -> `Spec3d`). Qualifying all of them, not just the later one, keeps a name independent of
 //! the order properties were visited in. Only if two full paths still spell the same name
 //! (`fooID` and `fooId`) does the one later in path order get a number (`FooId2`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{PathSegment, SchemaPath, TypeDef, TypeId};
-use crate::naming;
+use crate::{naming, rust_out};
 
-/// Names that the generated module uses unqualified, besides the types' own.
-const USED_NAMES: &[&str] = &[
-    "String",
-    "Option",
-    "Vec",
-    "Box",
-    "Result",
-    "Some",
-    "None",
-    "Ok",
-    "Err",
-    "Self",
-    "BTreeMap",
-    "ObjectMeta",
-    "Time",
-    "IntOrString",
-    "Deserialize",
-    "Serialize",
+/// Prelude names that the generated module writes unqualified; the names it imports are
+/// [`rust_out::IMPORTED_NAMES`].
+const PRELUDE_NAMES: &[&str] = &[
+    "String", "Option", "Vec", "Result", "Some", "None", "Ok", "Err", "Self", "Default",
 ];
 
 /// The fixed names of a resource's root types and generated companions.
@@ -51,9 +37,12 @@ pub fn fixed_names(kind: &str) -> [String; 5] {
 /// Fills in `name` on every type.
 pub fn assign(types: &mut [TypeDef], kind: &str, spec: TypeId, status: Option<TypeId>) {
     let [_, spec_name, status_name, ..] = fixed_names(kind);
+    // The ACK runtime's types keep the runtime's names, which the module imports.
     let reserved: BTreeSet<String> = fixed_names(kind)
         .into_iter()
-        .chain(USED_NAMES.iter().map(|s| (*s).to_owned()))
+        .chain(types.iter().filter(|t| t.shared).map(|t| t.name.clone()))
+        .chain(PRELUDE_NAMES.iter().map(|s| (*s).to_owned()))
+        .chain(rust_out::IMPORTED_NAMES.iter().map(|s| (*s).to_owned()))
         .collect();
     types[spec.0].name = spec_name;
     if let Some(status) = status {
@@ -61,7 +50,7 @@ pub fn assign(types: &mut [TypeDef], kind: &str, spec: TypeId, status: Option<Ty
     }
 
     let named: Vec<usize> = (0..types.len())
-        .filter(|&i| i != spec.0 && Some(TypeId(i)) != status)
+        .filter(|&i| i != spec.0 && Some(TypeId(i)) != status && !types[i].shared)
         .collect();
     let parts: Vec<Vec<String>> = named.iter().map(|&i| name_parts(&types[i].path)).collect();
     let mut levels = vec![0_usize; named.len()];
@@ -74,7 +63,9 @@ pub fn assign(types: &mut [TypeDef], kind: &str, spec: TypeId, status: Option<Ty
         }
         let mut progressed = false;
         for (name, members) in &by_name {
-            if members.len() == 1 && !reserved.contains(name) {
+            // A name must start with a letter (`spec.3d` -> `Spec3d`).
+            let letter_first = name.starts_with(|c: char| c.is_ascii_alphabetic());
+            if members.len() == 1 && !reserved.contains(name) && letter_first {
                 continue;
             }
             for &j in members {
@@ -168,6 +159,7 @@ mod tests {
                 side: Side::Spec,
                 description: None,
                 kind: TypeKind::Object(ObjectType { fields: vec![] }),
+                shared: false,
             })
             .collect();
         assign(&mut types, "Job", TypeId(0), Some(TypeId(1)));
@@ -218,6 +210,14 @@ mod tests {
         assert_eq!(
             names(&["spec.labels{}", "spec.matrix[][]"]),
             ["JobSpec", "JobStatus", "LabelsValue", "MatrixItem"]
+        );
+    }
+
+    #[test]
+    fn digit_first_names_take_their_parents() {
+        assert_eq!(
+            names(&["spec.3d", "spec.a.2x"]),
+            ["JobSpec", "JobStatus", "Spec3d", "A2x"]
         );
     }
 

@@ -255,3 +255,59 @@ fn optional_numbers_are_passed_only_when_present() {
             .any(|a| a == &serde_json::json!({"inputValue": "replicas"}))
     );
 }
+
+#[test]
+fn names_that_cannot_be_inputs_are_prefixed_with_their_side() {
+    let yaml =
+        std::fs::read_to_string(common::repo_root().join("fixtures/synthetic/awkwards.yaml"))
+            .expect("fixture");
+    let generated = common::generate(&yaml);
+    let inputs: Vec<&str> = generated
+        .component
+        .inputs
+        .iter()
+        .map(|i| i.name.as_str())
+        .collect();
+    assert_eq!(
+        inputs,
+        [
+            "region",
+            "spec_3d",
+            "spec_class",
+            "spec_dry_run",
+            "spec_namespace",
+            "spec_region",
+            "spec_status_timeout",
+            "x_amz_target",
+        ]
+    );
+    let outputs: Vec<&str> = generated
+        .component
+        .outputs
+        .iter()
+        .map(|o| o.name.as_str())
+        .collect();
+    assert_eq!(outputs, ["status_2xx", "dry_run", "namespace"]);
+}
+
+#[test]
+fn a_name_with_nothing_to_build_from_is_refused_with_its_path() {
+    let yaml =
+        std::fs::read_to_string(common::repo_root().join("fixtures/synthetic/awkwards.yaml"))
+            .expect("fixture");
+    for (name, quoted) in [("日本", "\"日本\""), ("-", "\"-\""), ("", "\"\"")] {
+        let broken = yaml.replace(
+            "              x-amz-target:",
+            &format!("              {quoted}:"),
+        );
+        assert_ne!(broken, yaml);
+        let error = codegen::model(&broken).expect_err(name).to_string();
+        assert_eq!(
+            error,
+            format!(
+                "schema path `spec.{name}`: property name {name:?} has no ASCII letter or digit \
+                 to make a Rust name from"
+            )
+        );
+    }
+}

@@ -160,3 +160,29 @@ fn required_changes_are_judged_by_side() {
 fn markdown_report_v1_2_19_to_v1_9_1() {
     insta::assert_snapshot!(codegen::drift::render_markdown(&drift("v1.2.19", "v1.9.1")));
 }
+
+#[test]
+fn a_changed_status_enum_is_for_review_and_a_new_spec_value_is_not() {
+    let yaml = std::fs::read_to_string(common::repo_root().join("fixtures/synthetic/widgets.yaml"))
+        .expect("fixture");
+    let changed = yaml
+        .replace(
+            "enum: [Pending, Running, Done]",
+            "enum: [Pending, Running, Done, Failed]",
+        )
+        .replace("enum: [Fast, Slow, 2x]", "enum: [Fast, Slow, 2x, Turbo]");
+    assert_ne!(changed, yaml);
+    let old = codegen::model(&yaml).expect("model");
+    let new = codegen::model(&changed).expect("model");
+    let drift = codegen::drift::compare(&old, &new, "a", "b");
+    let verdicts: Vec<(&str, &str)> = drift
+        .impacts
+        .iter()
+        .map(|i| (i.path.as_str(), i.verdict()))
+        .collect();
+    assert_eq!(verdicts, [("spec.mode", "ok"), ("status.phase", "REVIEW")]);
+    assert!(!drift.is_breaking());
+    let text = codegen::drift::render_text(&drift);
+    assert!(text.contains("1 to REVIEW"), "{text}");
+    assert!(codegen::drift::render_markdown(&drift).contains("**review**"));
+}

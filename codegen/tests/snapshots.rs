@@ -43,7 +43,6 @@ fn synthetic_widget_rust() {
 }
 
 #[test]
-fn training_job_type_count() {
-    // Spec and status, 28 more spec-side and 6 more status-side object types.
-    assert_eq!(training_job().model.types.len(), 36);
+fn shared_ack_types_rust() {
+    insta::assert_snapshot!("ack.rs", codegen::generate_shared());
 }

@@ -5,14 +5,24 @@
     clippy::doc_lazy_continuation,
     reason = "CRD descriptions are kept verbatim; their wrapped list items are valid Markdown"
 )]
+use std::collections::BTreeMap;
+#[cfg(feature = "component")]
+use std::path::PathBuf;
+#[cfg(feature = "component")]
+use component_runtime::{
+    InputErrors, InputReader, InputType, OutputValue, ResourceInputs,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use serde::{Deserialize, Serialize};
+use super::ack::{AckResourceMetadata, Condition};
 /// TrainingJob is the Schema for the TrainingJobs API
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainingJob {
     #[serde(rename = "apiVersion")]
     pub api_version: String,
     pub kind: String,
     #[serde(default)]
-    pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+    pub metadata: ObjectMeta,
     pub spec: TrainingJobSpec,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<TrainingJobStatus>,
@@ -23,7 +33,7 @@ impl TrainingJob {
         Self {
             api_version: <Self as k8s_openapi::Resource>::API_VERSION.to_owned(),
             kind: <Self as k8s_openapi::Resource>::KIND.to_owned(),
-            metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+            metadata: ObjectMeta {
                 name: Some(name.to_owned()),
                 ..Default::default()
             },
@@ -44,7 +54,7 @@ impl k8s_openapi::ListableResource for TrainingJob {
     const LIST_KIND: &'static str = "TrainingJobList";
 }
 impl k8s_openapi::Metadata for TrainingJob {
-    type Ty = k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    type Ty = ObjectMeta;
     fn metadata(&self) -> &Self::Ty {
         &self.metadata
     }
@@ -55,7 +65,7 @@ impl k8s_openapi::Metadata for TrainingJob {
 /// TrainingJobSpec defines the desired state of TrainingJob.
 ///
 /// Contains information about a training job.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainingJobSpec {
     /// The registry path of the Docker image that contains the training algorithm
@@ -141,7 +151,7 @@ pub struct TrainingJobSpec {
     /// access, or compromise of your sensitive data if caused by security-sensitive
     /// information included in the request environment variable or plain text fields.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub environment: Option<std::collections::BTreeMap<String, String>>,
+    pub environment: Option<BTreeMap<String, String>>,
     /// Associates a SageMaker job as a trial component with an experiment and trial.
     /// Specified when you call the following APIs:
     ///
@@ -176,7 +186,7 @@ pub struct TrainingJobSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub hyper_parameters: Option<std::collections::BTreeMap<String, String>>,
+    pub hyper_parameters: Option<BTreeMap<String, String>>,
     /// Contains information about the infrastructure health check configuration
     /// for the training job.
     #[serde(
@@ -311,7 +321,7 @@ pub struct TrainingJobSpec {
 /// about algorithms provided by SageMaker, see Algorithms (<https://docs.aws.amazon.com/sagemaker/latest/dg/algos.html>).
 /// For information about providing your own algorithms, see Using Your Own Algorithms
 /// with Amazon SageMaker (<https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms.html>).
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlgorithmSpecification {
     #[serde(rename = "algorithmName", default, skip_serializing_if = "Option::is_none")]
@@ -380,7 +390,7 @@ pub struct AlgorithmSpecification {
 /// use as an objective metric using the TuningObjective (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_HyperParameterTrainingJobDefinition.html#sagemaker-Type-HyperParameterTrainingJobDefinition-TuningObjective>)
 /// parameter in the HyperParameterTrainingJobDefinition API to evaluate job
 /// performance during hyperparameter tuning.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetricDefinition {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -390,7 +400,7 @@ pub struct MetricDefinition {
 }
 /// Contains information about the output location for managed spot training
 /// checkpoint data.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckpointConfig {
     #[serde(rename = "localPath", default, skip_serializing_if = "Option::is_none")]
@@ -403,7 +413,7 @@ pub struct CheckpointConfig {
 /// to configure the DebugHookConfig parameter, see Use the SageMaker and Debugger
 /// Configuration API Operations to Create, Update, and Debug Your Training Job
 /// (<https://docs.aws.amazon.com/sagemaker/latest/dg/debugger-createtrainingjob-api.html>).
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DebugHookConfig {
     #[serde(
@@ -413,7 +423,7 @@ pub struct DebugHookConfig {
     )]
     pub collection_configurations: Option<Vec<CollectionConfiguration>>,
     #[serde(rename = "hookParameters", default, skip_serializing_if = "Option::is_none")]
-    pub hook_parameters: Option<std::collections::BTreeMap<String, String>>,
+    pub hook_parameters: Option<BTreeMap<String, String>>,
     #[serde(rename = "localPath", default, skip_serializing_if = "Option::is_none")]
     pub local_path: Option<String>,
     #[serde(rename = "s3OutputPath", default, skip_serializing_if = "Option::is_none")]
@@ -421,7 +431,7 @@ pub struct DebugHookConfig {
 }
 /// Configuration information for the Amazon SageMaker Debugger output tensor
 /// collections.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CollectionConfiguration {
     #[serde(rename = "collectionName", default, skip_serializing_if = "Option::is_none")]
@@ -431,13 +441,13 @@ pub struct CollectionConfiguration {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub collection_parameters: Option<std::collections::BTreeMap<String, String>>,
+    pub collection_parameters: Option<BTreeMap<String, String>>,
 }
 /// Configuration information for SageMaker Debugger rules for debugging. To
 /// learn more about how to configure the DebugRuleConfiguration parameter, see
 /// Use the SageMaker and Debugger Configuration API Operations to Create, Update,
 /// and Debug Your Training Job (<https://docs.aws.amazon.com/sagemaker/latest/dg/debugger-createtrainingjob-api.html>).
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DebugRuleConfiguration {
     #[serde(rename = "instanceType", default, skip_serializing_if = "Option::is_none")]
@@ -457,7 +467,7 @@ pub struct DebugRuleConfiguration {
     )]
     pub rule_evaluator_image: Option<String>,
     #[serde(rename = "ruleParameters", default, skip_serializing_if = "Option::is_none")]
-    pub rule_parameters: Option<std::collections::BTreeMap<String, String>>,
+    pub rule_parameters: Option<BTreeMap<String, String>>,
     #[serde(rename = "s3OutputPath", default, skip_serializing_if = "Option::is_none")]
     pub s3_output_path: Option<String>,
     #[serde(rename = "volumeSizeInGB", default, skip_serializing_if = "Option::is_none")]
@@ -471,7 +481,7 @@ pub struct DebugRuleConfiguration {
 ///   - CreateTrainingJob (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTrainingJob.html>)
 ///
 ///   - CreateTransformJob (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTransformJob.html>)
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExperimentConfig {
     #[serde(rename = "experimentName", default, skip_serializing_if = "Option::is_none")]
@@ -487,7 +497,7 @@ pub struct ExperimentConfig {
 }
 /// Contains information about the infrastructure health check configuration
 /// for the training job.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InfraCheckConfig {
     #[serde(
@@ -498,7 +508,7 @@ pub struct InfraCheckConfig {
     pub enable_infra_check: Option<bool>,
 }
 /// A channel is a named input source that training algorithms can consume.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InputDataConfig {
     #[serde(rename = "channelName", default, skip_serializing_if = "Option::is_none")]
@@ -576,7 +586,7 @@ pub struct InputDataConfig {
     pub shuffle_config: Option<ShuffleConfig>,
 }
 /// Describes the location of the channel data.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DataSource {
     /// Specifies a file system data source for a channel.
@@ -594,7 +604,7 @@ pub struct DataSource {
     pub s3_data_source: Option<S3DataSource>,
 }
 /// Specifies a file system data source for a channel.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileSystemDataSource {
     #[serde(rename = "directoryPath", default, skip_serializing_if = "Option::is_none")]
@@ -614,7 +624,7 @@ pub struct FileSystemDataSource {
 ///
 /// Your input bucket must be in the same Amazon Web Services region as your
 /// training job.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct S3DataSource {
     #[serde(rename = "attributeNames", default, skip_serializing_if = "Option::is_none")]
@@ -669,7 +679,7 @@ pub struct S3DataSource {
 ///
 /// For more information about private hubs, see Private curated hubs for foundation
 /// model access control in JumpStart (<https://docs.aws.amazon.com/sagemaker/latest/dg/jumpstart-curated-hubs.html>).
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HubAccessConfig {
     #[serde(rename = "hubContentARN", default, skip_serializing_if = "Option::is_none")]
@@ -686,7 +696,7 @@ pub struct HubAccessConfig {
 ///    an AutoML job to fine-tune text generation models using the API for details
 ///    on How to set the EULA acceptance when fine-tuning a model using the AutoML
 ///    API (<https://docs.aws.amazon.com/sagemaker/latest/dg/autopilot-create-experiment-finetune-llms.html#autopilot-llms-finetuning-api-optional-params>).
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelAccessConfig {
     #[serde(rename = "acceptEula", default, skip_serializing_if = "Option::is_none")]
@@ -706,7 +716,7 @@ pub struct ModelAccessConfig {
 /// is combined with S3DataDistributionType of ShardedByS3Key, the data is shuffled
 /// across nodes so that the content sent to a particular node on the first epoch
 /// might be sent to a different node on the second epoch.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ShuffleConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -714,7 +724,7 @@ pub struct ShuffleConfig {
 }
 /// Specifies the path to the S3 location where you want to store model artifacts.
 /// SageMaker creates subfolders for the artifacts.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutputDataConfig {
     #[serde(
@@ -730,7 +740,7 @@ pub struct OutputDataConfig {
 }
 /// Configuration information for Amazon SageMaker Debugger system monitoring,
 /// framework profiling, and storage paths.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProfilerConfig {
     #[serde(
@@ -744,12 +754,12 @@ pub struct ProfilerConfig {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub profiling_parameters: Option<std::collections::BTreeMap<String, String>>,
+    pub profiling_parameters: Option<BTreeMap<String, String>>,
     #[serde(rename = "s3OutputPath", default, skip_serializing_if = "Option::is_none")]
     pub s3_output_path: Option<String>,
 }
 /// Configuration information for profiling rules.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProfilerRuleConfiguration {
     #[serde(rename = "instanceType", default, skip_serializing_if = "Option::is_none")]
@@ -769,7 +779,7 @@ pub struct ProfilerRuleConfiguration {
     )]
     pub rule_evaluator_image: Option<String>,
     #[serde(rename = "ruleParameters", default, skip_serializing_if = "Option::is_none")]
-    pub rule_parameters: Option<std::collections::BTreeMap<String, String>>,
+    pub rule_parameters: Option<BTreeMap<String, String>>,
     #[serde(rename = "s3OutputPath", default, skip_serializing_if = "Option::is_none")]
     pub s3_output_path: Option<String>,
     #[serde(rename = "volumeSizeInGB", default, skip_serializing_if = "Option::is_none")]
@@ -778,7 +788,7 @@ pub struct ProfilerRuleConfiguration {
 /// Configuration for remote debugging. To learn more about the remote debugging
 /// functionality of SageMaker, see Access a training container through Amazon
 /// Web Services Systems Manager (SSM) for remote debugging (<https://docs.aws.amazon.com/sagemaker/latest/dg/train-remote-debugging.html>).
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RemoteDebugConfig {
     #[serde(
@@ -796,7 +806,7 @@ pub struct RemoteDebugConfig {
 /// SageMaker to use the ML storage volume to store the training data, choose
 /// File as the TrainingInputMode in the algorithm specification. For distributed
 /// training algorithms, specify an instance count greater than 1.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceConfig {
     #[serde(rename = "instanceCount", default, skip_serializing_if = "Option::is_none")]
@@ -829,7 +839,7 @@ pub struct ResourceConfig {
 /// Defines an instance group for heterogeneous cluster training. When requesting
 /// a training job using the CreateTrainingJob (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTrainingJob.html>)
 /// API, you can configure multiple instance groups .
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InstanceGroup {
     #[serde(rename = "instanceCount", default, skip_serializing_if = "Option::is_none")]
@@ -845,7 +855,7 @@ pub struct InstanceGroup {
 }
 /// Configuration for how instances are placed and allocated within UltraServers.
 /// This is only applicable for UltraServer capacity.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InstancePlacementConfig {
     #[serde(
@@ -862,7 +872,7 @@ pub struct InstancePlacementConfig {
     pub placement_specifications: Option<Vec<PlacementSpecification>>,
 }
 /// Specifies how instances should be placed on a specific UltraServer.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlacementSpecification {
     #[serde(rename = "instanceCount", default, skip_serializing_if = "Option::is_none")]
@@ -871,7 +881,7 @@ pub struct PlacementSpecification {
     pub ultra_server_id: Option<String>,
 }
 /// The number of times to retry the job when the job fails due to an InternalServerError.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RetryStrategy {
     #[serde(
@@ -889,7 +899,7 @@ pub struct RetryStrategy {
 /// To stop a job, SageMaker sends the algorithm the SIGTERM signal, which delays
 /// job termination for 120 seconds. Algorithms can use this 120-second window
 /// to save the model artifacts, so the results of training are not lost.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoppingCondition {
     /// Maximum job scheduler pending time in seconds.
@@ -925,7 +935,7 @@ pub struct StoppingCondition {
 /// For advice on best practices for managing Amazon Web Services resources with
 /// tagging, see Tagging Best Practices: Implement an Effective Amazon Web Services
 /// Resource Tagging Strategy (<https://d1.awsstatic.com/whitepapers/aws-tagging-best-practices.pdf>).
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tag {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -935,7 +945,7 @@ pub struct Tag {
 }
 /// Configuration of storage locations for the Amazon SageMaker Debugger TensorBoard
 /// output data.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TensorBoardOutputConfig {
     #[serde(rename = "localPath", default, skip_serializing_if = "Option::is_none")]
@@ -948,7 +958,7 @@ pub struct TensorBoardOutputConfig {
 /// to. Control access to and from your training container by configuring the
 /// VPC. For more information, see Protect Training Jobs by Using an Amazon Virtual
 /// Private Cloud (<https://docs.aws.amazon.com/sagemaker/latest/dg/train-vpc.html>).
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VpcConfig {
     #[serde(
@@ -961,7 +971,7 @@ pub struct VpcConfig {
     pub subnets: Option<Vec<String>>,
 }
 /// TrainingJobStatus defines the observed state of TrainingJob
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TrainingJobStatus {
     /// All CRs managed by ACK have a common `Status.ACKResourceMetadata` member
     /// that is used to contain resource sync state, account ownership,
@@ -980,7 +990,7 @@ pub struct TrainingJobStatus {
     pub conditions: Option<Vec<Condition>>,
     /// A timestamp that indicates when the training job was created.
     #[serde(rename = "creationTime", default, skip_serializing_if = "Option::is_none")]
-    pub creation_time: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
+    pub creation_time: Option<Time>,
     /// Evaluation status of Amazon SageMaker Debugger rules for debugging on a training
     /// job.
     #[serde(
@@ -998,7 +1008,7 @@ pub struct TrainingJobStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub last_modified_time: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
+    pub last_modified_time: Option<Time>,
     /// Information about the Amazon S3 location that is configured for storing model
     /// artifacts.
     #[serde(rename = "modelArtifacts", default, skip_serializing_if = "Option::is_none")]
@@ -1106,64 +1116,15 @@ pub struct TrainingJobStatus {
     #[serde(rename = "warmPoolStatus", default, skip_serializing_if = "Option::is_none")]
     pub warm_pool_status: Option<WarmPoolStatus>,
 }
-/// All CRs managed by ACK have a common `Status.ACKResourceMetadata` member
-/// that is used to contain resource sync state, account ownership,
-/// constructed ARN for the resource
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct AckResourceMetadata {
-    /// ARN is the Amazon Resource Name for the resource. This is a
-    /// globally-unique identifier and is set only by the ACK service controller
-    /// once the controller has orchestrated the creation of the resource OR
-    /// when it has verified that an "adopted" resource (a resource where the
-    /// ARN annotation was set by the Kubernetes user on the CR) exists and
-    /// matches the supplied CR's Spec field values.
-    /// <https://github.com/aws/aws-controllers-k8s/issues/270>
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub arn: Option<String>,
-    /// OwnerAccountID is the AWS Account ID of the account that owns the
-    /// backend AWS service API resource.
-    #[serde(rename = "ownerAccountID")]
-    pub owner_account_id: String,
-    /// Partition is the AWS partition in which the resource exists or will exist
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub partition: Option<String>,
-    /// Region is the AWS region in which the resource exists or will exist.
-    pub region: String,
-}
-/// Condition is the common struct used by all CRDs managed by ACK service
-/// controllers to indicate terminal states  of the CR and its backend AWS
-/// service API resource
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Condition {
-    /// Last time the condition transitioned from one status to another.
-    #[serde(
-        rename = "lastTransitionTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub last_transition_time: Option<
-        k8s_openapi::apimachinery::pkg::apis::meta::v1::Time,
-    >,
-    /// A human readable message indicating details about the transition.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// The reason for the condition's last transition.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// Status of the condition, one of True, False, Unknown.
-    pub status: String,
-    /// Type is the type of the Condition
-    pub r#type: String,
-}
 /// Information about the status of the rule evaluation.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DebugRuleEvaluationStatus {
     #[serde(
         rename = "lastModifiedTime",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub last_modified_time: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
+    pub last_modified_time: Option<Time>,
     #[serde(
         rename = "ruleConfigurationName",
         default,
@@ -1187,7 +1148,7 @@ pub struct DebugRuleEvaluationStatus {
 }
 /// Information about the Amazon S3 location that is configured for storing model
 /// artifacts.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModelArtifacts {
     #[serde(
         rename = "s3ModelArtifacts",
@@ -1197,14 +1158,14 @@ pub struct ModelArtifacts {
     pub s3_model_artifacts: Option<String>,
 }
 /// Information about the status of the rule evaluation.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProfilerRuleEvaluationStatus {
     #[serde(
         rename = "lastModifiedTime",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub last_modified_time: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
+    pub last_modified_time: Option<Time>,
     #[serde(
         rename = "ruleConfigurationName",
         default,
@@ -1227,7 +1188,7 @@ pub struct ProfilerRuleEvaluationStatus {
     pub status_details: Option<String>,
 }
 /// The status of the warm pool associated with the training job.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WarmPoolStatus {
     /// Optional. Indicates how many seconds the resource stayed in ResourceRetained
     /// state. Populated only after resource reaches ResourceReused or ResourceReleased
@@ -1244,6 +1205,7 @@ pub struct WarmPoolStatus {
     pub status: Option<String>,
 }
 /// The inputs of the TrainingJob component as KFP passes them on the command line: `region`, then one per top-level spec field.
+#[cfg(feature = "component")]
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct TrainingJobInputs {
     /// The AWS region to create the resource in; written to the resource's services.k8s.aws/region annotation, which the ACK controller reads.
@@ -1447,6 +1409,7 @@ pub struct TrainingJobInputs {
     )]
     pub vpc_config: Option<String>,
 }
+#[cfg(feature = "component")]
 impl TrainingJobInputs {
     /// Reads every input into the spec, or reports every problem found in them.
     ///
@@ -1454,162 +1417,138 @@ impl TrainingJobInputs {
     pub fn read(
         &self,
         training_job_name_if_absent: String,
-    ) -> Result<
-        component_runtime::ResourceInputs<TrainingJobSpec>,
-        component_runtime::InputErrors,
-    > {
-        let mut reader = component_runtime::InputReader::default();
+    ) -> Result<ResourceInputs<TrainingJobSpec>, InputErrors> {
+        let mut reader = InputReader::default();
         let region = reader
-            .required(
-                "region",
-                component_runtime::InputType::String,
-                self.region.as_deref(),
-            );
+            .required("region", InputType::String, self.region.as_deref());
         let algorithm_specification = reader
             .required(
                 "algorithm_specification",
-                component_runtime::InputType::JsonObject,
+                InputType::JsonObject,
                 self.algorithm_specification.as_deref(),
             );
         let checkpoint_config = reader
             .optional(
                 "checkpoint_config",
-                component_runtime::InputType::JsonObject,
+                InputType::JsonObject,
                 self.checkpoint_config.as_deref(),
             );
         let debug_hook_config = reader
             .optional(
                 "debug_hook_config",
-                component_runtime::InputType::JsonObject,
+                InputType::JsonObject,
                 self.debug_hook_config.as_deref(),
             );
         let debug_rule_configurations = reader
             .optional(
                 "debug_rule_configurations",
-                component_runtime::InputType::JsonArray,
+                InputType::JsonArray,
                 self.debug_rule_configurations.as_deref(),
             );
         let enable_inter_container_traffic_encryption = reader
             .optional(
                 "enable_inter_container_traffic_encryption",
-                component_runtime::InputType::Bool,
+                InputType::Bool,
                 self.enable_inter_container_traffic_encryption.as_deref(),
             );
         let enable_managed_spot_training = reader
             .optional(
                 "enable_managed_spot_training",
-                component_runtime::InputType::Bool,
+                InputType::Bool,
                 self.enable_managed_spot_training.as_deref(),
             );
         let enable_network_isolation = reader
             .optional(
                 "enable_network_isolation",
-                component_runtime::InputType::Bool,
+                InputType::Bool,
                 self.enable_network_isolation.as_deref(),
             );
         let environment = reader
-            .optional(
-                "environment",
-                component_runtime::InputType::JsonObject,
-                self.environment.as_deref(),
-            );
+            .optional("environment", InputType::JsonObject, self.environment.as_deref());
         let experiment_config = reader
             .optional(
                 "experiment_config",
-                component_runtime::InputType::JsonObject,
+                InputType::JsonObject,
                 self.experiment_config.as_deref(),
             );
         let hyper_parameters = reader
             .optional(
                 "hyper_parameters",
-                component_runtime::InputType::JsonObject,
+                InputType::JsonObject,
                 self.hyper_parameters.as_deref(),
             );
         let infra_check_config = reader
             .optional(
                 "infra_check_config",
-                component_runtime::InputType::JsonObject,
+                InputType::JsonObject,
                 self.infra_check_config.as_deref(),
             );
         let input_data_config = reader
             .optional(
                 "input_data_config",
-                component_runtime::InputType::JsonArray,
+                InputType::JsonArray,
                 self.input_data_config.as_deref(),
             );
         let output_data_config = reader
             .required(
                 "output_data_config",
-                component_runtime::InputType::JsonObject,
+                InputType::JsonObject,
                 self.output_data_config.as_deref(),
             );
         let profiler_config = reader
             .optional(
                 "profiler_config",
-                component_runtime::InputType::JsonObject,
+                InputType::JsonObject,
                 self.profiler_config.as_deref(),
             );
         let profiler_rule_configurations = reader
             .optional(
                 "profiler_rule_configurations",
-                component_runtime::InputType::JsonArray,
+                InputType::JsonArray,
                 self.profiler_rule_configurations.as_deref(),
             );
         let remote_debug_config = reader
             .optional(
                 "remote_debug_config",
-                component_runtime::InputType::JsonObject,
+                InputType::JsonObject,
                 self.remote_debug_config.as_deref(),
             );
         let resource_config = reader
             .required(
                 "resource_config",
-                component_runtime::InputType::JsonObject,
+                InputType::JsonObject,
                 self.resource_config.as_deref(),
             );
         let retry_strategy = reader
             .optional(
                 "retry_strategy",
-                component_runtime::InputType::JsonObject,
+                InputType::JsonObject,
                 self.retry_strategy.as_deref(),
             );
         let role_arn = reader
-            .required(
-                "role_arn",
-                component_runtime::InputType::String,
-                self.role_arn.as_deref(),
-            );
+            .required("role_arn", InputType::String, self.role_arn.as_deref());
         let stopping_condition = reader
             .required(
                 "stopping_condition",
-                component_runtime::InputType::JsonObject,
+                InputType::JsonObject,
                 self.stopping_condition.as_deref(),
             );
-        let tags = reader
-            .optional(
-                "tags",
-                component_runtime::InputType::JsonArray,
-                self.tags.as_deref(),
-            );
+        let tags = reader.optional("tags", InputType::JsonArray, self.tags.as_deref());
         let tensor_board_output_config = reader
             .optional(
                 "tensor_board_output_config",
-                component_runtime::InputType::JsonObject,
+                InputType::JsonObject,
                 self.tensor_board_output_config.as_deref(),
             );
         let training_job_name = reader
             .optional(
                 "training_job_name",
-                component_runtime::InputType::String,
+                InputType::String,
                 self.training_job_name.as_deref(),
             )
             .unwrap_or(training_job_name_if_absent);
         let vpc_config = reader
-            .optional(
-                "vpc_config",
-                component_runtime::InputType::JsonObject,
-                self.vpc_config.as_deref(),
-            );
+            .optional("vpc_config", InputType::JsonObject, self.vpc_config.as_deref());
         let (
             Some(region),
             Some(algorithm_specification),
@@ -1628,7 +1567,7 @@ impl TrainingJobInputs {
             return Err(reader.into_errors());
         };
         reader.finish()?;
-        Ok(component_runtime::ResourceInputs {
+        Ok(ResourceInputs {
             region,
             spec: TrainingJobSpec {
                 algorithm_specification,
@@ -1660,96 +1599,110 @@ impl TrainingJobInputs {
     }
 }
 /// Where to write each output of the TrainingJob component: one per top-level status field.
+#[cfg(feature = "component")]
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct TrainingJobOutputPaths {
     /// The file for output `ack_resource_metadata` (JsonObject): All CRs managed by ACK have a common `Status.ACKResourceMetadata` member that is used to contain resource sync state, account ownership, constructed ARN for the resource
     #[arg(
+        id = "ack_resource_metadata_output_path",
         long = "ack_resource_metadata_output_path",
         value_name = "PATH",
         help = "The file for output `ack_resource_metadata` (JsonObject): All CRs managed by ACK have a common `Status.ACKResourceMetadata` member that is used to contain resource sync state, account ownership, constructed ARN for the resource"
     )]
-    pub ack_resource_metadata: Option<std::path::PathBuf>,
+    pub ack_resource_metadata: Option<PathBuf>,
     /// The file for output `conditions` (JsonArray): All CRs managed by ACK have a common `Status.Conditions` member that contains a collection of `ackv1alpha1.Condition` objects that describe the various terminal states of the CR and its backend AWS service API resource
     #[arg(
+        id = "conditions_output_path",
         long = "conditions_output_path",
         value_name = "PATH",
         help = "The file for output `conditions` (JsonArray): All CRs managed by ACK have a common `Status.Conditions` member that contains a collection of `ackv1alpha1.Condition` objects that describe the various terminal states of the CR and its backend AWS service API resource"
     )]
-    pub conditions: Option<std::path::PathBuf>,
+    pub conditions: Option<PathBuf>,
     /// The file for output `creation_time` (String): A timestamp that indicates when the training job was created.
     #[arg(
+        id = "creation_time_output_path",
         long = "creation_time_output_path",
         value_name = "PATH",
         help = "The file for output `creation_time` (String): A timestamp that indicates when the training job was created."
     )]
-    pub creation_time: Option<std::path::PathBuf>,
+    pub creation_time: Option<PathBuf>,
     /// The file for output `debug_rule_evaluation_statuses` (JsonArray): Evaluation status of Amazon SageMaker Debugger rules for debugging on a training job.
     #[arg(
+        id = "debug_rule_evaluation_statuses_output_path",
         long = "debug_rule_evaluation_statuses_output_path",
         value_name = "PATH",
         help = "The file for output `debug_rule_evaluation_statuses` (JsonArray): Evaluation status of Amazon SageMaker Debugger rules for debugging on a training job."
     )]
-    pub debug_rule_evaluation_statuses: Option<std::path::PathBuf>,
+    pub debug_rule_evaluation_statuses: Option<PathBuf>,
     /// The file for output `failure_reason` (String): If the training job failed, the reason it failed.
     #[arg(
+        id = "failure_reason_output_path",
         long = "failure_reason_output_path",
         value_name = "PATH",
         help = "The file for output `failure_reason` (String): If the training job failed, the reason it failed."
     )]
-    pub failure_reason: Option<std::path::PathBuf>,
+    pub failure_reason: Option<PathBuf>,
     /// The file for output `last_modified_time` (String): A timestamp that indicates when the status of the training job was last modified.
     #[arg(
+        id = "last_modified_time_output_path",
         long = "last_modified_time_output_path",
         value_name = "PATH",
         help = "The file for output `last_modified_time` (String): A timestamp that indicates when the status of the training job was last modified."
     )]
-    pub last_modified_time: Option<std::path::PathBuf>,
+    pub last_modified_time: Option<PathBuf>,
     /// The file for output `model_artifacts` (JsonObject): Information about the Amazon S3 location that is configured for storing model artifacts.
     #[arg(
+        id = "model_artifacts_output_path",
         long = "model_artifacts_output_path",
         value_name = "PATH",
         help = "The file for output `model_artifacts` (JsonObject): Information about the Amazon S3 location that is configured for storing model artifacts."
     )]
-    pub model_artifacts: Option<std::path::PathBuf>,
+    pub model_artifacts: Option<PathBuf>,
     /// The file for output `profiler_rule_evaluation_statuses` (JsonArray): Evaluation status of Amazon SageMaker Debugger rules for profiling on a training job.
     #[arg(
+        id = "profiler_rule_evaluation_statuses_output_path",
         long = "profiler_rule_evaluation_statuses_output_path",
         value_name = "PATH",
         help = "The file for output `profiler_rule_evaluation_statuses` (JsonArray): Evaluation status of Amazon SageMaker Debugger rules for profiling on a training job."
     )]
-    pub profiler_rule_evaluation_statuses: Option<std::path::PathBuf>,
+    pub profiler_rule_evaluation_statuses: Option<PathBuf>,
     /// The file for output `profiling_status` (String): Profiling status of a training job.
     #[arg(
+        id = "profiling_status_output_path",
         long = "profiling_status_output_path",
         value_name = "PATH",
         help = "The file for output `profiling_status` (String): Profiling status of a training job."
     )]
-    pub profiling_status: Option<std::path::PathBuf>,
+    pub profiling_status: Option<PathBuf>,
     /// The file for output `secondary_status` (String): Provides detailed information about the state of the training job.
     #[arg(
+        id = "secondary_status_output_path",
         long = "secondary_status_output_path",
         value_name = "PATH",
         help = "The file for output `secondary_status` (String): Provides detailed information about the state of the training job."
     )]
-    pub secondary_status: Option<std::path::PathBuf>,
+    pub secondary_status: Option<PathBuf>,
     /// The file for output `training_job_status` (String): The status of the training job.
     #[arg(
+        id = "training_job_status_output_path",
         long = "training_job_status_output_path",
         value_name = "PATH",
         help = "The file for output `training_job_status` (String): The status of the training job."
     )]
-    pub training_job_status: Option<std::path::PathBuf>,
+    pub training_job_status: Option<PathBuf>,
     /// The file for output `warm_pool_status` (JsonObject): The status of the warm pool associated with the training job.
     #[arg(
+        id = "warm_pool_status_output_path",
         long = "warm_pool_status_output_path",
         value_name = "PATH",
         help = "The file for output `warm_pool_status` (JsonObject): The status of the warm pool associated with the training job."
     )]
-    pub warm_pool_status: Option<std::path::PathBuf>,
+    pub warm_pool_status: Option<PathBuf>,
 }
+#[cfg(feature = "component")]
 impl TrainingJobOutputPaths {
     /// The output names, in component.yaml's order.
-    pub const NAMES: [&'static str; 12usize] = [
+    pub const NAMES: [&'static str; 12] = [
         "ack_resource_metadata",
         "conditions",
         "creation_time",
@@ -1765,58 +1718,104 @@ impl TrainingJobOutputPaths {
     ];
     /// Each output's file and its value in `status` (`None` where the field is
     /// absent), in component.yaml's order.
-    pub fn values(
-        &self,
-        status: Option<&TrainingJobStatus>,
-    ) -> Vec<component_runtime::OutputValue<'_>> {
-        vec![
-            component_runtime::OutputValue { name : "ack_resource_metadata", ty :
-            component_runtime::InputType::JsonObject, path : self.ack_resource_metadata
-            .as_deref(), value : status.and_then(| s | s.ack_resource_metadata.as_ref())
-            .and_then(| v | serde_json::to_value(v).ok()), },
-            component_runtime::OutputValue { name : "conditions", ty :
-            component_runtime::InputType::JsonArray, path : self.conditions.as_deref(),
-            value : status.and_then(| s | s.conditions.as_ref()).and_then(| v |
-            serde_json::to_value(v).ok()), }, component_runtime::OutputValue { name :
-            "creation_time", ty : component_runtime::InputType::String, path : self
-            .creation_time.as_deref(), value : status.and_then(| s | s.creation_time
-            .as_ref()).and_then(| v | serde_json::to_value(v).ok()), },
-            component_runtime::OutputValue { name : "debug_rule_evaluation_statuses", ty
-            : component_runtime::InputType::JsonArray, path : self
-            .debug_rule_evaluation_statuses.as_deref(), value : status.and_then(| s | s
-            .debug_rule_evaluation_statuses.as_ref()).and_then(| v |
-            serde_json::to_value(v).ok()), }, component_runtime::OutputValue { name :
-            "failure_reason", ty : component_runtime::InputType::String, path : self
-            .failure_reason.as_deref(), value : status.and_then(| s | s.failure_reason
-            .as_ref()).and_then(| v | serde_json::to_value(v).ok()), },
-            component_runtime::OutputValue { name : "last_modified_time", ty :
-            component_runtime::InputType::String, path : self.last_modified_time
-            .as_deref(), value : status.and_then(| s | s.last_modified_time.as_ref())
-            .and_then(| v | serde_json::to_value(v).ok()), },
-            component_runtime::OutputValue { name : "model_artifacts", ty :
-            component_runtime::InputType::JsonObject, path : self.model_artifacts
-            .as_deref(), value : status.and_then(| s | s.model_artifacts.as_ref())
-            .and_then(| v | serde_json::to_value(v).ok()), },
-            component_runtime::OutputValue { name : "profiler_rule_evaluation_statuses",
-            ty : component_runtime::InputType::JsonArray, path : self
-            .profiler_rule_evaluation_statuses.as_deref(), value : status.and_then(| s |
-            s.profiler_rule_evaluation_statuses.as_ref()).and_then(| v |
-            serde_json::to_value(v).ok()), }, component_runtime::OutputValue { name :
-            "profiling_status", ty : component_runtime::InputType::String, path : self
-            .profiling_status.as_deref(), value : status.and_then(| s | s
-            .profiling_status.as_ref()).and_then(| v | serde_json::to_value(v).ok()), },
-            component_runtime::OutputValue { name : "secondary_status", ty :
-            component_runtime::InputType::String, path : self.secondary_status
-            .as_deref(), value : status.and_then(| s | s.secondary_status.as_ref())
-            .and_then(| v | serde_json::to_value(v).ok()), },
-            component_runtime::OutputValue { name : "training_job_status", ty :
-            component_runtime::InputType::String, path : self.training_job_status
-            .as_deref(), value : status.and_then(| s | s.training_job_status.as_ref())
-            .and_then(| v | serde_json::to_value(v).ok()), },
-            component_runtime::OutputValue { name : "warm_pool_status", ty :
-            component_runtime::InputType::JsonObject, path : self.warm_pool_status
-            .as_deref(), value : status.and_then(| s | s.warm_pool_status.as_ref())
-            .and_then(| v | serde_json::to_value(v).ok()), }
+    pub fn values(&self, status: Option<&TrainingJobStatus>) -> [OutputValue<'_>; 12] {
+        [
+            OutputValue {
+                name: "ack_resource_metadata",
+                ty: InputType::JsonObject,
+                path: self.ack_resource_metadata.as_deref(),
+                value: status
+                    .and_then(|s| s.ack_resource_metadata.as_ref())
+                    .and_then(|v| serde_json::to_value(v).ok()),
+            },
+            OutputValue {
+                name: "conditions",
+                ty: InputType::JsonArray,
+                path: self.conditions.as_deref(),
+                value: status
+                    .and_then(|s| s.conditions.as_ref())
+                    .and_then(|v| serde_json::to_value(v).ok()),
+            },
+            OutputValue {
+                name: "creation_time",
+                ty: InputType::String,
+                path: self.creation_time.as_deref(),
+                value: status
+                    .and_then(|s| s.creation_time.as_ref())
+                    .and_then(|v| serde_json::to_value(v).ok()),
+            },
+            OutputValue {
+                name: "debug_rule_evaluation_statuses",
+                ty: InputType::JsonArray,
+                path: self.debug_rule_evaluation_statuses.as_deref(),
+                value: status
+                    .and_then(|s| s.debug_rule_evaluation_statuses.as_ref())
+                    .and_then(|v| serde_json::to_value(v).ok()),
+            },
+            OutputValue {
+                name: "failure_reason",
+                ty: InputType::String,
+                path: self.failure_reason.as_deref(),
+                value: status
+                    .and_then(|s| s.failure_reason.as_ref())
+                    .and_then(|v| serde_json::to_value(v).ok()),
+            },
+            OutputValue {
+                name: "last_modified_time",
+                ty: InputType::String,
+                path: self.last_modified_time.as_deref(),
+                value: status
+                    .and_then(|s| s.last_modified_time.as_ref())
+                    .and_then(|v| serde_json::to_value(v).ok()),
+            },
+            OutputValue {
+                name: "model_artifacts",
+                ty: InputType::JsonObject,
+                path: self.model_artifacts.as_deref(),
+                value: status
+                    .and_then(|s| s.model_artifacts.as_ref())
+                    .and_then(|v| serde_json::to_value(v).ok()),
+            },
+            OutputValue {
+                name: "profiler_rule_evaluation_statuses",
+                ty: InputType::JsonArray,
+                path: self.profiler_rule_evaluation_statuses.as_deref(),
+                value: status
+                    .and_then(|s| s.profiler_rule_evaluation_statuses.as_ref())
+                    .and_then(|v| serde_json::to_value(v).ok()),
+            },
+            OutputValue {
+                name: "profiling_status",
+                ty: InputType::String,
+                path: self.profiling_status.as_deref(),
+                value: status
+                    .and_then(|s| s.profiling_status.as_ref())
+                    .and_then(|v| serde_json::to_value(v).ok()),
+            },
+            OutputValue {
+                name: "secondary_status",
+                ty: InputType::String,
+                path: self.secondary_status.as_deref(),
+                value: status
+                    .and_then(|s| s.secondary_status.as_ref())
+                    .and_then(|v| serde_json::to_value(v).ok()),
+            },
+            OutputValue {
+                name: "training_job_status",
+                ty: InputType::String,
+                path: self.training_job_status.as_deref(),
+                value: status
+                    .and_then(|s| s.training_job_status.as_ref())
+                    .and_then(|v| serde_json::to_value(v).ok()),
+            },
+            OutputValue {
+                name: "warm_pool_status",
+                ty: InputType::JsonObject,
+                path: self.warm_pool_status.as_deref(),
+                value: status
+                    .and_then(|s| s.warm_pool_status.as_ref())
+                    .and_then(|v| serde_json::to_value(v).ok()),
+            },
         ]
     }
 }

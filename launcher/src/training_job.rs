@@ -16,7 +16,8 @@
 //!   `Stopped`: failed.
 //! - Anything else (no status yet, InProgress, Stopping): waiting.
 
-use generated::training_job::{Condition, TrainingJob, TrainingJobStatus};
+use generated::ack::Condition;
+use generated::training_job::{TrainingJob, TrainingJobStatus};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {

@@ -114,7 +114,7 @@ pub fn set_version(root: &Path, version: &str) -> anyhow::Result<ImageConfig> {
     let mut config = ImageConfig::read(root)?;
     config.version = version.to_owned();
     let path = root.join(IMAGE_TOML);
-    crate::upgrade::write_whole(&path, &config.to_toml()?)?;
+    crate::files::write_whole(&path, &config.to_toml()?)?;
     Ok(config)
 }
 

@@ -1,7 +1,12 @@
 //! The project's development tasks, as a library so that tests can run them in a
 //! scratch copy of the repository.
+//!
+//! Modules depend on each other one way: `add` and `upgrade` -> `regenerate` -> `image`
+//! (the image reference) -> `files`; `fetch`, `lock` and `parallel` depend on none of them.
 
+pub mod add;
 pub mod fetch;
+pub mod files;
 pub mod image;
 pub mod lock;
 pub mod parallel;

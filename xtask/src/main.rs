@@ -29,6 +29,10 @@ enum Task {
         /// Fetch and pin the CRDs of this controller release (a tag such as v1.9.1).
         #[arg(long, value_name = "TAG")]
         controller_version: Option<String>,
+        /// The controller whose CRDs to pin at that release (e.g. sagemaker-controller);
+        /// needed when the lock pins CRDs of several controllers.
+        #[arg(long, value_name = "NAME", requires = "controller_version")]
+        controller: Option<String>,
         /// Base URL of the release files, instead of $ACK_RELEASES_URL or
         /// https://raw.githubusercontent.com (files are at
         /// <URL>/aws-controllers-k8s/<controller>/<tag>/helm/crds/<file>).
@@ -41,6 +45,24 @@ enum Task {
         /// (the files are still written, for review).
         #[arg(long, requires = "controller_version")]
         fail_on_breaking: bool,
+    },
+    /// Pin one more CRD from a controller release: fetch it, add it to `crds/lock.toml`,
+    /// write a template stub and regenerate.
+    Add {
+        /// The controller's repository name, e.g. s3-controller.
+        controller: String,
+        /// The kind, e.g. Bucket.
+        kind: String,
+        /// The release tag to pin it at (the controller's, if the lock pins it already).
+        #[arg(long, value_name = "TAG")]
+        release: String,
+        /// The CRD's file name in the release's helm/crds/, where the kind's plural is not
+        /// the plain English one.
+        #[arg(long, value_name = "NAME")]
+        file: Option<String>,
+        /// Base URL of the release files, as for `regenerate`.
+        #[arg(long, value_name = "URL")]
+        mirror: Option<String>,
     },
     /// Measure the launcher and the generator and write `BENCHMARKS.md` (runs the `bench`
     /// crate on release builds).
@@ -101,15 +123,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.task {
         Task::Regenerate {
             controller_version: Some(release),
+            controller,
             mirror,
             report,
             fail_on_breaking,
             ..
         } => {
-            let base = mirror
-                .or_else(|| std::env::var(xtask::fetch::BASE_URL_ENV).ok())
-                .unwrap_or_else(|| xtask::fetch::DEFAULT_BASE_URL.to_owned());
-            let upgrade = xtask::upgrade::upgrade(&root, &release, &base)?;
+            let base = base_url(mirror);
+            let upgrade = xtask::upgrade::upgrade(&root, controller.as_deref(), &release, &base)?;
             let mut markdown = String::new();
             for drift in &upgrade.drifts {
                 println!("{}", codegen::drift::render_text(drift));
@@ -148,6 +169,38 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
             print_changes(&regenerate::apply(&root, &plan)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Task::Add {
+            controller,
+            kind,
+            release,
+            file,
+            mirror,
+        } => {
+            let added = xtask::add::add(
+                &root,
+                &controller,
+                &kind,
+                &release,
+                &base_url(mirror),
+                file.as_deref(),
+            )?;
+            println!(
+                "{:>8} {} ({} {}) as module {}",
+                "pinned",
+                added.crd.repo_path(),
+                added.crd.controller,
+                added.crd.release,
+                added.module
+            );
+            if let Some(template) = &added.template {
+                println!(
+                    "{:>8} {template} (a stub: name and describe the component)",
+                    "added"
+                );
+            }
+            print_changes(&added.generated_changed);
             Ok(ExitCode::SUCCESS)
         }
         Task::Bench { quick } => bench(&root, quick),
@@ -311,6 +364,13 @@ fn generate_all(dir: &Path) -> anyhow::Result<ExitCode> {
         start.elapsed().as_secs_f64() * 1e3,
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--mirror`, else $ACK_RELEASES_URL, else the raw-file host.
+fn base_url(mirror: Option<String>) -> String {
+    mirror
+        .or_else(|| std::env::var(xtask::fetch::BASE_URL_ENV).ok())
+        .unwrap_or_else(|| xtask::fetch::DEFAULT_BASE_URL.to_owned())
 }
 
 fn mib(bytes: u64) -> f64 {

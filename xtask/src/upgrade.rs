@@ -1,17 +1,19 @@
-//! `cargo xtask regenerate --controller-version <tag>`: pin a controller release's CRDs,
-//! regenerate, and report the schema drift.
+//! `cargo xtask regenerate --controller-version <tag> [--controller <name>]`: pin a
+//! controller release's CRDs, regenerate, and report the schema drift. Each controller is
+//! pinned at its own release; an upgrade moves one controller's CRDs only.
 //!
 //! Everything is fetched, checked and generated in memory first; only then are the CRDs,
 //! the lock and `generated/` written, each file whole (written beside its target, then
 //! renamed). A failure before that point leaves the working tree exactly as it was.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use anyhow::{Context, bail};
 use codegen::drift::Drift;
 
 use crate::fetch;
+use crate::files::write_whole;
 use crate::lock::{LOCK_FILE, Lock, LockedCrd, sha256_hex};
 use crate::regenerate::{self, Change, Plan};
 
@@ -25,14 +27,27 @@ pub struct Upgrade {
     pub generated_changed: Vec<(String, Change)>,
 }
 
-/// Pins every locked CRD at `release`, fetched from `base_url`.
-pub fn upgrade(root: &Path, release: &str, base_url: &str) -> anyhow::Result<Upgrade> {
+/// Pins every locked CRD of one controller at `release`, fetched from `base_url`; the
+/// other controllers' CRDs stay pinned where they are. `controller` may be left out when
+/// the lock pins CRDs of one controller only.
+pub fn upgrade(
+    root: &Path,
+    controller: Option<&str>,
+    release: &str,
+    base_url: &str,
+) -> anyhow::Result<Upgrade> {
     let lock = Lock::read(root)?;
+    let controller = pick_controller(&lock, controller)?;
     let mut new_lock = Lock::default();
     let mut texts = BTreeMap::new();
     let mut drifts = Vec::new();
     for locked in &lock.crds {
         let old_yaml = locked.read_verified(root)?;
+        if locked.controller != controller {
+            texts.insert(locked.repo_path(), old_yaml);
+            new_lock.crds.push(locked.clone());
+            continue;
+        }
         let old = codegen::model(&old_yaml).with_context(|| locked.repo_path())?;
         let file_name = locked.file.rsplit('/').next().unwrap_or(&locked.file);
         let url = fetch::release_file_url(base_url, &locked.controller, release, file_name);
@@ -90,12 +105,20 @@ pub fn upgrade(root: &Path, release: &str, base_url: &str) -> anyhow::Result<Upg
     })
 }
 
-/// Writes beside the target, then renames, so no reader sees half a file.
-pub fn write_whole(path: &Path, text: &str) -> anyhow::Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
+/// The controller to upgrade: the one named, which the lock must pin, or the only one.
+fn pick_controller<'a>(lock: &'a Lock, named: Option<&'a str>) -> anyhow::Result<&'a str> {
+    let controllers: BTreeSet<&str> = lock.crds.iter().map(|c| c.controller.as_str()).collect();
+    match (named, controllers.len()) {
+        (Some(name), _) if controllers.contains(name) => Ok(name),
+        (Some(name), _) => bail!(
+            "{LOCK_FILE} pins no CRD of {name}; it pins {}",
+            controllers.into_iter().collect::<Vec<_>>().join(", ")
+        ),
+        (None, 1) => Ok(controllers.into_iter().next().unwrap_or_default()),
+        (None, _) => bail!(
+            "{LOCK_FILE} pins CRDs of several controllers ({}), each at its own release: \
+             name the one to upgrade with --controller",
+            controllers.into_iter().collect::<Vec<_>>().join(", ")
+        ),
     }
-    let partial = path.with_extension("partial");
-    std::fs::write(&partial, text).with_context(|| format!("writing {}", partial.display()))?;
-    std::fs::rename(&partial, path).with_context(|| format!("writing {}", path.display()))
 }

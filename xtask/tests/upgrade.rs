@@ -22,7 +22,7 @@ fn upgrade_step_by_step_through_every_release() {
     let root = scratch_copy(dir.path());
     let mut previous = "v1.9.1".to_owned();
     for release in RELEASES {
-        let upgrade = xtask::upgrade::upgrade(&root, release, &mirror.url)
+        let upgrade = xtask::upgrade::upgrade(&root, None, release, &mirror.url)
             .unwrap_or_else(|e| panic!("{release}: {e:#}"));
         assert_eq!(upgrade.drifts.len(), 1);
         assert_eq!(
@@ -83,7 +83,7 @@ fn failing_upgrade(fault: Fault, release: &str) -> String {
     let before = tree(&root);
     let error = format!(
         "{:#}",
-        xtask::upgrade::upgrade(&root, release, &mirror.url).unwrap_err()
+        xtask::upgrade::upgrade(&root, None, release, &mirror.url).unwrap_err()
     );
     assert_eq!(
         tree(&root),
@@ -138,7 +138,7 @@ fn an_unreachable_host_says_what_to_try() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = scratch_copy(dir.path());
     let before = tree(&root);
-    let error = xtask::upgrade::upgrade(&root, "v1.8.0", &format!("http://127.0.0.1:{port}"))
+    let error = xtask::upgrade::upgrade(&root, None, "v1.8.0", &format!("http://127.0.0.1:{port}"))
         .unwrap_err()
         .to_string();
     assert!(error.contains("cannot reach"), "{error}");
@@ -160,7 +160,7 @@ fn a_tampered_vendored_crd_stops_the_upgrade() {
     let before = tree(&root);
     let error = format!(
         "{:#}",
-        xtask::upgrade::upgrade(&root, "v1.8.0", &mirror.url).unwrap_err()
+        xtask::upgrade::upgrade(&root, None, "v1.8.0", &mirror.url).unwrap_err()
     );
     assert!(error.contains("does not match crds/lock.toml"), "{error}");
     assert_eq!(tree(&root), before);

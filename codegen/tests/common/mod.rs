@@ -8,7 +8,8 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// Every CRD file of the fixture mirror (all releases) and the synthetic CRD, by a
+/// Every CRD file of the fixture mirror (all releases), of the other controllers'
+/// fixtures and the synthetic CRDs, by a
 /// readable name, in a stable order.
 pub fn fixture_crds() -> Vec<(String, String)> {
     let root = repo_root();
@@ -20,7 +21,21 @@ pub fn fixture_crds() -> Vec<(String, String)> {
             files.push(file.expect("entry").path());
         }
     }
-    files.push(root.join("fixtures/synthetic/widgets.yaml"));
+    let others = root.join("fixtures/other-controllers/aws-controllers-k8s");
+    for controller in std::fs::read_dir(&others).expect("fixtures/other-controllers") {
+        for release in std::fs::read_dir(controller.expect("entry").path()).expect("releases") {
+            let crds = release.expect("entry").path().join("helm/crds");
+            for file in std::fs::read_dir(&crds).expect("crds folder") {
+                files.push(file.expect("entry").path());
+            }
+        }
+    }
+    for file in std::fs::read_dir(root.join("fixtures/synthetic")).expect("synthetic CRDs") {
+        let path = file.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            files.push(path);
+        }
+    }
     files.sort();
     files
         .into_iter()

@@ -77,7 +77,11 @@ pub struct Mirror {
 
 impl Mirror {
     pub fn serve(fault: Fault) -> Mirror {
-        let root = repo_root().join("fixtures/ack-mirror");
+        Mirror::serve_dir(repo_root().join("fixtures/ack-mirror"), fault)
+    }
+
+    /// Serves `root`, laid out like the raw-file host.
+    pub fn serve_dir(root: PathBuf, fault: Fault) -> Mirror {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("address");
         let stop = Arc::new(AtomicBool::new(false));
