@@ -159,3 +159,80 @@ fn forbidden_is_its_own_exit_code() {
         run.stderr
     );
 }
+
+#[test]
+fn a_quiet_job_whose_watches_are_reset_again_and_again_still_succeeds() {
+    // Every watch connection is reset 300 ms after it opens, all through a ~4 s phase of
+    // Training without a status write: many short outages, each one recovered at once,
+    // that together last far longer than the 1 s `--api-timeout`.
+    let bed = bed();
+    bed.faults()
+        .reset_watches_after(Some(Duration::from_millis(300)));
+    let _controller = bed.start_controller(ControllerOptions {
+        scenario: Scenario::completes_after(12),
+        time_scale: Duration::from_millis(10),
+        ..ControllerOptions::default()
+    });
+    let run = Step::new(&bed).run(&valid_inputs("faults-resets"), &["--api-timeout", "1"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.output("training_job_status"), "Completed");
+    assert!(
+        bed.requests().count(Verb::Watch) >= 5,
+        "the watch was reset and re-opened: {}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("watch interrupted"), "{}", run.stderr);
+    assert_eq!(creates_201(&bed), 1);
+}
+
+#[test]
+fn an_api_down_longer_than_the_limit_while_following_is_exit_3() {
+    let bed = bed();
+    bed.faults()
+        .reset_watches_after(Some(Duration::from_millis(300)));
+    let _controller = controller(&bed, Scenario::runs_forever());
+    let step = Step::new(&bed);
+    let child = step.spawn(&valid_inputs("faults-down-later"), &["--api-timeout", "1"]);
+    eventually("the job to train", || {
+        object(&bed, "faults-down-later")
+            .is_some_and(|o| o["status"]["secondaryStatus"] == "Training")
+    });
+    // From now on every request fails: the outage lasts longer than the limit.
+    bed.faults().inject(Fault::status(503).times(usize::MAX));
+    let started = std::time::Instant::now();
+    let run = step.finish(child.wait_with_output().expect("exits"));
+    assert_eq!(run.code, Some(3), "{run:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "gave up about when the limit passed, not much later"
+    );
+    assert!(
+        run.stderr.contains("could not watch the resource for"),
+        "{}",
+        run.stderr
+    );
+    run.assert_all_outputs_written();
+}
+
+#[test]
+fn a_watch_that_ends_at_once_is_reopened_with_back_off() {
+    // A proxy that ends every watch stream right away, and nothing changes (no controller
+    // writes a status): no hot loop of re-opened watches.
+    let bed = bed();
+    bed.faults().close_watches_after(Some(Duration::ZERO));
+    let step = Step::new(&bed);
+    let child = step.spawn(
+        &valid_inputs("faults-instant-end"),
+        &["--status-timeout", "30"],
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    let opened = bed.requests().count(Verb::Watch);
+    send_signal(&child, "TERM");
+    let run = step.finish(child.wait_with_output().expect("exits"));
+    assert!(
+        (2..=20).contains(&opened),
+        "{opened} watches in 3 s: {}",
+        run.stderr
+    );
+    assert_eq!(run.code, Some(143), "{run:?}");
+}
