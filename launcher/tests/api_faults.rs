@@ -236,3 +236,140 @@ fn a_watch_that_ends_at_once_is_reopened_with_back_off() {
     );
     assert_eq!(run.code, Some(143), "{run:?}");
 }
+
+/// A test bed serving the vendored CRD with `edit` applied: a cluster whose installed CRD
+/// differs from the one the launcher was generated from.
+fn bed_with_crd(edit: impl Fn(&mut serde_json::Value)) -> TestBed {
+    let bed = TestBed::start_with(Options::default()).expect("test bed starts");
+    let text = std::fs::read_to_string(testbed::training_job_crd_path()).expect("vendored CRD");
+    let mut crd: serde_json::Value = serde_saphyr::from_str(&text).expect("CRD YAML");
+    let before = crd.clone();
+    edit(&mut crd);
+    assert_ne!(crd, before, "the edit applies");
+    let yaml = serde_saphyr::to_string(&crd).expect("CRD as YAML");
+    bed.register_crd_yaml(&yaml).expect("CRD registers");
+    bed
+}
+
+fn schema(crd: &mut serde_json::Value) -> &mut serde_json::Value {
+    &mut crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]
+}
+
+#[test]
+fn a_create_the_api_server_refuses_names_the_causes_with_its_own_code() {
+    // The installed CRD requires a field this launcher's does not: 422 with causes.
+    let bed = bed_with_crd(|crd| {
+        let required = &mut schema(crd)["spec"]["required"];
+        required
+            .as_array_mut()
+            .expect("required")
+            .push("vpcConfig".into());
+    });
+    let run = Step::new(&bed).run(&valid_inputs("faults-refused"), &[]);
+    assert_eq!(run.code, Some(8), "{run:?}");
+    for expected in ["422", "spec.vpcConfig", "the CRD's schema"] {
+        assert!(run.stderr.contains(expected), "{expected}: {}", run.stderr);
+    }
+    assert_eq!(bed.requests().count(Verb::Create), 1, "not retried");
+    run.assert_all_outputs_written();
+}
+
+#[test]
+fn a_status_the_generated_types_cannot_hold_names_the_field_and_advises_regenerating() {
+    // A newer controller's CRD keeps its status as free-form JSON and writes a field with
+    // another type; the launcher finds it when it re-attaches.
+    let bed = bed_with_crd(|crd| {
+        schema(crd)["status"]["properties"]["secondaryStatus"]["type"] = "integer".into();
+        crd["spec"]["versions"][0]
+            .as_object_mut()
+            .expect("version")
+            .remove("subresources");
+    });
+    let step = Step::new(&bed);
+    let dry = step.run(&valid_inputs("faults-newer"), &["--dry-run"]);
+    let mut object: serde_json::Value = serde_saphyr::from_str(&dry.stdout).expect("YAML");
+    object["status"] = serde_json::json!({"trainingJobStatus": "InProgress", "secondaryStatus": 3});
+    bed.create(&ResourceRef::training_job(), NS, object)
+        .expect("created with a status");
+    let run = step.run(&valid_inputs("faults-newer"), &[]);
+    assert_eq!(run.code, Some(9), "{run:?}");
+    for expected in [
+        "status.secondaryStatus",
+        "TrainingJob faults-newer",
+        "regenerate",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}: {}", run.stderr);
+    }
+    assert!(
+        !run.stderr.contains("could not read"),
+        "not retried: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn forbidden_during_the_watch_is_exit_4() {
+    let bed = bed();
+    let _controller = controller(&bed, Scenario::runs_forever());
+    bed.faults()
+        .inject(Fault::status(403).times(usize::MAX).only(Verb::Watch));
+    let run = Step::new(&bed).run(&valid_inputs("faults-watch-403"), &[]);
+    assert_eq!(run.code, Some(4), "{run:?}");
+    assert!(run.stderr.contains("refused to watch"), "{}", run.stderr);
+}
+
+#[test]
+fn an_untrusted_server_certificate_stops_at_once_as_a_configuration_error() {
+    let bed = bed_with(Options {
+        tls: true,
+        ..Options::default()
+    });
+    let step = Step::new(&bed);
+    // A kubeconfig whose CA is not the server's: TLS verification fails on every try.
+    let other = bed_with(Options {
+        tls: true,
+        ..Options::default()
+    });
+    let ca_line = |yaml: &str| {
+        yaml.lines()
+            .find(|l| l.contains("certificate-authority-data"))
+            .expect("a CA in the kubeconfig")
+            .to_owned()
+    };
+    let ours = bed.kubeconfig_yaml(NS);
+    let kubeconfig = ours.replace(&ca_line(&ours), &ca_line(&other.kubeconfig_yaml(NS)));
+    std::fs::write(&step.kubeconfig, kubeconfig).expect("kubeconfig");
+    let started = std::time::Instant::now();
+    let run = step.run(&valid_inputs("faults-bad-ca"), &[]);
+    assert_eq!(run.code, Some(7), "{run:?}");
+    assert!(run.stderr.contains("certificate"), "{}", run.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "not retried for the api timeout"
+    );
+}
+
+#[test]
+fn outputs_that_cannot_be_written_after_success_are_not_a_failed_job() {
+    let bed = bed();
+    let _controller = controller(&bed, Scenario::completes());
+    let step = Step::new(&bed);
+    // A file where the output's folder should be.
+    let blocked = step.output_path("training_job_status");
+    std::fs::create_dir_all(
+        blocked
+            .parent()
+            .and_then(|p| p.parent())
+            .expect("outputs dir"),
+    )
+    .expect("outputs dir");
+    std::fs::write(blocked.parent().expect("folder"), "not a folder").expect("blocker");
+    let run = step.run(&valid_inputs("faults-outputs"), &[]);
+    assert_eq!(run.code, Some(10), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("the job succeeded, but the outputs could not be written"),
+        "{}",
+        run.stderr
+    );
+}

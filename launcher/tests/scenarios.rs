@@ -590,3 +590,49 @@ fn a_resource_replaced_while_the_watch_was_down_is_not_followed() {
         run.stderr
     );
 }
+
+#[test]
+fn a_second_signal_during_clean_up_ends_the_launcher_at_once() {
+    let bed = bed();
+    let _controller = controller(&bed, Scenario::runs_forever());
+    let step = Step::new(&bed);
+    let child = step.spawn(&valid_inputs("xgboost-impatient"), &[]);
+    eventually("the job to train", || {
+        object(&bed, "xgboost-impatient")
+            .is_some_and(|o| o["status"]["secondaryStatus"] == "Training")
+    });
+    // Clean-up is slow: the API takes 8 s to answer.
+    bed.faults()
+        .inject(Fault::delay(Duration::from_secs(8)).times(usize::MAX));
+    send_signal(&child, "INT");
+    std::thread::sleep(Duration::from_millis(400));
+    let second = std::time::Instant::now();
+    send_signal(&child, "INT");
+    let run = step.finish(child.wait_with_output().expect("exits"));
+    assert!(
+        second.elapsed() < Duration::from_secs(3),
+        "ended {:?} after the second signal:\n{}",
+        second.elapsed(),
+        run.stderr
+    );
+    assert_eq!(run.code, Some(130), "{run:?}");
+    assert!(
+        run.stderr.contains("during clean-up: ending now"),
+        "{}",
+        run.stderr
+    );
+    run.assert_all_outputs_written();
+}
+
+#[test]
+fn a_signal_right_after_start_still_writes_the_outputs() {
+    // Before the inputs are read or a client exists: the handlers are the first thing.
+    let bed = bed();
+    let step = Step::new(&bed);
+    let child = step.spawn(&valid_inputs("xgboost-at-once"), &[]);
+    std::thread::sleep(Duration::from_millis(30));
+    send_signal(&child, "TERM");
+    let run = step.finish(child.wait_with_output().expect("exits"));
+    assert_eq!(run.code, Some(143), "{run:?}");
+    run.assert_all_outputs_written();
+}
