@@ -556,6 +556,36 @@ mod tests {
     }
 
     #[test]
+    fn explicit_zero_and_false_stay_distinct_from_not_set() {
+        let mut reader = InputReader::default();
+        // Optional Integer and Float inputs have no neutral default (they are passed only
+        // when present), so `0` is a value.
+        assert_eq!(
+            reader.optional("i", InputType::Integer, Some("0")),
+            Some(0_i64)
+        );
+        assert_eq!(
+            reader.optional("f", InputType::Float, Some("0.0")),
+            Some(0.0_f64)
+        );
+        assert_eq!(reader.optional::<i64>("i", InputType::Integer, None), None);
+        // Inside a document, false and 0 are kept as given.
+        let flags: Option<BTreeMap<String, serde_json::Value>> = reader.optional(
+            "o",
+            InputType::JsonObject,
+            Some(r#"{"enabled": false, "count": 0}"#),
+        );
+        assert_eq!(
+            flags,
+            Some(BTreeMap::from([
+                ("count".to_owned(), serde_json::json!(0)),
+                ("enabled".to_owned(), serde_json::json!(false)),
+            ]))
+        );
+        assert_eq!(reader.finish(), Ok(()));
+    }
+
+    #[test]
     fn kfp_spellings_of_scalars_are_accepted() {
         let mut reader = InputReader::default();
         assert_eq!(
