@@ -2,9 +2,12 @@
 //!
 //! The watch is resumed from the last resourceVersion seen whenever it ends or breaks; a
 //! `410 Gone` (history expired) re-lists the one object and watches on from the list's
-//! resourceVersion. The kind decides what a status means ([`crate::training_job`]); this
-//! module only adds the two time limits: the first status must come within
-//! `status_timeout`, and an `ACK.Recoverable` error may last at most `recoverable_timeout`.
+//! resourceVersion, following only the uid this attempt created or attached to. A stream
+//! that ends or breaks at once is re-opened with back-off. `api_timeout` limits one
+//! unbroken outage ([`Outage`]), never the sum of short ones. The kind decides what a
+//! status means ([`crate::training_job`]); this module only adds the two time limits: the
+//! first status must come within `status_timeout`, and an `ACK.Recoverable` error may last
+//! at most `recoverable_timeout`.
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -379,3 +379,40 @@ fn outputs_that_cannot_be_written_after_success_are_not_a_failed_job() {
         run.stderr
     );
 }
+
+#[test]
+fn a_credential_plugin_that_fails_is_exit_4_at_once() {
+    let bed = bed();
+    let step = Step::new(&bed);
+    let kubeconfig = bed.kubeconfig_yaml(NS).replace(
+        &format!("    token: {}\n", testbed::TOKEN),
+        "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: \"false\"\n      interactiveMode: Never\n",
+    );
+    assert!(kubeconfig.contains("exec:"));
+    std::fs::write(&step.kubeconfig, kubeconfig).expect("kubeconfig");
+    let started = std::time::Instant::now();
+    let run = step.run(&valid_inputs("faults-no-credentials"), &[]);
+    assert_eq!(run.code, Some(4), "{run:?}");
+    assert!(run.stderr.contains("auth exec"), "{}", run.stderr);
+    assert!(started.elapsed() < Duration::from_secs(5), "not retried");
+    assert_eq!(bed.requests().count(Verb::Create), 0);
+}
+
+#[test]
+fn no_usable_kubeconfig_is_a_configuration_error_not_unreachable() {
+    let bed = bed();
+    let step = Step::new(&bed);
+    std::fs::write(
+        &step.kubeconfig,
+        "apiVersion: v1\nkind: Config\nclusters: [\n",
+    )
+    .expect("kubeconfig");
+    let run = step.run(&valid_inputs("faults-no-config"), &[]);
+    assert_eq!(run.code, Some(7), "{run:?}");
+    assert!(
+        run.stderr.contains("no usable Kubernetes configuration"),
+        "{}",
+        run.stderr
+    );
+    run.assert_all_outputs_written();
+}
