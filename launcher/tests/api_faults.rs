@@ -416,3 +416,35 @@ fn no_usable_kubeconfig_is_a_configuration_error_not_unreachable() {
     );
     run.assert_all_outputs_written();
 }
+
+#[test]
+fn watch_error_events_count_toward_the_api_timeout() {
+    // Every watch answers 200 and then an ERROR 500 event: the watch never really opens,
+    // so the outage goes on and ends the step when the limit passes, not at the status
+    // timeout much later.
+    let bed = bed();
+    bed.faults().watch_error_events(Some(500));
+    let started = std::time::Instant::now();
+    let run = Step::new(&bed).run(
+        &valid_inputs("faults-watch-errors"),
+        &["--api-timeout", "1", "--status-timeout", "30"],
+    );
+    assert_eq!(run.code, Some(3), "{run:?}");
+    assert!(run.stderr.contains("watch error 500"), "{}", run.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let watches = bed.requests().count(Verb::Watch);
+    assert!((2..=15).contains(&watches), "backed off: {watches} watches");
+}
+
+#[test]
+fn forbidden_as_a_watch_error_event_is_exit_4() {
+    let bed = bed();
+    bed.faults().watch_error_events(Some(403));
+    let run = Step::new(&bed).run(&valid_inputs("faults-watch-event-403"), &[]);
+    assert_eq!(run.code, Some(4), "{run:?}");
+    assert!(run.stderr.contains("refused to watch"), "{}", run.stderr);
+}

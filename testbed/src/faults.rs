@@ -72,6 +72,7 @@ struct State {
     watch_close_after_events: Option<usize>,
     watch_close_after: Option<Duration>,
     watch_reset_after: Option<Duration>,
+    watch_error: Option<u16>,
     refuse_until: Option<Instant>,
 }
 
@@ -126,6 +127,13 @@ impl Faults {
         self.state().watch_reset_after = d;
     }
 
+    /// Every watch stream opened from now on sends one `ERROR` event with this code's
+    /// `Status` (as a watch cache does for a 500 or a 403 mid-stream) and ends. `None`
+    /// turns it off.
+    pub fn watch_error_events(&self, code: Option<u16>) {
+        self.state().watch_error = code;
+    }
+
     /// Closes the listening socket for `d`: new connections are refused (ECONNREFUSED),
     /// connections already open keep working.
     pub fn refuse_connections_for(&self, d: Duration) {
@@ -146,6 +154,7 @@ impl Faults {
         s.watch_close_after_events = None;
         s.watch_close_after = None;
         s.watch_reset_after = None;
+        s.watch_error = None;
     }
 
     /// Consumes the rules matching one request of `verb`.
@@ -183,6 +192,11 @@ impl Faults {
     pub(crate) fn watch_limits(&self) -> (Option<usize>, Option<Duration>) {
         let s = self.state();
         (s.watch_close_after_events, s.watch_close_after)
+    }
+
+    /// The `ERROR` event a watch stream that starts now is to send instead of events.
+    pub(crate) fn watch_error(&self) -> Option<u16> {
+        self.state().watch_error
     }
 
     /// When a watch stream that starts now is to be reset, if at all.
