@@ -464,7 +464,14 @@ async fn clean_up(shared: &Shared) {
     let mut looks = 0;
     let uid = loop {
         looks += 1;
-        match api::call("read the resource", left(), || api.get_opt(name)).await {
+        // With the uid known the read is only for a fresh status: it may not eat the
+        // delete's time.
+        let read_for = if own.uid.is_some() {
+            left().min(Duration::from_secs(5))
+        } else {
+            left()
+        };
+        match api::call("read the resource", read_for, || api.get_opt(name)).await {
             Ok(Some(existing)) => {
                 let ours = match &own.uid {
                     Some(uid) => existing.metadata.uid.as_ref() == Some(uid),

@@ -448,3 +448,22 @@ fn forbidden_as_a_watch_error_event_is_exit_4() {
     assert_eq!(run.code, Some(4), "{run:?}");
     assert!(run.stderr.contains("refused to watch"), "{}", run.stderr);
 }
+
+#[test]
+fn a_retry_after_longer_than_the_time_left_is_cut_to_it() {
+    let bed = bed();
+    bed.faults().inject(
+        Fault::too_many_requests(60)
+            .times(usize::MAX)
+            .only(Verb::Create),
+    );
+    let started = std::time::Instant::now();
+    let run = Step::new(&bed).run(&valid_inputs("faults-429-long"), &["--api-timeout", "1"]);
+    assert_eq!(run.code, Some(3), "{run:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "waited {:?}",
+        started.elapsed()
+    );
+    run.assert_all_outputs_written();
+}

@@ -636,3 +636,31 @@ fn a_signal_right_after_start_still_writes_the_outputs() {
     assert_eq!(run.code, Some(143), "{run:?}");
     run.assert_all_outputs_written();
 }
+
+#[test]
+fn clean_up_fits_its_budget_and_says_what_it_could_not_do() {
+    let bed = bed();
+    let _controller = controller(&bed, Scenario::runs_forever());
+    let step = Step::new(&bed);
+    let child = step.spawn(&valid_inputs("xgboost-stuck"), &[]);
+    eventually("the job to train", || {
+        object(&bed, "xgboost-stuck").is_some_and(|o| o["status"]["secondaryStatus"] == "Training")
+    });
+    bed.faults().inject(Fault::status(503).times(usize::MAX));
+    let signalled = std::time::Instant::now();
+    send_signal(&child, "TERM");
+    let run = step.finish(child.wait_with_output().expect("exits"));
+    let took = signalled.elapsed();
+    assert_eq!(run.code, Some(143), "{run:?}");
+    // Inside Kubernetes' default 30 s grace period, with time to spare.
+    assert!(took < Duration::from_secs(25), "{took:?}");
+    assert!(
+        run.stderr.contains("could not delete xgboost-stuck")
+            && run
+                .stderr
+                .contains("delete it by hand to stop the SageMaker job"),
+        "{}",
+        run.stderr
+    );
+    run.assert_all_outputs_written();
+}
