@@ -55,14 +55,15 @@ impl InputType {
             },
             InputType::Integer => read_integer(raw.trim()),
             InputType::Float => read_float(raw.trim()),
-            InputType::JsonObject | InputType::JsonArray => self.read_document(raw.trim()),
+            InputType::JsonObject | InputType::JsonArray => self.read_document(raw),
         }
     }
 
     fn read_document(self, raw: &str) -> Result<Option<Value>, String> {
-        if matches!(raw, "" | "{}" | "[]") {
+        if matches!(raw.trim(), "" | "{}" | "[]") {
             return Ok(None);
         }
+        // Untrimmed for YAML: white space can be part of its last plain scalar.
         let value: Value = match serde_json::from_str(raw) {
             Ok(value) => value,
             // Hand-written pipeline arguments are often YAML; the earlier component took it too.

@@ -259,7 +259,16 @@ proptest! {
         let mut values = BTreeMap::from([("region".to_owned(), "us-west-2".to_owned())]);
         let mut expected = serde_json::Map::new();
         for (key, value) in &fields {
-            values.insert(input_for(key, &names), spell(value, spelling));
+            let spelled = spell(value, spelling);
+            // YAML is hand-written, not a KFP spelling: only values YAML itself carries
+            // unchanged (serde-saphyr writes some white-space-only strings plain, which
+            // then read back trimmed).
+            prop_assume!(
+                spelling != 2
+                    || value.is_string()
+                    || serde_saphyr::from_str::<Value>(&spelled).ok().as_ref() == Some(value)
+            );
+            values.insert(input_for(key, &names), spelled);
             if !neutral(value) {
                 expected.insert(key.clone(), value.clone());
             }
