@@ -240,7 +240,7 @@ async fn run_training_job(
         Identity::from_backend(run.kfp_run_id.as_deref(), run.kfp_step_id.as_deref(), &hash);
     if !named {
         read.spec.training_job_name = match &identity {
-            Some(identity) => identity.job_name("training-job"),
+            Some(identity) => identity.job_name("training-job", &hash),
             None => {
                 if !run.dry_run {
                     log!(

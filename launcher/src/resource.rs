@@ -108,11 +108,17 @@ impl Identity {
     }
 
     /// The resource and SageMaker job name for this run and step: `<prefix>-<digest>`.
-    pub fn job_name(&self, prefix: &str) -> String {
+    /// The digest covers the inputs' `hash` too: on KFP v2 with Argo 3.7 or later
+    /// `{{node.name}}` is the enclosing DAG's node, the same for every step in it, and two
+    /// steps with other inputs must still get two jobs (every attempt of one step has the
+    /// same inputs, so retries still arrive at one name).
+    pub fn job_name(&self, prefix: &str, hash: &str) -> String {
         let mut hasher = Sha256::new();
-        hasher.update(self.run.as_bytes());
-        hasher.update([0]);
-        hasher.update(self.step.as_bytes());
+        for part in [&self.run, &self.step] {
+            hasher.update(part.as_bytes());
+            hasher.update([0]);
+        }
+        hasher.update(hash.as_bytes());
         let digest: String = hasher.finalize()[..10]
             .iter()
             .map(|b| format!("{b:02x}"))
@@ -162,14 +168,18 @@ mod tests {
             id("uid-1", "p.for-loop(0:a)").map(|i| i.step),
             Some("p.for-loop(0:a)".to_owned())
         );
-        let name = first.job_name("training-job");
+        let hash = "abcdef0123456789ff";
+        let name = first.job_name("training-job", hash);
         assert!(kubernetes_name(&name).is_ok() && name.len() <= 63, "{name}");
+        assert_eq!(name, first.job_name("training-job", hash));
         assert_ne!(
             name,
             id("uid-2", "pipeline-x.train")
                 .expect("id")
-                .job_name("training-job")
+                .job_name("training-job", hash)
         );
+        // One step id for two steps (a v2 DAG's node on Argo 3.7+), other inputs: two jobs.
+        assert_ne!(name, first.job_name("training-job", "0123456789abcdefff"));
         // Placeholders a backend did not substitute are no identity.
         assert_eq!(
             Identity::from_backend(Some("{{workflow.uid}}"), Some("s"), "ab"),
