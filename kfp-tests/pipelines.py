@@ -121,6 +121,24 @@ def required_only(train):
     return pipeline
 
 
+def two_steps(train):
+    """Two trainings with the same inputs and no job name in one run: two steps, two jobs."""
+
+    @dsl.pipeline(name="two-steps")
+    def pipeline():
+        for _ in range(2):
+            train(
+                region=REGION,
+                algorithm_specification=ALGORITHM,
+                output_data_config=OUTPUT,
+                resource_config=RESOURCES,
+                role_arn=ROLE_ARN,
+                stopping_condition=STOPPING,
+            )
+
+    return pipeline
+
+
 def trivial(consume):
     """A pipeline without the generated component: what the SDK warns about by itself."""
 

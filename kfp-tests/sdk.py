@@ -20,6 +20,18 @@ MAJOR = int(kfp.__version__.split(".")[0])
 
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}")
 
+# The Argo workflow a run becomes: its uid and name, for `{{workflow.uid}}` and
+# `{{node.name}}`, which Argo substitutes on both backends (see `argo_variable`).
+WORKFLOW_UID = "9f1c2d3e-0000-4a5b-8c7d-6e5f4a3b2c1d"
+WORKFLOW_NAME = "churn-training-x7k2p"
+
+
+def argo_variable(expr, node_name, workflow_uid=WORKFLOW_UID):
+    """What Argo puts for the two variables the component uses to name the run and step.
+    `{{node.name}}` is the node of the step, the same for every retry attempt (Argo
+    substitutes it before the retry child `<node>(<n>)` is made; Argo >= 3.4)."""
+    return {"workflow.uid": workflow_uid, "node.name": node_name}.get(expr)
+
 
 class Unresolved(AssertionError):
     """A placeholder the backend would not be able to fill."""
@@ -101,9 +113,11 @@ class V1(_Sdk):
             return json.dumps(value)
         return str(value)
 
-    def step(self, workflow, image_command, run_arguments=None, whole_as_float=False):
-        """The step whose command starts with `image_command`, resolved for a run with
-        `run_arguments` (pipeline parameter name -> value) overriding the defaults.
+    def step(self, workflow, image_command, run_arguments=None, whole_as_float=False, task=None,
+             workflow_uid=WORKFLOW_UID):
+        """The step whose command starts with `image_command` (the task named `task`, if
+        given), resolved for a run with `run_arguments` (pipeline parameter name -> value)
+        overriding the defaults, in the workflow `workflow_uid`.
         v1 numbers are the Python text the SDK wrote: there is no second form."""
         assert not whole_as_float, "kfp 1.x passes numbers as written"
         spec = workflow["spec"]
@@ -123,12 +137,15 @@ class V1(_Sdk):
             return None
 
         matches = [
-            (task, templates[task["template"]])
-            for task in entry["dag"]["tasks"]
-            if templates[task["template"]].get("container", {}).get("command", [])[:1] == [image_command]
+            (t, templates[t["template"]])
+            for t in entry["dag"]["tasks"]
+            if templates[t["template"]].get("container", {}).get("command", [])[:1] == [image_command]
+            and (task is None or t["name"] == task)
         ]
         assert len(matches) == 1, f"expected one step running {image_command}, found {len(matches)}"
         task, template = matches[0]
+        # Argo names a DAG task's node `<the DAG's node>.<task>`; the entry DAG's node is the workflow.
+        node_name = f"{WORKFLOW_NAME}.{task['name']}"
         task_args = {
             p["name"]: _substitute(p["value"], in_entry) for p in task.get("arguments", {}).get("parameters", [])
         }
@@ -137,7 +154,9 @@ class V1(_Sdk):
 
         def in_template(expr):
             prefix = "inputs.parameters."
-            return task_args.get(expr[len(prefix):]) if expr.startswith(prefix) else None
+            if expr.startswith(prefix):
+                return task_args.get(expr[len(prefix):])
+            return argo_variable(expr, node_name, workflow_uid)
 
         container = template["container"]
         command, args = container["command"], container.get("args", [])
@@ -229,20 +248,27 @@ class V2(_Sdk):
             return str(int(f)) if f.is_integer() else format(decimal.Decimal(repr(f)), "f")
         return go_json(value, whole_as_float)
 
-    def step(self, ir, image_command, run_arguments=None, whole_as_float=False):
+    def step(self, ir, image_command, run_arguments=None, whole_as_float=False, task=None,
+             workflow_uid=WORKFLOW_UID):
+        """As `V1.step`. The v2 driver puts the resolved user command into the pod spec
+        patch it hands to the executor template; Argo substitutes the workflow's and the
+        node's variables in it like in any template value (first pass of its
+        SubstituteParams), so `{{workflow.uid}}` and `{{node.name}}` work here too."""
         root_params = ir["root"].get("inputDefinitions", {}).get("parameters", {})
         run_arguments = run_arguments or {}
         for name in run_arguments:
             assert name in root_params, f"no pipeline parameter {name}"
         executors = ir["deploymentSpec"]["executors"]
         matches = []
-        for task_name, task in ir["root"]["dag"]["tasks"].items():
-            component = ir["components"][task["componentRef"]["name"]]
+        for task_name, task_spec in ir["root"]["dag"]["tasks"].items():
+            component = ir["components"][task_spec["componentRef"]["name"]]
             container = executors[component["executorLabel"]]["container"]
-            if container["command"][:1] == [image_command]:
-                matches.append((task, component, container))
+            if container["command"][:1] == [image_command] and (task is None or task_name == task):
+                matches.append((task_name, task_spec, component, container))
         assert len(matches) == 1, f"expected one step running {image_command}, found {len(matches)}"
-        task, component, container = matches[0]
+        task_name, task, component, container = matches[0]
+        # The executor's node inside the task's DAG (driver, then executor).
+        node_name = f"{WORKFLOW_NAME}.root.{task_name}.executor"
         given = task.get("inputs", {}).get("parameters", {})
         definitions = component.get("inputDefinitions", {}).get("parameters", {})
 
@@ -271,7 +297,7 @@ class V2(_Sdk):
                 return None if value is None else self.text(value, whole_as_float)
             if m := output_re.fullmatch(expr):
                 return self.OUTPUT_DIR.format(name=m.group(1))
-            return None
+            return argo_variable(expr, node_name, workflow_uid)
 
         command, args = container["command"], container.get("args", [])
         resolved = []

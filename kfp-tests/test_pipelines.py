@@ -62,7 +62,10 @@ def test_launcher_accepts_the_resolved_argv(realistic, launcher, whole_as_float)
     placeholders = [a for a in step.raw_argv if "{{" in a]
     if SDK.major == 1:
         parameters = ["region", "spot", "hyper_parameters", "channels", "job_name"]
-        assert sorted(placeholders) == sorted(f"{{{{inputs.parameters.{p}}}}}" for p in parameters)
+        run_and_step = ["{{workflow.uid}}", "{{node.name}}"]
+        assert sorted(placeholders) == sorted(
+            [f"{{{{inputs.parameters.{p}}}}}" for p in parameters] + run_and_step
+        )
     else:
         assert len(placeholders) == len(step.argv[2:]) // 2  # every input and output
     _assert_resource(dry_run(launcher, step.argv), pipelines.REALISTIC_SPEC, pipelines.REGION)
@@ -133,12 +136,12 @@ def test_downstream_step_reads_the_files_the_launcher_is_told_to_write(realistic
     assert files == sorted(SDK.OUTPUT_DIR.format(name=n) for n in outputs)
 
 
-def test_required_only_pipeline_gets_a_generated_name(train, launcher, tmp_path):
+def test_required_only_pipeline_gets_a_name_from_the_run_and_step(train, launcher, tmp_path):
     compiled, caught = SDK.compile(pipelines.required_only(train), tmp_path / "required.yaml")
     assert _unexpected(caught) == []
     resource = dry_run(launcher, _step(compiled).argv)
     name = resource["metadata"]["name"]
-    assert re.fullmatch(r"training-job-[0-9]+-[a-z0-9]{4}", name), name
+    assert re.fullmatch(r"training-job-[0-9a-f]{20}", name), name
     expected = {
         "algorithmSpecification": pipelines.ALGORITHM,
         "outputDataConfig": pipelines.OUTPUT,

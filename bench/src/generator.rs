@@ -76,10 +76,13 @@ pub fn run(ctx: &Ctx, report: &mut Report) -> anyhow::Result<()> {
         .filter(|e| e.path().extension().is_some_and(|x| x == "yaml"))
         .count();
     let mut all_wall = Vec::new();
+    let mut all_cpu = Vec::new();
     let mut all_inside = Vec::new();
     let mut summary = String::new();
     for i in 0..=ctx.runs {
+        let cpu_before = children_cpu_ms()?;
         let t = timed(Command::new(&xtask).arg("generate-all").arg(&dir))?;
+        let cpu = children_cpu_ms()? - cpu_before;
         if t.code != Some(0) {
             bail!("xtask generate-all failed:\n{}", rss::tail(&t.stderr));
         }
@@ -93,6 +96,7 @@ pub fn run(ctx: &Ctx, report: &mut Report) -> anyhow::Result<()> {
             .with_context(|| format!("unexpected generate-all output: {}", t.stdout))?;
         if i > 0 {
             all_wall.push(t.ms);
+            all_cpu.push(cpu);
             all_inside.push(inside);
         }
         summary = t.stdout.trim().to_owned();
@@ -104,6 +108,7 @@ pub fn run(ctx: &Ctx, report: &mut Report) -> anyhow::Result<()> {
          \"{summary}\"."
     ));
 
+    let kopium = kopium(ctx, &dir, &mut notes)?;
     let check = cargo_check(ctx, &mut notes)?;
 
     let xtask_kind = if ctx.quick { "debug" } else { "release" };
@@ -118,7 +123,13 @@ pub fn run(ctx: &Ctx, report: &mut Report) -> anyhow::Result<()> {
             &format!("all {crd_count} v1.9.1 CRDs in one process, whole process"),
             Unit::Ms,
             Stat::of(&all_wall),
-            None,
+            kopium.as_ref().map(|k| Stat::of(&k.wall)),
+        ),
+        Row::new(
+            &format!("all {crd_count} v1.9.1 CRDs, CPU time (user + system)"),
+            Unit::Ms,
+            Stat::of(&all_cpu),
+            kopium.as_ref().map(|k| Stat::of(&k.cpu)),
         ),
         Row::new(
             &format!("all {crd_count} v1.9.1 CRDs, inside the process (reading and generating)"),
@@ -140,14 +151,115 @@ pub fn run(ctx: &Ctx, report: &mut Report) -> anyhow::Result<()> {
         measured: format!("{} whole process", value(Unit::Ms, all.median)),
         met: all.median <= 60.0,
     });
+    if let Some(kopium) = &kopium {
+        let (theirs, cpu, their_cpu) = (
+            Stat::of(&kopium.wall),
+            Stat::of(&all_cpu),
+            Stat::of(&kopium.cpu),
+        );
+        report.targets.push(Target {
+            what: format!("generator vs kopium 0.24.1: all {crd_count} CRDs, wall time"),
+            target: "<= half of kopium's".into(),
+            measured: format!(
+                "{} vs {} ({:.1}x)",
+                value(Unit::Ms, all.median),
+                value(Unit::Ms, theirs.median),
+                theirs.median / all.median
+            ),
+            met: all.median * 2.0 <= theirs.median,
+        });
+        report.targets.push(Target {
+            what: format!("generator vs kopium 0.24.1: all {crd_count} CRDs, CPU time"),
+            target: "<= kopium's".into(),
+            measured: format!(
+                "{} vs {}",
+                value(Unit::Ms, cpu.median),
+                value(Unit::Ms, their_cpu.median)
+            ),
+            met: cpu.median <= their_cpu.median,
+        });
+    }
     report.sections.push(Section {
         title: "3. Generator".into(),
-        ours: "wall time".into(),
-        baseline: String::new(),
+        ours: "ours".into(),
+        baseline: if kopium.is_some() {
+            "kopium 0.24.1".into()
+        } else {
+            String::new()
+        },
         rows,
         notes,
     });
     Ok(())
+}
+
+/// kopium's wall and CPU times for the same CRDs.
+struct Kopium {
+    wall: Vec<f64>,
+    cpu: Vec<f64>,
+}
+
+/// The tool people use for the same step, run as a shell loop runs it: one `kopium -f
+/// <file>` process per CRD, one after the other, output discarded. `None` (and a note
+/// saying how to get it) when kopium 0.24.1 is not on `PATH`.
+fn kopium(ctx: &Ctx, dir: &Path, notes: &mut Vec<String>) -> anyhow::Result<Option<Kopium>> {
+    let version = Command::new("kopium").arg("--version").output();
+    let version = version
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    let Some(version) = version.filter(|v| v.ends_with("0.24.1")) else {
+        notes.push(
+            "kopium 0.24.1 is not installed (`cargo install kopium --version 0.24.1`), so \
+             the generator is not compared with it in this run."
+                .to_owned(),
+        );
+        return Ok(None);
+    };
+    let mut files: Vec<_> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    let (mut wall, mut cpu) = (Vec::new(), Vec::new());
+    for i in 0..=ctx.runs {
+        let cpu_before = children_cpu_ms()?;
+        let start = Instant::now();
+        for file in &files {
+            let status = Command::new("kopium")
+                .arg("-f")
+                .arg(file)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .context("kopium")?;
+            if !status.success() {
+                bail!("kopium -f {} failed", file.display());
+            }
+        }
+        let ms = start.elapsed().as_secs_f64() * 1e3;
+        let used = children_cpu_ms()? - cpu_before;
+        if i > 0 {
+            wall.push(ms);
+            cpu.push(used);
+        }
+    }
+    notes.push(format!(
+        "Baseline: {version}, one `kopium -f <file>` process per CRD in sequence (a shell \
+         loop), output discarded; it writes the Rust types only (no component.yaml, no \
+         command-line structs). CPU time: user + system of the finished children \
+         (`getrusage(RUSAGE_CHILDREN)` before and after)."
+    ));
+    Ok(Some(Kopium { wall, cpu }))
+}
+
+/// User + system CPU time of all waited-for children so far, ms.
+fn children_cpu_ms() -> anyhow::Result<f64> {
+    let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
+        .context("getrusage")?;
+    let ms = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 * 1e3 + t.tv_usec() as f64 / 1e3;
+    Ok(ms(usage.user_time()) + ms(usage.system_time()))
 }
 
 /// Times `cargo check -p generated` after bumping the modification time of the TrainingJob

@@ -135,6 +135,8 @@ pub const LAUNCHER_OPTIONS: &[&str] = &[
     "api_timeout",
     "dry_run",
     "help",
+    "kfp_run_id",
+    "kfp_step_id",
     "max_object_bytes",
     "namespace",
     "recoverable_timeout",

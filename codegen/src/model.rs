@@ -155,14 +155,6 @@ impl SchemaPath {
         segments.push(segment);
         SchemaPath(segments)
     }
-
-    /// The property names on the path, innermost last, with `[]`/`{}` folded away.
-    pub fn properties(&self) -> impl DoubleEndedIterator<Item = &str> {
-        self.0.iter().filter_map(|segment| match segment {
-            PathSegment::Property(name) => Some(name.as_str()),
-            PathSegment::Items | PathSegment::Values => None,
-        })
-    }
 }
 
 impl fmt::Display for SchemaPath {

@@ -55,14 +55,15 @@ impl InputType {
             },
             InputType::Integer => read_integer(raw.trim()),
             InputType::Float => read_float(raw.trim()),
-            InputType::JsonObject | InputType::JsonArray => self.read_document(raw.trim()),
+            InputType::JsonObject | InputType::JsonArray => self.read_document(raw),
         }
     }
 
     fn read_document(self, raw: &str) -> Result<Option<Value>, String> {
-        if matches!(raw, "" | "{}" | "[]") {
+        if matches!(raw.trim(), "" | "{}" | "[]") {
             return Ok(None);
         }
+        // Untrimmed for YAML: white space can be part of its last plain scalar.
         let value: Value = match serde_json::from_str(raw) {
             Ok(value) => value,
             // Hand-written pipeline arguments are often YAML; the earlier component took it too.
@@ -191,6 +192,99 @@ fn json_kind(value: &Value) -> &'static str {
     }
 }
 
+/// More problems than this in one input are not looked for (each costs a decoding pass).
+const MAX_PROBLEMS_PER_INPUT: usize = 100;
+
+/// One step of a JSON path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Step {
+    Index(usize),
+    Key(String),
+    Other,
+}
+
+impl From<&serde_path_to_error::Segment> for Step {
+    fn from(segment: &serde_path_to_error::Segment) -> Self {
+        match segment {
+            serde_path_to_error::Segment::Seq { index } => Step::Index(*index),
+            serde_path_to_error::Segment::Map { key } => Step::Key(key.clone()),
+            _ => Step::Other,
+        }
+    }
+}
+
+/// `[0].dataSource.s3URI`; empty for the value as a whole.
+fn display_path(path: &[Step]) -> String {
+    let mut text = String::new();
+    for step in path {
+        match step {
+            Step::Index(index) => text.push_str(&format!("[{index}]")),
+            Step::Key(key) => {
+                if !text.is_empty() {
+                    text.push('.');
+                }
+                text.push_str(key);
+            }
+            Step::Other => text.push_str(".?"),
+        }
+    }
+    text
+}
+
+/// The value at `path`, if the path leads anywhere.
+fn at<'a>(value: &'a mut Value, path: &[Step]) -> Option<&'a mut Value> {
+    path.iter().try_fold(value, |value, step| match step {
+        Step::Index(index) => value.as_array_mut()?.get_mut(*index),
+        Step::Key(key) => value.as_object_mut()?.get_mut(key),
+        Step::Other => None,
+    })
+}
+
+/// `name` in serde's "<prefix>name`...".
+fn quoted_after<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {
+    message.strip_prefix(prefix)?.split('`').next()
+}
+
+/// A value of the type serde's message says it expected, to decode on past a problem.
+fn stand_in_for(message: &str) -> Option<Value> {
+    if let Some(variant) = message
+        .strip_prefix("unknown variant `")
+        .and_then(|rest| rest.split_once("expected one of `"))
+        .and_then(|(_, candidates)| candidates.split('`').next())
+    {
+        return Some(Value::String(variant.to_owned()));
+    }
+    let expected = message.rsplit_once("expected ")?.1;
+    let starts = |prefixes: &[&str]| prefixes.iter().any(|p| expected.starts_with(p));
+    if starts(&["a string", "string", "a borrowed string", "a character"]) {
+        Some(Value::String(String::new()))
+    } else if starts(&["a boolean", "bool"]) {
+        Some(Value::Bool(false))
+    } else if starts(&[
+        "i8",
+        "i16",
+        "i32",
+        "i64",
+        "u8",
+        "u16",
+        "u32",
+        "u64",
+        "an integer",
+        "f32",
+        "f64",
+        "a float",
+        "a number",
+    ]) {
+        Some(Value::from(0))
+    } else if starts(&["a sequence", "a vec", "a list", "an array", "tuple"]) {
+        Some(Value::Array(Vec::new()))
+    } else if starts(&["struct", "a map", "map", "an object"]) {
+        Some(Value::Object(serde_json::Map::new()))
+    } else {
+        None
+    }
+}
+
 /// One problem with one input.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InputError {
@@ -256,15 +350,71 @@ impl InputReader {
                 return None;
             }
         };
-        match serde_path_to_error::deserialize::<_, T>(value) {
-            Ok(typed) => Some(typed),
-            Err(error) => {
-                let path = error.path().to_string();
-                let path = if path == "." { String::new() } else { path };
-                self.push(input, path, with_suggestion(error.into_inner().to_string()));
-                None
+        self.decode(input, value)
+    }
+
+    /// Decodes `value` into `T`, reporting every problem in it, not only the first one
+    /// serde stops at: after each error the value is repaired where the error points (an
+    /// unknown field removed, a wrong or missing value replaced by a stand-in of the
+    /// expected type) and decoded again. Errors inside a stand-in are the repair's own and
+    /// are not reported. `None` if anything was wrong.
+    fn decode<T: DeserializeOwned>(&mut self, input: &'static str, mut value: Value) -> Option<T> {
+        let mut stand_ins: Vec<Vec<Step>> = Vec::new();
+        let mut failed = false;
+        for _ in 0..MAX_PROBLEMS_PER_INPUT {
+            let error = match serde_path_to_error::deserialize::<_, T>(&value) {
+                Ok(typed) => return (!failed).then_some(typed),
+                Err(error) => error,
+            };
+            let path: Vec<Step> = error.path().iter().map(Step::from).collect();
+            let message = error.into_inner().to_string();
+            if !stand_ins.iter().any(|stand_in| path.starts_with(stand_in)) {
+                self.push(input, display_path(&path), with_suggestion(message.clone()));
+                failed = true;
+            }
+            let repaired = if let Some(field) = quoted_after(&message, "unknown field `") {
+                // The path ends at the unknown key itself.
+                path.split_last().is_some_and(|(last, parent)| {
+                    *last == Step::Key(field.to_owned())
+                        && at(&mut value, parent)
+                            .and_then(Value::as_object_mut)
+                            .and_then(|object| object.remove(field))
+                            .is_some()
+                })
+            } else if let Some(field) = quoted_after(&message, "missing field `") {
+                // A null first: the next pass says which type the field wants.
+                let mut field_path = path.clone();
+                field_path.push(Step::Key(field.to_owned()));
+                stand_ins.push(field_path);
+                at(&mut value, &path)
+                    .and_then(Value::as_object_mut)
+                    .map(|object| object.insert(field.to_owned(), Value::Null))
+                    .is_some()
+            } else if let Some(stand_in) = stand_in_for(&message) {
+                stand_ins.push(path.clone());
+                match at(&mut value, &path) {
+                    Some(slot) if *slot != stand_in => {
+                        *slot = stand_in;
+                        true
+                    }
+                    _ => false,
+                }
+            } else {
+                false
+            };
+            if !repaired {
+                break;
             }
         }
+        if !failed {
+            // Gave up repairing before finding what is wrong: say so rather than pass it.
+            self.push(
+                input,
+                String::new(),
+                "cannot be read into the expected type".to_owned(),
+            );
+        }
+        None
     }
 
     /// An input that must be given; its absence is recorded as a problem.
@@ -430,6 +580,36 @@ mod tests {
     }
 
     #[test]
+    fn explicit_zero_and_false_stay_distinct_from_not_set() {
+        let mut reader = InputReader::default();
+        // Optional Integer and Float inputs have no neutral default (they are passed only
+        // when present), so `0` is a value.
+        assert_eq!(
+            reader.optional("i", InputType::Integer, Some("0")),
+            Some(0_i64)
+        );
+        assert_eq!(
+            reader.optional("f", InputType::Float, Some("0.0")),
+            Some(0.0_f64)
+        );
+        assert_eq!(reader.optional::<i64>("i", InputType::Integer, None), None);
+        // Inside a document, false and 0 are kept as given.
+        let flags: Option<BTreeMap<String, serde_json::Value>> = reader.optional(
+            "o",
+            InputType::JsonObject,
+            Some(r#"{"enabled": false, "count": 0}"#),
+        );
+        assert_eq!(
+            flags,
+            Some(BTreeMap::from([
+                ("count".to_owned(), serde_json::json!(0)),
+                ("enabled".to_owned(), serde_json::json!(false)),
+            ]))
+        );
+        assert_eq!(reader.finish(), Ok(()));
+    }
+
+    #[test]
     fn kfp_spellings_of_scalars_are_accepted() {
         let mut reader = InputReader::default();
         assert_eq!(
@@ -508,6 +688,72 @@ mod tests {
         assert_eq!(
             errors.0[4].to_string(),
             "input `role_arn`: is required: expected a non-empty String"
+        );
+    }
+
+    #[test]
+    fn every_problem_inside_one_object_is_reported() {
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Source {
+            #[serde(rename = "s3URI")]
+            s3_uri: String,
+            #[serde(rename = "s3DataType")]
+            s3_data_type: String,
+        }
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Input {
+            #[serde(rename = "channelName")]
+            channel_name: String,
+            #[serde(rename = "recordWrapperType")]
+            record_wrapper_type: Option<String>,
+            #[serde(rename = "inputMode")]
+            input_mode: Option<String>,
+            #[serde(rename = "dataSource")]
+            data_source: Source,
+            count: Option<i64>,
+        }
+        let mut reader = InputReader::default();
+        // As the earlier component's sample pipeline passes a channel: PascalCase keys.
+        let read: Option<Vec<Input>> = reader.optional(
+            "input_data_config",
+            InputType::JsonArray,
+            Some(
+                r#"[{"channelName": "train", "RecordWrapperType": "None", "InputMode": "File",
+                     "dataSource": {"s3URI": 5}, "count": "x"},
+                    {"channelName": 7, "dataSource": {"s3URI": "s3://b", "s3DataType": "S3Prefix"}}]"#,
+            ),
+        );
+        assert!(read.is_none());
+        let errors = reader.finish().unwrap_err();
+        let found: Vec<(&str, &str)> = errors
+            .0
+            .iter()
+            .map(|e| (e.path.as_str(), e.problem.as_str()))
+            .collect();
+        let text = errors.to_string();
+        for (path, fragment) in [
+            ("[0].RecordWrapperType", "did you mean `recordWrapperType`?"),
+            ("[0].InputMode", "did you mean `inputMode`?"),
+            ("[0].dataSource.s3URI", "expected a string"),
+            ("[0].dataSource", "missing field `s3DataType`"),
+            ("[0].count", "expected i64"),
+            ("[1].channelName", "expected a string"),
+        ] {
+            assert!(
+                found
+                    .iter()
+                    .any(|(p, problem)| *p == path && problem.contains(fragment)),
+                "{path}: {fragment}\n{text}"
+            );
+        }
+        assert_eq!(
+            errors.0.len(),
+            6,
+            "nothing reported twice or made up:\n{text}"
         );
     }
 

@@ -2110,11 +2110,11 @@ pub struct HyperParameterTuningJobInputs {
         allow_hyphen_values = true
     )]
     pub hyper_parameter_tuning_job_config: Option<String>,
-    /// The name of the tuning job. Leave empty to have the launcher generate a unique name (at most 32 characters).
+    /// The name of the tuning job. Leave empty to have the launcher derive a name (at most 32 characters) from the KFP run and step.
     #[arg(
         long = "hyper_parameter_tuning_job_name",
         value_name = "String",
-        help = "The name of the tuning job. Leave empty to have the launcher generate a unique name (at most 32 characters).",
+        help = "The name of the tuning job. Leave empty to have the launcher derive a name (at most 32 characters) from the KFP run and step.",
         allow_hyphen_values = true
     )]
     pub hyper_parameter_tuning_job_name: Option<String>,

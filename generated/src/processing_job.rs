@@ -567,11 +567,11 @@ pub struct ProcessingJobInputs {
         allow_hyphen_values = true
     )]
     pub processing_inputs: Option<String>,
-    /// The name of the processing job. Leave empty to have the launcher generate a unique name.
+    /// The name of the processing job. Leave empty to have the launcher derive a name from the KFP run and step.
     #[arg(
         long = "processing_job_name",
         value_name = "String",
-        help = "The name of the processing job. Leave empty to have the launcher generate a unique name.",
+        help = "The name of the processing job. Leave empty to have the launcher derive a name from the KFP run and step.",
         allow_hyphen_values = true
     )]
     pub processing_job_name: Option<String>,

@@ -1392,11 +1392,11 @@ pub struct TrainingJobInputs {
         allow_hyphen_values = true
     )]
     pub tensor_board_output_config: Option<String>,
-    /// The name of the training job. Leave empty to have the launcher generate a unique name.
+    /// The name of the training job. Leave empty to have the launcher derive a name from the KFP run and step.
     #[arg(
         long = "training_job_name",
         value_name = "String",
-        help = "The name of the training job. Leave empty to have the launcher generate a unique name.",
+        help = "The name of the training job. Leave empty to have the launcher derive a name from the KFP run and step.",
         allow_hyphen_values = true
     )]
     pub training_job_name: Option<String>,

@@ -447,11 +447,11 @@ pub struct TransformJobInputs {
         allow_hyphen_values = true
     )]
     pub transform_input: Option<String>,
-    /// The name of the transform job. Leave empty to have the launcher generate a unique name.
+    /// The name of the transform job. Leave empty to have the launcher derive a name from the KFP run and step.
     #[arg(
         long = "transform_job_name",
         value_name = "String",
-        help = "The name of the transform job. Leave empty to have the launcher generate a unique name.",
+        help = "The name of the transform job. Leave empty to have the launcher derive a name from the KFP run and step.",
         allow_hyphen_values = true
     )]
     pub transform_job_name: Option<String>,

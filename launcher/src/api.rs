@@ -2,9 +2,11 @@
 //!
 //! kube's own retry layer is switched off so that every retry is decided, and logged, here:
 //! transport errors and 5xx answers back off exponentially, a 429 waits as long as the
-//! server's `retryAfterSeconds` says, 401/403 stop at once (RBAC) unless the same call
-//! succeeded before in this run, and any other answer (404, 409, 422...) goes back to the
-//! caller, who knows what it means.
+//! server's `retryAfterSeconds` says, every wait is cut to the time left, 401/403 and
+//! credential errors stop at once (exit 4) unless the same call succeeded before in this
+//! run, TLS and configuration errors and answers that do not decode into the generated
+//! types stop at once with their own codes, and any other answer (404, 409, 422...) goes
+//! back to the caller, who knows what it means.
 
 use std::future::Future;
 use std::time::Duration;
@@ -55,12 +57,39 @@ impl Backoff {
 pub enum Class {
     /// Try again, after the server's delay if it gave one.
     Transient(Option<Duration>),
+    /// 401/403, or credentials that could not be obtained (a token file, an exec plugin).
     Forbidden,
+    /// Retrying cannot help: TLS verification, configuration, an undecodable answer.
+    Fatal(Failure),
     Answer(Box<Status>),
 }
 
+/// The error and every cause under it, as one line.
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 pub fn classify(error: kube::Error) -> (Class, String) {
-    let text = error.to_string();
+    let text = match &error {
+        kube::Error::Api(status) => {
+            format!("{} {}: {}", status.code, status.reason, status.message)
+        }
+        other => chain(other),
+    };
+    // A certificate the client does not trust does not become trusted by retrying.
+    let tls = ["certificate", "UnknownIssuer", "handshake"]
+        .iter()
+        .any(|needle| text.contains(needle));
     let class = match error {
         kube::Error::Api(status) => match status.code {
             429 => Class::Transient(
@@ -74,10 +103,35 @@ pub fn classify(error: kube::Error) -> (Class, String) {
             401 | 403 => Class::Forbidden,
             _ => Class::Answer(status),
         },
+        kube::Error::Auth(_) => Class::Forbidden,
+        kube::Error::SerdeError(_) => Class::Fatal(Failure::Undecodable(format!(
+            "the API server's answer does not decode into the generated types: {text}"
+        ))),
+        kube::Error::InferConfig(_)
+        | kube::Error::InferKubeconfig(_)
+        | kube::Error::RustlsTls(_)
+        | kube::Error::TlsRequired
+        | kube::Error::ProxyProtocolUnsupported { .. }
+        | kube::Error::ProxyProtocolDisabled { .. }
+        | kube::Error::BuildRequest(_) => Class::Fatal(Failure::Config(format!(
+            "the Kubernetes client configuration is unusable: {text}"
+        ))),
+        _ if tls => Class::Fatal(Failure::Config(format!(
+            "TLS with the Kubernetes API failed (check the cluster CA the kubeconfig or the \
+             service account names): {text}"
+        ))),
         // Connection refused or reset, timeouts, broken streams: the API may come back.
         _ => Class::Transient(None),
     };
     (class, text)
+}
+
+/// The failure for a 401/403 or missing credentials when trying to `what`.
+pub fn forbidden(what: &str, text: &str) -> Failure {
+    Failure::Forbidden(format!(
+        "the Kubernetes API refused to {what}: {text}. The step's service account \
+         needs get, list, watch, create and delete on this resource."
+    ))
 }
 
 /// Runs `call` until it succeeds, the API gives an answer for the caller, or transient
@@ -127,7 +181,9 @@ where
         match classify(error) {
             (Class::Answer(status), _) => return Err(CallError::Api(status)),
             (Class::Forbidden, text) if allowed_before && Instant::now() < deadline => {
-                let delay = backoff.next_delay();
+                let delay = backoff
+                    .next_delay()
+                    .min(deadline.saturating_duration_since(Instant::now()));
                 log!(
                     "refused to {what} though allowed before ({text}); a restarted API server \
                      refuses until its RBAC caches are loaded: retrying in {:.1}s",
@@ -135,20 +191,20 @@ where
                 );
                 tokio::time::sleep(delay).await;
             }
-            (Class::Forbidden, text) => {
-                return Err(CallError::Failed(Failure::Forbidden(format!(
-                    "the Kubernetes API refused to {what}: {text}. The step's service account \
-                     needs get, list, watch, create and delete on this resource."
-                ))));
-            }
+            (Class::Forbidden, text) => return Err(CallError::Failed(forbidden(what, &text))),
+            (Class::Fatal(failure), _) => return Err(CallError::Failed(failure)),
             (Class::Transient(server_delay), text) => {
-                if Instant::now() >= deadline {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
                     return Err(CallError::Failed(Failure::Unreachable(format!(
-                        "could not {what} for {}s: {text}",
-                        give_up_after.as_secs()
+                        "could not {what} for {:.1}s: {text}",
+                        give_up_after.as_secs_f64()
                     ))));
                 }
-                let delay = server_delay.unwrap_or_else(|| backoff.next_delay());
+                // Never past the deadline, whatever the server asked for: one last try then.
+                let delay = server_delay
+                    .unwrap_or_else(|| backoff.next_delay())
+                    .min(left);
                 log!(
                     "could not {what} ({text}); retrying in {:.1}s",
                     delay.as_secs_f64()

@@ -8,8 +8,12 @@
 //! | 3 | the Kubernetes API could not be reached or kept failing |
 //! | 4 | the Kubernetes API refused the launcher's credentials (401/403): check its RBAC |
 //! | 5 | timed out: the controller wrote no status, or a recoverable error did not clear |
-//! | 6 | a resource of that name exists and was not created by this step with these inputs |
-//! | 130, 143 | cancelled by SIGINT or SIGTERM; the resource was deleted |
+//! | 6 | a resource of that name exists and is not this step's (other inputs, or another run or step) |
+//! | 7 | the Kubernetes client configuration is unusable: kubeconfig, in-cluster config, TLS/CA |
+//! | 8 | the API server refused the resource (400/413/422: the CRD's schema or a size limit) |
+//! | 9 | the cluster's resource does not decode into the generated types: regenerate for the installed controller |
+//! | 10 | the job succeeded, but the outputs could not be written |
+//! | 130, 143 | cancelled by SIGINT or SIGTERM; this step's resource was deleted |
 
 use std::process::ExitCode;
 
@@ -27,6 +31,14 @@ pub enum Failure {
     TimedOut(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    Config(String),
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    Undecodable(String),
+    #[error("{0}")]
+    OutputsNotWritten(String),
     #[error("cancelled by {0}")]
     Cancelled(Signal),
 }
@@ -55,6 +67,10 @@ impl Failure {
             Failure::Forbidden(_) => 4,
             Failure::TimedOut(_) => 5,
             Failure::Conflict(_) => 6,
+            Failure::Config(_) => 7,
+            Failure::Refused(_) => 8,
+            Failure::Undecodable(_) => 9,
+            Failure::OutputsNotWritten(_) => 10,
             Failure::Cancelled(Signal::Interrupt) => 130,
             Failure::Cancelled(Signal::Terminate) => 143,
         })

@@ -2,12 +2,14 @@
 //!
 //! The watch is resumed from the last resourceVersion seen whenever it ends or breaks; a
 //! `410 Gone` (history expired) re-lists the one object and watches on from the list's
-//! resourceVersion. The kind decides what a status means ([`crate::kinds::Kind`]); this
-//! module only adds the two time limits: the first status must come within
-//! `status_timeout`, and an `ACK.Recoverable` error may last at most `recoverable_timeout`.
+//! resourceVersion, following only the uid this attempt created or attached to. A stream
+//! that ends or breaks at once is re-opened with back-off. `api_timeout` limits one
+//! unbroken outage ([`Outage`]), never the sum of short ones. The kind decides what a
+//! status means ([`crate::kinds::Kind`]); this module only adds the two time limits: the
+//! first status must come within `status_timeout`, and an `ACK.Recoverable` error may last
+//! at most `recoverable_timeout`.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
@@ -31,9 +33,9 @@ pub struct Limits {
     pub api_timeout: Duration,
 }
 
-/// The last state of the resource the launcher saw: what the outputs are written from,
+/// Keeps the last state of the resource seen: what the outputs are written from,
 /// whichever way the run ends.
-pub type LastSeen<K> = Arc<Mutex<Option<K>>>;
+pub type LastSeen<'a, K> = &'a (dyn Fn(&K) + Sync);
 
 /// Logs what changes and decides when the job is done.
 struct Tracker {
@@ -116,15 +118,65 @@ impl Tracker {
     }
 }
 
+/// One unbroken stretch of failing API calls. Any request that succeeds, and any watch
+/// that opens, ends it: `--api-timeout` limits one outage, never the sum of short ones
+/// far apart (a load balancer resetting a quiet hours-long watch now and then).
+#[derive(Debug)]
+struct Outage {
+    since: Option<Instant>,
+    limit: Duration,
+}
+
+impl Outage {
+    fn recovered(&mut self) {
+        self.since = None;
+    }
+
+    fn failed(&mut self) {
+        self.since.get_or_insert_with(Instant::now);
+    }
+
+    /// How much longer the API may keep failing.
+    fn left(&self) -> Duration {
+        self.since.map_or(self.limit, |since| {
+            self.limit.saturating_sub(since.elapsed())
+        })
+    }
+}
+
+/// A watch that ends or breaks sooner than this without delivering anything is re-opened
+/// with back-off, so that a proxy closing every stream at once causes no hot loop.
+const HEALTHY_STREAM: Duration = Duration::from_secs(2);
+
+/// How one watch stream ended.
+enum End {
+    /// Cleanly (the server's timeout, a restart): resume.
+    Closed,
+    /// The history expired and the object was listed again, at this resourceVersion.
+    Relisted(String),
+    /// Broken connection or an ERROR event: resume after this delay (the server's, if any).
+    Failed(String, Option<Duration>),
+}
+
+/// The resource being followed.
+pub struct Target<'a, K> {
+    pub api: &'a Api<K>,
+    pub name: &'a str,
+    /// The uid this attempt created or attached to: after a re-list, a resource of the same
+    /// name with another uid is not this step's.
+    pub uid: Option<String>,
+}
+
 /// Follows `job` until it succeeds (`Ok`), fails or a limit passes (`Err`).
 pub async fn follow<K: Kind>(
-    api: &Api<K>,
+    target: &Target<'_, K>,
     job: K,
     job_name: &str,
     limits: Limits,
-    last_seen: &LastSeen<K>,
+    last_seen: LastSeen<'_, K>,
 ) -> Result<(), Failure> {
-    let name = job.meta().name.clone().unwrap_or_default();
+    let api = target.api;
+    let name = target.name;
     let mut tracker = Tracker {
         limits,
         job_name: job_name.to_owned(),
@@ -139,7 +191,10 @@ pub async fn follow<K: Kind>(
         return Ok(());
     }
     let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(10));
-    let mut failing_since: Option<Instant> = None;
+    let mut outage = Outage {
+        since: None,
+        limit: limits.api_timeout,
+    };
     // Set once a watch was allowed: later refusals may be a restarting server's.
     let mut watched = false;
     loop {
@@ -147,12 +202,12 @@ pub async fn follow<K: Kind>(
             .fields(&format!("metadata.name={name}"))
             .timeout(WATCH_SECONDS);
         let watch = if watched {
-            api::call_allowed_before("watch the resource", limits.api_timeout, || {
+            api::call_allowed_before("watch the resource", outage.left(), || {
                 api.watch(&params, &resource_version)
             })
             .await
         } else {
-            api::call("watch the resource", limits.api_timeout, || {
+            api::call("watch the resource", outage.left(), || {
                 api.watch(&params, &resource_version)
             })
             .await
@@ -163,7 +218,7 @@ pub async fn follow<K: Kind>(
                 stream
             }
             Err(CallError::Api(status)) if status.code == 410 => {
-                match relist(api, &name, limits, &mut tracker, last_seen).await? {
+                match relist(target, &mut outage, &mut tracker, last_seen).await? {
                     Some(version) => resource_version = version,
                     None => return Ok(()),
                 }
@@ -175,10 +230,15 @@ pub async fn follow<K: Kind>(
                     status.message
                 )));
             }
-            Err(CallError::Failed(failure)) => return Err(failure),
+            Err(CallError::Failed(failure)) => return Err(explain(target, failure).await),
         };
+        // The watch opened: the API answers. A stream whose first message is an ERROR
+        // did not really open, so the outage it interrupted goes on.
+        let outage_before = outage.since.take();
+        let opened = Instant::now();
+        let mut delivered = false;
         let mut stream = stream.boxed();
-        loop {
+        let end = loop {
             let deadline = tracker.deadline();
             let next = tokio::select! {
                 next = stream.try_next() => next,
@@ -186,8 +246,10 @@ pub async fn follow<K: Kind>(
             };
             match next {
                 Ok(Some(WatchEvent::Added(job) | WatchEvent::Modified(job))) => {
-                    backoff.reset();
-                    failing_since = None;
+                    if target.uid.is_some() && job.meta().uid != target.uid {
+                        return Err(replaced(name));
+                    }
+                    delivered = true;
                     resource_version = job.meta().resource_version.clone().unwrap_or_default();
                     if see(&mut tracker, last_seen, job)? {
                         return Ok(());
@@ -199,58 +261,136 @@ pub async fn follow<K: Kind>(
                     ));
                 }
                 Ok(Some(WatchEvent::Bookmark(bookmark))) => {
+                    delivered = true;
                     resource_version = bookmark.metadata.resource_version;
                 }
                 Ok(Some(WatchEvent::Error(status))) if status.code == 410 => {
                     log!("watch history expired (410 Gone); listing again");
-                    match relist(api, &name, limits, &mut tracker, last_seen).await? {
-                        Some(version) => resource_version = version,
+                    match relist(target, &mut outage, &mut tracker, last_seen).await? {
+                        Some(version) => break End::Relisted(version),
                         None => return Ok(()),
                     }
-                    break;
                 }
                 Ok(Some(WatchEvent::Error(status))) => {
-                    let delay = backoff.next_delay();
-                    log!(
-                        "watch error {} {}; resuming in {:.1}s",
-                        status.code,
-                        status.message,
-                        delay.as_secs_f64()
-                    );
-                    tokio::time::sleep(delay).await;
-                    break;
-                }
-                // The server ended the watch (its timeout, or a restart): resume.
-                Ok(None) => break,
-                Err(error) => {
-                    let since = *failing_since.get_or_insert_with(Instant::now);
-                    let (class, text) = api::classify(error);
-                    if since.elapsed() > limits.api_timeout {
-                        return Err(Failure::Unreachable(format!(
-                            "the watch kept failing: {text}"
-                        )));
+                    if matches!(status.code, 401 | 403) {
+                        return Err(api::forbidden("watch the resource", &status.message));
                     }
-                    let delay = match class {
-                        Class::Transient(Some(server_delay)) => server_delay,
-                        _ => backoff.next_delay(),
-                    };
-                    log!(
-                        "watch interrupted ({text}); resuming in {:.1}s",
-                        delay.as_secs_f64()
+                    if !delivered {
+                        outage.since = outage_before;
+                    }
+                    outage.failed();
+                    break End::Failed(
+                        format!("watch error {} {}", status.code, status.message),
+                        None,
                     );
-                    tokio::time::sleep(delay).await;
-                    break;
                 }
+                Ok(None) => break End::Closed,
+                Err(error) => match api::classify(error) {
+                    (Class::Forbidden, text) => {
+                        return Err(api::forbidden("watch the resource", &text));
+                    }
+                    (Class::Fatal(failure), _) => return Err(explain(target, failure).await),
+                    (Class::Transient(server_delay), text) => {
+                        outage.failed();
+                        break End::Failed(format!("watch interrupted ({text})"), server_delay);
+                    }
+                    (Class::Answer(status), text) => {
+                        outage.failed();
+                        break End::Failed(
+                            format!("watch interrupted ({text})"),
+                            status_delay(&status),
+                        );
+                    }
+                },
             }
+        };
+        if delivered || opened.elapsed() >= HEALTHY_STREAM {
+            backoff.reset();
+        }
+        let pause = match end {
+            End::Relisted(version) => {
+                resource_version = version;
+                continue;
+            }
+            End::Closed if delivered || opened.elapsed() >= HEALTHY_STREAM => continue,
+            End::Closed => backoff.next_delay(),
+            End::Failed(text, server_delay) => {
+                let left = outage.left();
+                if left.is_zero() {
+                    return Err(Failure::Unreachable(format!(
+                        "the watch kept failing for {:.1}s: {text}",
+                        limits.api_timeout.as_secs_f64()
+                    )));
+                }
+                let delay = server_delay
+                    .unwrap_or_else(|| backoff.next_delay())
+                    .min(left);
+                log!("{text}; resuming in {:.1}s", delay.as_secs_f64());
+                delay
+            }
+        };
+        let deadline = tracker.deadline();
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            () = sleep_until(deadline) => return Err(tracker.timed_out()),
         }
     }
 }
 
-fn see<K: Kind>(tracker: &mut Tracker, last_seen: &LastSeen<K>, job: K) -> Result<bool, Failure> {
+fn status_delay(status: &kube::core::Status) -> Option<Duration> {
+    status
+        .details
+        .as_ref()
+        .map(|d| Duration::from_secs(u64::from(d.retry_after_seconds)))
+        .filter(|d| !d.is_zero())
+}
+
+fn replaced(name: &str) -> Failure {
+    Failure::JobFailed(format!(
+        "{name} was deleted and another resource of that name took its place; it is not \
+         this step's, so it is not followed"
+    ))
+}
+
+/// Adds the path of the offending field to a decoding failure: the object is read again
+/// as plain JSON and decoded step by step.
+pub async fn explain<K: Kind>(target: &Target<'_, K>, failure: Failure) -> Failure {
+    let Failure::Undecodable(_) = failure else {
+        return failure;
+    };
+    undecodable(target.api, target.name)
+        .await
+        .unwrap_or(failure)
+}
+
+/// Reads `name` as plain JSON and names the first field the generated types cannot hold.
+pub async fn undecodable<K: Kind>(api: &Api<K>, name: &str) -> Option<Failure> {
+    use kube::api::{ApiResource, DynamicObject};
+    let resource = ApiResource::erase::<K>(&());
+    let namespace = api.namespace().unwrap_or("default").to_owned();
+    let raw: Api<DynamicObject> =
+        Api::namespaced_with(api.clone().into_client(), &namespace, &resource);
+    let object = raw.get(name).await.ok()?;
+    let value = serde_json::to_value(object).ok()?;
+    let error = serde_path_to_error::deserialize::<_, K>(value).err()?;
+    Some(Failure::Undecodable(format!(
+        "{} {name}: field `{}` does not decode into the generated types ({}); the \
+         cluster's ACK SageMaker controller is likely newer than the CRD this launcher was \
+         generated from: regenerate (`cargo xtask regenerate --controller-version <installed \
+         version>`) and use that launcher image",
+        K::KIND,
+        error.path(),
+        error.inner()
+    )))
+}
+
+fn see<K: Kind>(
+    tracker: &mut Tracker,
+    last_seen: LastSeen<'_, K>,
+    job: K,
+) -> Result<bool, Failure> {
     let done = tracker.observe(&job);
-    if let Ok(mut slot) = last_seen.lock() {
-        *slot = Some(job);
-    }
+    last_seen(&job);
     done
 }
 
@@ -264,15 +404,14 @@ async fn sleep_until(deadline: Option<Instant>) {
 /// Lists the one object again after its watch history expired; returns the list's
 /// resourceVersion to watch on from, or `None` when the object shows the job is done.
 async fn relist<K: Kind>(
-    api: &Api<K>,
-    name: &str,
-    limits: Limits,
+    target: &Target<'_, K>,
+    outage: &mut Outage,
     tracker: &mut Tracker,
-    last_seen: &LastSeen<K>,
+    last_seen: LastSeen<'_, K>,
 ) -> Result<Option<String>, Failure> {
-    let params = ListParams::default().fields(&format!("metadata.name={name}"));
-    let list = match api::call("list the resource", limits.api_timeout, || {
-        api.list(&params)
+    let params = ListParams::default().fields(&format!("metadata.name={}", target.name));
+    let list = match api::call("list the resource", outage.left(), || {
+        target.api.list(&params)
     })
     .await
     {
@@ -283,13 +422,17 @@ async fn relist<K: Kind>(
                 status.message
             )));
         }
-        Err(CallError::Failed(failure)) => return Err(failure),
+        Err(CallError::Failed(failure)) => return Err(explain(target, failure).await),
     };
+    outage.recovered();
     let Some(job) = list.items.into_iter().next() else {
         return Err(Failure::JobFailed(
             "the resource was deleted before the job finished".to_owned(),
         ));
     };
+    if target.uid.is_some() && job.meta().uid != target.uid {
+        return Err(replaced(target.name));
+    }
     if see(tracker, last_seen, job)? {
         return Ok(None);
     }

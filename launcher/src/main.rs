@@ -27,14 +27,16 @@ mod follow;
 mod kinds;
 mod log;
 mod names;
+mod region;
 mod resource;
 mod training_job;
 
 use api::CallError;
 use exit::{Failure, Signal};
-use follow::{LastSeen, Limits};
+use follow::Limits;
 use kinds::Kind;
 use log::log;
+use resource::Identity;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -100,6 +102,14 @@ struct RunOptions {
     /// Fail when the Kubernetes API has been unreachable or failing this long.
     #[arg(long, value_name = "SECONDS", default_value = "300", value_parser = seconds)]
     api_timeout: Duration,
+    /// The KFP run, as the backend substitutes it into component.yaml (`{{workflow.uid}}`).
+    /// With `--kfp-step-id` it names the job when training_job_name is empty, and is recorded
+    /// on the resource: every retry attempt of a step re-attaches, other runs never do.
+    #[arg(long, value_name = "ID", allow_hyphen_values = true)]
+    kfp_run_id: Option<String>,
+    /// The step within the run, the same for each retry attempt (`{{node.name}}`).
+    #[arg(long, value_name = "ID", allow_hyphen_values = true)]
+    kfp_step_id: Option<String>,
 }
 
 fn seconds(text: &str) -> Result<Duration, String> {
@@ -109,26 +119,47 @@ fn seconds(text: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("expected a number of seconds, got `{text}`"))
 }
 
-fn main() -> ExitCode {
-    log::init();
-    match Cli::parse().component {
-        Component::TrainingJob(step) => launch(*step),
-        Component::HyperParameterTuningJob(step) => launch(*step),
-        Component::ProcessingJob(step) => launch(*step),
-        Component::TransformJob(step) => launch(*step),
+/// What a signal handler needs to clean up, whenever the signal comes.
+struct Progress<K: Kind> {
+    /// The last state of the resource seen, for the outputs.
+    last_seen: Option<K>,
+    /// Set just before the create is sent: what this attempt may have to delete.
+    own: Option<Own<K>>,
+}
+
+impl<K: Kind> Default for Progress<K> {
+    fn default() -> Self {
+        Progress {
+            last_seen: None,
+            own: None,
+        }
     }
 }
 
-fn launch<K: Kind>(step: Step<K>) -> ExitCode
-where
-    K::Inputs: Args,
-    K::OutputPaths: Args,
-{
-    let Step {
-        inputs,
-        outputs,
-        run,
-    } = step;
+#[derive(Clone)]
+struct Own<K: Kind> {
+    api: Api<K>,
+    name: String,
+    hash: String,
+    identity: Option<String>,
+    /// The uid created or attached to; `None` while the create's answer is not known.
+    uid: Option<String>,
+}
+
+type Shared<K> = Arc<Mutex<Progress<K>>>;
+
+fn lock<K: Kind>(shared: &Shared<K>) -> std::sync::MutexGuard<'_, Progress<K>> {
+    shared
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Clean-up after a signal must end within Kubernetes' default 30 s grace period, with
+/// room for writing the outputs.
+const CLEAN_UP_BUDGET: Duration = Duration::from_secs(20);
+
+fn main() -> ExitCode {
+    log::init();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -139,71 +170,143 @@ where
             return ExitCode::FAILURE;
         }
     };
-    let last_seen: LastSeen<K> = Arc::new(Mutex::new(None));
-    let result = runtime.block_on(run_step::<K>(&inputs, &run, &last_seen));
+    // The handlers first: from here on a signal at any instant writes the outputs and ends
+    // with 143/130, instead of killing the process before anything is written.
+    let signals = match runtime.block_on(async { Signals::install() }) {
+        Ok(signals) => signals,
+        Err(error) => {
+            eprintln!("cannot listen for signals: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match Cli::parse().component {
+        Component::TrainingJob(step) => launch(&runtime, signals, *step),
+        Component::HyperParameterTuningJob(step) => launch(&runtime, signals, *step),
+        Component::ProcessingJob(step) => launch(&runtime, signals, *step),
+        Component::TransformJob(step) => launch(&runtime, signals, *step),
+    }
+}
+
+/// The step, the same for every kind.
+fn launch<K: Kind>(runtime: &tokio::runtime::Runtime, signals: Signals, step: Step<K>) -> ExitCode
+where
+    K::Inputs: Args,
+    K::OutputPaths: Args,
+{
+    let Step {
+        inputs,
+        outputs,
+        run,
+    } = step;
+    let shared: Shared<K> = Arc::default();
+    let result = runtime.block_on(async {
+        let mut signals = signals;
+        tokio::select! {
+            result = run_step::<K>(&inputs, &run, &shared) => result,
+            signal = signals.next() => {
+                log!("{signal}: cleaning up (a second signal ends the launcher at once)");
+                let refused = tokio::select! {
+                    refused = clean_up(&shared) => refused,
+                    second = signals.next() => {
+                        log!("{second} during clean-up: ending now");
+                        None
+                    }
+                };
+                // RBAC refusing the clean-up leaves the SageMaker job running: that is
+                // exit 4, not a clean cancellation.
+                Err(refused.unwrap_or(Failure::Cancelled(signal)))
+            }
+        }
+    });
     if run.dry_run && result.is_ok() {
         return ExitCode::SUCCESS;
     }
-    let status = last_seen
-        .lock()
-        .ok()
-        .and_then(|job| job.as_ref()?.status().cloned());
+    let status = lock(&shared)
+        .last_seen
+        .as_ref()
+        .and_then(|job| job.status().cloned());
     let written = component_runtime::write_outputs(&K::outputs(&outputs, status.as_ref()));
-    match (result, written) {
+    let failure = match (result, written) {
         (Ok(()), Ok(())) => {
             log!("succeeded");
-            ExitCode::SUCCESS
+            return ExitCode::SUCCESS;
         }
-        (Ok(()), Err(error)) => {
-            log!("the job succeeded, but {error}");
-            ExitCode::FAILURE
-        }
+        // Not "the job failed": the job is fine, the step could not hand its results on.
+        (Ok(()), Err(error)) => Failure::OutputsNotWritten(format!(
+            "the job succeeded, but the outputs could not be written: {error}"
+        )),
         (Err(failure), written) => {
             if let Err(error) = written {
                 log!("{error}");
             }
-            match &failure {
-                // One line per problem, as the reader produced them.
-                Failure::InvalidInput(problems) => eprintln!("{problems}"),
-                other => log!("failed: {other}"),
-            }
-            failure.exit_code()
+            failure
         }
+    };
+    match &failure {
+        // One line per problem, as the reader produced them.
+        Failure::InvalidInput(problems) => eprintln!("{problems}"),
+        other => log!("failed: {other}"),
     }
+    failure.exit_code()
 }
 
 async fn run_step<K: Kind>(
     inputs: &K::Inputs,
     run: &RunOptions,
-    last_seen: &LastSeen<K>,
+    shared: &Shared<K>,
 ) -> Result<(), Failure> {
     // Checks the generated reader cannot know about, reported with its problems.
     let mut problems = Vec::new();
     let (region, given_name) = K::given(inputs);
-    if region.is_some_and(|r| !r.is_empty() && r.trim().is_empty()) {
-        problems.push("input `region`: expected an AWS region, got only white space".to_owned());
+    if let Some(region) = region.filter(|r| !r.is_empty())
+        && let Err(problem) = region::check(region)
+    {
+        problems.push(format!("input `region`: {problem}"));
     }
     if let Some(name) = given_name.filter(|n| !n.is_empty())
         && let Err(problem) = resource::job_name(name, K::NAME_MAX)
     {
         problems.push(format!("input `{}`: {problem}", K::NAME_INPUT));
     }
-    let read = K::read(inputs, names::generate(K::NAME_PREFIX));
+    // The name is decided below, once the inputs' digest is known.
+    let read = K::read(inputs, String::new());
     if let Err(errors) = &read {
         problems.splice(0..0, errors.0.iter().map(ToString::to_string));
     }
-    let read = match read {
+    let mut read = match read {
         Ok(read) if problems.is_empty() => read,
         _ => return Err(Failure::InvalidInput(problems.join("\n"))),
     };
+    if let Some(warning) = region::warning(&read.region) {
+        log!("warning: input `region`: {warning}");
+    }
+    let named = !K::job_name(&read.spec).is_empty();
+    // The digest of what was asked for; a derived name is not part of it.
+    let hash = resource::spec_hash(&read.region, &read.spec);
+    let identity =
+        Identity::from_backend(run.kfp_run_id.as_deref(), run.kfp_step_id.as_deref(), &hash);
+    if !named {
+        let derived = match &identity {
+            Some(identity) => identity.job_name(K::NAME_PREFIX, &hash),
+            None => {
+                if !run.dry_run {
+                    log!(
+                        "no KFP run identity was given (--kfp-run-id): a unique name is drawn, \
+                         so a retried attempt of this step cannot find this attempt's job"
+                    );
+                }
+                names::generate(K::NAME_PREFIX)
+            }
+        };
+        K::set_job_name(&mut read.spec, derived);
+    }
     let job_name = K::job_name(&read.spec).to_owned();
     let name = resource::job_name(&job_name, K::NAME_MAX).map_err(|problem| {
         Failure::InvalidInput(format!("input `{}`: {problem}", K::NAME_INPUT))
     })?;
-    let hash = resource::spec_hash(&read.region, &read.spec);
     let region = read.region;
     let mut job = K::new(&name, read.spec);
-    job.meta_mut().annotations = Some(resource::annotations(&region, &hash));
+    job.meta_mut().annotations = Some(resource::annotations(&region, &hash, identity.as_ref()));
     let size = serde_json::to_vec(&job).map_or(0, |json| json.len());
     if size > run.max_object_bytes {
         return Err(Failure::InvalidInput(format!(
@@ -231,51 +334,70 @@ async fn run_step<K: Kind>(
         recoverable_timeout: run.recoverable_timeout,
         api_timeout: run.api_timeout,
     };
-    log!(
-        "creating {} {name} in namespace {namespace} (SageMaker job {job_name}, region {region})",
-        K::KIND
-    );
-    let work = async {
-        let created = create_or_attach(&api, &job, &hash, limits).await?;
-        follow::follow(&api, created, &job_name, limits, last_seen).await
-    };
-    tokio::select! {
-        result = work => result,
-        signal = signal() => {
-            let signal = signal?;
-            log!("{signal}: deleting {name} so that the controller stops the SageMaker job");
-            let (latest, refused) = delete_own(&api, &name, &hash).await;
-            if let Some(latest) = latest
-                && let Ok(mut slot) = last_seen.lock()
-            {
-                *slot = Some(latest);
-            }
-            // RBAC refusing the delete leaves the SageMaker job running: that is exit 4,
-            // not a clean cancellation.
-            Err(refused.unwrap_or(Failure::Cancelled(signal)))
-        }
+    match &identity {
+        Some(identity) => log!(
+            "creating {} {name} in namespace {namespace} (SageMaker job {job_name}, region {region}, KFP run/step {identity})",
+            K::KIND
+        ),
+        None => log!(
+            "creating {} {name} in namespace {namespace} (SageMaker job {job_name}, region {region})",
+            K::KIND
+        ),
     }
+    lock(shared).own = Some(Own {
+        api: api.clone(),
+        name: name.clone(),
+        hash: hash.clone(),
+        identity: identity.as_ref().map(ToString::to_string),
+        uid: None,
+    });
+    let created = create_or_attach(&api, &job, &hash, identity.as_ref(), limits).await?;
+    let uid = created.meta().uid.clone();
+    if let Some(own) = &mut lock(shared).own {
+        own.uid.clone_from(&uid);
+    }
+    let target = follow::Target {
+        api: &api,
+        name: &name,
+        uid,
+    };
+    let record = |job: &K| lock(shared).last_seen = Some(job.clone());
+    follow::follow(&target, created, &job_name, limits, &record).await
 }
 
 async fn client() -> Result<kube::Client, Failure> {
-    let mut config = kube::Config::infer()
-        .await
-        .map_err(|e| Failure::Unreachable(format!("no Kubernetes configuration: {e}")))?;
+    // Neither a missing or broken kubeconfig nor an unusable CA gets better by waiting.
+    let mut config = kube::Config::infer().await.map_err(|e| {
+        Failure::Config(format!(
+            "no usable Kubernetes configuration (in-cluster service account or kubeconfig): {}",
+            api::chain(&e)
+        ))
+    })?;
     // Retries are decided (and logged) in `api`, not below it.
     config.default_retry = false;
-    kube::Client::try_from(config)
-        .map_err(|e| Failure::Unreachable(format!("cannot build a Kubernetes client: {e}")))
+    kube::Client::try_from(config).map_err(|e| match api::classify(e) {
+        (api::Class::Forbidden, text) => Failure::Forbidden(format!(
+            "cannot get credentials for the Kubernetes API: {text}"
+        )),
+        (_, text) => Failure::Config(format!("cannot build a Kubernetes client: {text}")),
+    })
 }
 
 /// Creates the resource, or re-attaches to the one an earlier attempt of this step
-/// created with the same inputs. Never modifies an existing resource.
+/// created: same inputs and the same KFP run and step. Never modifies an existing resource.
 async fn create_or_attach<K: Kind>(
     api: &Api<K>,
     job: &K,
     hash: &str,
+    identity: Option<&Identity>,
     limits: Limits,
 ) -> Result<K, Failure> {
     let name = job.meta().name.clone().unwrap_or_default();
+    let target = follow::Target {
+        api,
+        name: &name,
+        uid: None,
+    };
     let params = PostParams::default();
     let created = api::call("create the resource", limits.api_timeout, || {
         api.create(&params, job)
@@ -286,7 +408,7 @@ async fn create_or_attach<K: Kind>(
             log!("created {name}");
             return Ok(created);
         }
-        Err(CallError::Failed(failure)) => return Err(failure),
+        Err(CallError::Failed(failure)) => return Err(follow::explain(&target, failure).await),
         Err(CallError::Api(status)) => status,
     };
     match status.code {
@@ -297,7 +419,9 @@ async fn create_or_attach<K: Kind>(
             .await
             {
                 Ok(existing) => existing,
-                Err(CallError::Failed(failure)) => return Err(failure),
+                Err(CallError::Failed(failure)) => {
+                    return Err(follow::explain(&target, failure).await);
+                }
                 Err(CallError::Api(status)) => {
                     return Err(Failure::Conflict(format!(
                         "{name} exists but cannot be read: {}",
@@ -305,15 +429,29 @@ async fn create_or_attach<K: Kind>(
                     )));
                 }
             };
-            if own_hash(&existing) == Some(hash) {
+            let identity = identity.map(ToString::to_string);
+            let same_inputs = annotation(&existing, resource::SPEC_HASH_ANNOTATION) == Some(hash);
+            let same_step =
+                annotation(&existing, resource::IDENTITY_ANNOTATION) == identity.as_deref();
+            if same_inputs && same_step {
                 log!(
-                    "{name} already exists with the same inputs: re-attaching to it (an earlier attempt of this step created it)"
+                    "{name} already exists with the same inputs and KFP run and step: re-attaching to it (an earlier attempt of this step created it)"
                 );
                 Ok(existing)
+            } else if same_inputs {
+                Err(Failure::Conflict(format!(
+                    "a {} named {name} already exists in this namespace with the same inputs, but another KFP run or step created it \
+                     (it records `{}`, this step is `{}`); its results are not this run's. Leave {} empty \
+                     (the launcher then names the job after the run and step), choose a new name for each run, or delete the old resource",
+                    K::KIND,
+                    annotation(&existing, resource::IDENTITY_ANNOTATION).unwrap_or("none"),
+                    identity.as_deref().unwrap_or("none"),
+                    K::NAME_INPUT
+                )))
             } else {
                 Err(Failure::Conflict(format!(
                     "a {} named {name} already exists in this namespace and was not created by this step with these inputs; \
-                     choose another {} (or leave it empty for a unique one), or delete the old resource",
+                     choose another {} (or leave it empty for a name per run and step), or delete the old resource",
                     K::KIND,
                     K::NAME_INPUT
                 )))
@@ -324,81 +462,170 @@ async fn create_or_attach<K: Kind>(
             K::KIND,
             status.message
         ))),
-        _ => Err(Failure::InvalidInput(format!(
+        400 | 413 | 422 => Err(Failure::Refused(refusal(&status))),
+        _ => Err(Failure::Refused(format!(
             "the Kubernetes API refused the resource ({} {}): {}",
             status.code, status.reason, status.message
         ))),
     }
 }
 
-fn own_hash<K: Kind>(job: &K) -> Option<&str> {
+/// The API server's reasons for refusing a create, one per cause it listed.
+fn refusal(status: &kube::core::Status) -> String {
+    let causes: Vec<String> = status
+        .details
+        .as_ref()
+        .map(|details| {
+            details
+                .causes
+                .iter()
+                .map(|cause| format!("`{}`: {}", cause.field, cause.message))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut text = format!(
+        "the Kubernetes API refused the resource ({} {}): {}",
+        status.code, status.reason, status.message
+    );
+    if !causes.is_empty() {
+        text.push_str("; causes: ");
+        text.push_str(&causes.join("; "));
+    }
+    text.push_str(
+        ". The inputs broke the CRD's schema or a size limit of the cluster; check them against the installed CRD",
+    );
+    text
+}
+
+fn annotation<'a, K: Kind>(job: &'a K, key: &str) -> Option<&'a str> {
     job.meta()
         .annotations
         .as_ref()?
-        .get(resource::SPEC_HASH_ANNOTATION)
+        .get(key)
         .map(String::as_str)
 }
 
-/// Deletes the resource if it is the one this step created (same inputs, and the uid
-/// read just before, so a resource of another step is never touched). Best effort: a
-/// cancelled step has a few seconds before it is killed. Returns the resource as last read
-/// and, if the API refused the credentials (401/403), that failure.
-async fn delete_own<K: Kind>(api: &Api<K>, name: &str, hash: &str) -> (Option<K>, Option<Failure>) {
-    let grace = Duration::from_secs(10);
-    // A create cut short by the signal may still land on the server a moment later: look
-    // a few times before concluding there is nothing to delete.
+/// After a signal: deletes the resource if it is this step's (the uid created or attached
+/// to, or, while the create's answer is unknown, a resource of the name with this step's
+/// inputs and identity), so the controller stops the SageMaker job. Everything within
+/// [`CLEAN_UP_BUDGET`]; what could not be done is logged. Returns the refusal if the API
+/// did not allow the clean-up (the step's Role lacks a verb).
+async fn clean_up<K: Kind>(shared: &Shared<K>) -> Option<Failure> {
+    let deadline = tokio::time::Instant::now() + CLEAN_UP_BUDGET;
+    let left = || deadline.saturating_duration_since(tokio::time::Instant::now());
+    let Some(own) = lock(shared).own.clone() else {
+        log!("nothing was sent to the cluster; nothing to delete");
+        return None;
+    };
+    let name = own.name.as_str();
+    let api = &own.api;
+    // Read first: the outputs get the latest status, and the uid is checked. A create cut
+    // short by the signal may still land on the server a moment later: while its answer
+    // is unknown, look a few times before concluding there is nothing to delete.
     let mut looks = 0;
-    let existing = loop {
+    let uid = loop {
         looks += 1;
-        match api::call("read the resource", grace, || api.get_opt(name)).await {
-            Ok(Some(existing)) if own_hash(&existing) == Some(hash) => break existing,
-            Ok(Some(_)) => {
-                log!("{name} is not this step's; leaving it");
-                return (None, None);
+        // With the uid known the read is only for a fresh status: it may not eat the
+        // delete's time.
+        let read_for = if own.uid.is_some() {
+            left().min(Duration::from_secs(5))
+        } else {
+            left()
+        };
+        match api::call("read the resource", read_for, || api.get_opt(name)).await {
+            Ok(Some(existing)) => {
+                let ours = match &own.uid {
+                    Some(uid) => existing.meta().uid.as_ref() == Some(uid),
+                    None => {
+                        annotation(&existing, resource::SPEC_HASH_ANNOTATION)
+                            == Some(own.hash.as_str())
+                            && annotation(&existing, resource::IDENTITY_ANNOTATION)
+                                == own.identity.as_deref()
+                    }
+                };
+                if !ours {
+                    log!("{name} is not this step's; leaving it");
+                    return None;
+                }
+                let uid = existing.meta().uid.clone();
+                lock(shared).last_seen = Some(existing);
+                match uid {
+                    Some(uid) => break uid,
+                    None => return None,
+                }
             }
-            Ok(None) if looks < 4 => tokio::time::sleep(Duration::from_millis(500)).await,
+            Ok(None) if own.uid.is_none() && looks < 4 => {
+                tokio::time::sleep(Duration::from_millis(500).min(left())).await;
+            }
             Ok(None) => {
                 log!("nothing of this step's to delete");
-                return (None, None);
+                return None;
             }
-            Err(CallError::Failed(refused @ Failure::Forbidden(_))) => {
-                log!("could not read {name} to delete it; the SageMaker job keeps running");
-                return (None, Some(refused));
-            }
-            Err(error) => {
-                log!("could not read {name} to delete it: {error:?}");
-                return (None, None);
-            }
+            Err(error) => match own.uid.clone() {
+                // The uid is known: delete without the fresh status.
+                Some(uid) => {
+                    log!("could not read {name} before deleting it: {error:?}");
+                    break uid;
+                }
+                None => {
+                    log!(
+                        "could not read {name} to delete it ({error:?}); if it exists, delete it by hand to stop the SageMaker job"
+                    );
+                    return forbidden_clean_up(error);
+                }
+            },
         }
     };
     let params = DeleteParams {
         preconditions: Some(Preconditions {
-            uid: existing.meta().uid.clone(),
+            uid: Some(uid),
             resource_version: None,
         }),
         ..DeleteParams::default()
     };
-    match api::call("delete the resource", grace, || api.delete(name, &params)).await {
+    match api::call("delete the resource", left(), || api.delete(name, &params)).await {
         Ok(_) => log!("deleted {name}; the controller stops the SageMaker job"),
         Err(CallError::Api(status)) if status.code == 404 => log!("{name} is already gone"),
-        Err(CallError::Failed(refused @ Failure::Forbidden(_))) => {
-            log!("could not delete {name}; the SageMaker job keeps running");
-            return (Some(existing), Some(refused));
+        Err(CallError::Api(status)) if status.code == 409 => {
+            log!("{name} is now another resource (its uid changed); leaving it");
         }
-        Err(error) => log!("could not delete {name}: {error:?}"),
+        Err(error) => {
+            log!(
+                "could not delete {name} ({error:?}): the SageMaker job keeps running; delete the resource by hand to stop it"
+            );
+            return forbidden_clean_up(error);
+        }
     }
-    (Some(existing), None)
+    None
 }
 
-/// Resolves on SIGTERM (a cancelled pipeline run) or SIGINT.
-async fn signal() -> Result<Signal, Failure> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut terminate = signal(SignalKind::terminate())
-        .map_err(|e| Failure::Unreachable(format!("cannot listen for SIGTERM: {e}")))?;
-    let mut interrupt = signal(SignalKind::interrupt())
-        .map_err(|e| Failure::Unreachable(format!("cannot listen for SIGINT: {e}")))?;
-    tokio::select! {
-        _ = terminate.recv() => Ok(Signal::Terminate),
-        _ = interrupt.recv() => Ok(Signal::Interrupt),
+/// The failure to end with when the API refused the credentials during clean-up.
+fn forbidden_clean_up(error: CallError) -> Option<Failure> {
+    match error {
+        CallError::Failed(refused @ Failure::Forbidden(_)) => Some(refused),
+        _ => None,
+    }
+}
+
+/// SIGTERM (a cancelled pipeline run) and SIGINT, listened for from the start.
+struct Signals {
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    async fn next(&mut self) -> Signal {
+        tokio::select! {
+            _ = self.terminate.recv() => Signal::Terminate,
+            _ = self.interrupt.recv() => Signal::Interrupt,
+        }
     }
 }

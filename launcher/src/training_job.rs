@@ -56,6 +56,10 @@ impl Kind for TrainingJob {
         &spec.training_job_name
     }
 
+    fn set_job_name(spec: &mut Self::Spec, name: String) {
+        spec.training_job_name = name;
+    }
+
     fn outputs<'a>(
         paths: &'a Self::OutputPaths,
         status: Option<&Self::Status>,

@@ -196,6 +196,18 @@ const CASES: &[(&str, &str, Option<&str>, &str)] = &[
         "input `region`: is required: expected a non-empty String",
     ),
     (
+        "region with spaces",
+        "region",
+        Some("us east 1"),
+        "input `region`: expected an AWS region such as `us-west-2`",
+    ),
+    (
+        "upper-case region",
+        "region",
+        Some("US-EAST-1"),
+        "regions are lower case: `us-east-1`?",
+    ),
+    (
         "blank region",
         "region",
         Some("   "),
@@ -281,6 +293,32 @@ fn every_problem_is_reported_at_once() {
 }
 
 #[test]
+fn every_problem_inside_one_object_is_reported_at_once() {
+    // The earlier component's sample pipeline passes its channel with PascalCase keys.
+    let bed = bed();
+    let inputs = inputs_with(
+        "input_data_config",
+        Some(
+            r#"[{"ChannelName": "train", "RecordWrapperType": "None", "InputMode": "File",
+                 "dataSource": {"s3DataSource": {"s3DataType": "S3Prefix", "s3URI": "s3://b/train"}}}]"#,
+        ),
+    );
+    let run = Step::new(&bed).run(&inputs, &[]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    for expected in [
+        "input `input_data_config` at `[0].ChannelName`: unknown field `ChannelName`",
+        "did you mean `channelName`?",
+        "input `input_data_config` at `[0].RecordWrapperType`: unknown field `RecordWrapperType`",
+        "did you mean `recordWrapperType`?",
+        "input `input_data_config` at `[0].InputMode`: unknown field `InputMode`",
+        "did you mean `inputMode`?",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}:\n{}", run.stderr);
+    }
+    assert!(bed.requests().records().is_empty());
+}
+
+#[test]
 fn an_oversized_resource_is_refused_before_sending() {
     let bed = bed();
     // One argument can hold at most 128 KiB on Linux, so the limit is lowered to show the
@@ -326,4 +364,25 @@ fn command_line_mistakes_exit_2_without_requests() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(bed.requests().records().is_empty());
+}
+
+#[test]
+fn a_well_formed_region_no_partition_lists_is_only_warned_about() {
+    let bed = bed();
+    let mut inputs = inputs_with("region", Some("xx-moon-1"));
+    inputs.retain(|(name, _)| name != "training_job_name");
+    inputs.push(("training_job_name".into(), "xgboost-moon".into()));
+    let run = Step::new(&bed).run(&inputs, &["--dry-run"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("warning: input `region`: `xx-moon-1` is not a region this launcher knows"),
+        "{}",
+        run.stderr
+    );
+    let printed: serde_json::Value = serde_saphyr::from_str(&run.stdout).expect("YAML");
+    assert_eq!(
+        printed["metadata"]["annotations"]["services.k8s.aws/region"],
+        "xx-moon-1"
+    );
 }

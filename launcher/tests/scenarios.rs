@@ -376,3 +376,235 @@ fn the_namespace_flag_overrides_the_kubeconfig() {
     );
     assert!(object(&bed, "xgboost-elsewhere").is_none());
 }
+
+const RUN_A: [&str; 4] = [
+    "--kfp-run-id",
+    "uid-run-a",
+    "--kfp-step-id",
+    "churn-x7k2p.train",
+];
+const RUN_B: [&str; 4] = [
+    "--kfp-run-id",
+    "uid-run-b",
+    "--kfp-step-id",
+    "churn-q9w3z.train",
+];
+
+#[test]
+fn an_empty_name_is_derived_from_the_run_and_step_and_a_retry_re_attaches() {
+    let bed = bed();
+    let _controller = controller(&bed, Scenario::completes());
+    let step = Step::new(&bed);
+    let first = step.run(&valid_inputs(""), &RUN_A);
+    assert_eq!(first.code, Some(0), "{first:?}");
+    // The step's pod was lost and KFP runs the step again: same run, same step.
+    let retry = step.run(&valid_inputs(""), &RUN_A);
+    assert_eq!(retry.code, Some(0), "{retry:?}");
+    assert!(retry.stderr.contains("re-attaching"), "{}", retry.stderr);
+    assert_eq!(creates_201(&bed), 1, "one SageMaker job for the step");
+    assert_eq!(
+        first.json("ack_resource_metadata")["arn"],
+        retry.json("ack_resource_metadata")["arn"]
+    );
+    let arn = first.json("ack_resource_metadata")["arn"]
+        .as_str()
+        .expect("arn")
+        .to_owned();
+    let name = arn.rsplit('/').next().expect("name");
+    let object = object(&bed, name).expect("resource");
+    assert_eq!(
+        object["metadata"]["annotations"]["ack-kfp.launcher/kfp-run-step"],
+        "uid-run-a/churn-x7k2p.train"
+    );
+    // Another step of the same run, and another run, get resources of their own.
+    let other_step = step.run(
+        &valid_inputs(""),
+        &[
+            "--kfp-run-id",
+            "uid-run-a",
+            "--kfp-step-id",
+            "churn-x7k2p.train-2",
+        ],
+    );
+    assert_eq!(other_step.code, Some(0), "{other_step:?}");
+    let other_run = step.run(&valid_inputs(""), &RUN_B);
+    assert_eq!(other_run.code, Some(0), "{other_run:?}");
+    assert_eq!(creates_201(&bed), 3);
+}
+
+#[test]
+fn a_later_run_with_the_same_fixed_name_and_inputs_is_refused() {
+    let bed = bed();
+    let _controller = controller(&bed, Scenario::completes());
+    let step = Step::new(&bed);
+    assert_eq!(
+        step.run(&valid_inputs("xgboost-fixed"), &RUN_A).code,
+        Some(0)
+    );
+    let later = step.run(&valid_inputs("xgboost-fixed"), &RUN_B);
+    assert_eq!(later.code, Some(6), "{later:?}");
+    for expected in [
+        "same inputs, but another KFP run or step created it",
+        "uid-run-a/churn-x7k2p.train",
+        "Leave training_job_name empty",
+    ] {
+        assert!(
+            later.stderr.contains(expected),
+            "{expected}: {}",
+            later.stderr
+        );
+    }
+    // The old run's results are not reported as this run's.
+    assert_eq!(later.output("training_job_status"), "");
+    assert_eq!(creates_201(&bed), 1);
+    assert_eq!(bed.requests().count(Verb::Delete), 0);
+}
+
+#[test]
+fn a_cancelled_step_never_deletes_another_runs_resource() {
+    // Run A's resource exists; run B (same name and inputs) is cancelled while its create
+    // is under way, so it cannot know yet that the name is taken.
+    let bed = bed();
+    let step = Step::new(&bed);
+    let dry = step.run(
+        &valid_inputs("xgboost-taken"),
+        &[&RUN_A[..], &["--dry-run"]].concat(),
+    );
+    let object: serde_json::Value = serde_saphyr::from_str(&dry.stdout).expect("YAML");
+    bed.create(&ResourceRef::training_job(), NS, object)
+        .expect("run A's resource");
+    bed.faults()
+        .inject(Fault::delay(Duration::from_millis(800)).only(Verb::Create));
+    let child = step.spawn(&valid_inputs("xgboost-taken"), &RUN_B);
+    eventually("the create to reach the server", || {
+        bed.requests().count(Verb::Create) == 1
+    });
+    send_signal(&child, "TERM");
+    let run = step.finish(child.wait_with_output().expect("exits"));
+    assert_eq!(run.code, Some(143), "{run:?}");
+    assert_eq!(bed.requests().count(Verb::Delete), 0, "{}", run.stderr);
+    assert!(object_exists(&bed, "xgboost-taken"));
+    run.assert_all_outputs_written();
+}
+
+fn object_exists(bed: &TestBed, name: &str) -> bool {
+    object(bed, name).is_some_and(|o| o["metadata"]["deletionTimestamp"].is_null())
+}
+
+#[test]
+fn a_resource_replaced_while_the_watch_was_down_is_not_followed() {
+    let bed = bed();
+    let controller = controller(&bed, Scenario::runs_forever());
+    let step = Step::new(&bed);
+    let dry = step.run(
+        &valid_inputs("xgboost-swapped"),
+        &[&RUN_A[..], &["--dry-run"]].concat(),
+    );
+    let object_yaml: serde_json::Value = serde_saphyr::from_str(&dry.stdout).expect("YAML");
+    let child = step.spawn(&valid_inputs("xgboost-swapped"), &RUN_A);
+    eventually("the job to train", || {
+        object(&bed, "xgboost-swapped")
+            .is_some_and(|o| o["status"]["secondaryStatus"] == "Training")
+    });
+    // The watch goes down; meanwhile the resource is deleted and another of the same name
+    // and annotations takes its place.
+    bed.faults()
+        .inject(Fault::status(503).times(usize::MAX).only(Verb::Watch));
+    bed.faults().expire_history();
+    eventually("the launcher to be without a watch", || {
+        bed.requests()
+            .records()
+            .iter()
+            .any(|r| r.verb == Verb::Watch && r.status == 503)
+    });
+    bed.delete(&ResourceRef::training_job(), NS, "xgboost-swapped")
+        .expect("deleted");
+    eventually("the old resource to be gone", || {
+        object(&bed, "xgboost-swapped").is_none()
+    });
+    controller.set_scenario(Scenario::completes());
+    bed.create(&ResourceRef::training_job(), NS, object_yaml)
+        .expect("a new resource of the same name");
+    bed.faults().expire_history();
+    bed.faults().clear();
+    let run = step.finish(child.wait_with_output().expect("exits"));
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("another resource of that name took its place"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_second_signal_during_clean_up_ends_the_launcher_at_once() {
+    let bed = bed();
+    let _controller = controller(&bed, Scenario::runs_forever());
+    let step = Step::new(&bed);
+    let child = step.spawn(&valid_inputs("xgboost-impatient"), &[]);
+    eventually("the job to train", || {
+        object(&bed, "xgboost-impatient")
+            .is_some_and(|o| o["status"]["secondaryStatus"] == "Training")
+    });
+    // Clean-up is slow: the API takes 8 s to answer.
+    bed.faults()
+        .inject(Fault::delay(Duration::from_secs(8)).times(usize::MAX));
+    send_signal(&child, "INT");
+    std::thread::sleep(Duration::from_millis(400));
+    let second = std::time::Instant::now();
+    send_signal(&child, "INT");
+    let run = step.finish(child.wait_with_output().expect("exits"));
+    assert!(
+        second.elapsed() < Duration::from_secs(3),
+        "ended {:?} after the second signal:\n{}",
+        second.elapsed(),
+        run.stderr
+    );
+    assert_eq!(run.code, Some(130), "{run:?}");
+    assert!(
+        run.stderr.contains("during clean-up: ending now"),
+        "{}",
+        run.stderr
+    );
+    run.assert_all_outputs_written();
+}
+
+#[test]
+fn a_signal_right_after_start_still_writes_the_outputs() {
+    // Before the inputs are read or a client exists: the handlers are the first thing.
+    let bed = bed();
+    let step = Step::new(&bed);
+    let child = step.spawn(&valid_inputs("xgboost-at-once"), &[]);
+    std::thread::sleep(Duration::from_millis(30));
+    send_signal(&child, "TERM");
+    let run = step.finish(child.wait_with_output().expect("exits"));
+    assert_eq!(run.code, Some(143), "{run:?}");
+    run.assert_all_outputs_written();
+}
+
+#[test]
+fn clean_up_fits_its_budget_and_says_what_it_could_not_do() {
+    let bed = bed();
+    let _controller = controller(&bed, Scenario::runs_forever());
+    let step = Step::new(&bed);
+    let child = step.spawn(&valid_inputs("xgboost-stuck"), &[]);
+    eventually("the job to train", || {
+        object(&bed, "xgboost-stuck").is_some_and(|o| o["status"]["secondaryStatus"] == "Training")
+    });
+    bed.faults().inject(Fault::status(503).times(usize::MAX));
+    let signalled = std::time::Instant::now();
+    send_signal(&child, "TERM");
+    let run = step.finish(child.wait_with_output().expect("exits"));
+    let took = signalled.elapsed();
+    assert_eq!(run.code, Some(143), "{run:?}");
+    // Inside Kubernetes' default 30 s grace period, with time to spare.
+    assert!(took < Duration::from_secs(25), "{took:?}");
+    assert!(
+        run.stderr.contains("could not delete xgboost-stuck")
+            && run.stderr.contains("the SageMaker job keeps running"),
+        "{}",
+        run.stderr
+    );
+    run.assert_all_outputs_written();
+}

@@ -71,6 +71,8 @@ struct State {
     rules: Vec<Fault>,
     watch_close_after_events: Option<usize>,
     watch_close_after: Option<Duration>,
+    watch_reset_after: Option<Duration>,
+    watch_error: Option<u16>,
     refuse_until: Option<Instant>,
 }
 
@@ -118,6 +120,20 @@ impl Faults {
         self.state().watch_close_after = d;
     }
 
+    /// Every watch stream opened from now on is cut after this long: the connection is
+    /// aborted mid-stream (no final chunk), which the client sees as an error, as when a
+    /// load balancer or an API server restart resets it. `None` turns it off.
+    pub fn reset_watches_after(&self, d: Option<Duration>) {
+        self.state().watch_reset_after = d;
+    }
+
+    /// Every watch stream opened from now on sends one `ERROR` event with this code's
+    /// `Status` (as a watch cache does for a 500 or a 403 mid-stream) and ends. `None`
+    /// turns it off.
+    pub fn watch_error_events(&self, code: Option<u16>) {
+        self.state().watch_error = code;
+    }
+
     /// Closes the listening socket for `d`: new connections are refused (ECONNREFUSED),
     /// connections already open keep working.
     pub fn refuse_connections_for(&self, d: Duration) {
@@ -137,6 +153,8 @@ impl Faults {
         s.rules.clear();
         s.watch_close_after_events = None;
         s.watch_close_after = None;
+        s.watch_reset_after = None;
+        s.watch_error = None;
     }
 
     /// Consumes the rules matching one request of `verb`.
@@ -174,6 +192,16 @@ impl Faults {
     pub(crate) fn watch_limits(&self) -> (Option<usize>, Option<Duration>) {
         let s = self.state();
         (s.watch_close_after_events, s.watch_close_after)
+    }
+
+    /// The `ERROR` event a watch stream that starts now is to send instead of events.
+    pub(crate) fn watch_error(&self) -> Option<u16> {
+        self.state().watch_error
+    }
+
+    /// When a watch stream that starts now is to be reset, if at all.
+    pub(crate) fn watch_reset(&self) -> Option<Duration> {
+        self.state().watch_reset_after
     }
 
     /// Until when the listener must stay closed, if a refusal is pending.

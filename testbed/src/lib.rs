@@ -76,6 +76,8 @@
 //! ## Faults
 //! See [`Faults`]: 500/503/any code for the next N requests (optionally of one [`Verb`]),
 //! 429 with `Retry-After`, slow answers, watch streams closed after N events or a duration,
+//! watch connections reset (aborted mid-stream, an error for the client) after a duration,
+//! watch streams that send one `ERROR` event with any code,
 //! history expiry forcing 410, and refused connections (also at start, via
 //! [`Options::refuse_connections_for`]). Faults apply to HTTP requests only, never to the
 //! simulated controller. Bursts of 5xx and 429 and cut watch streams can also be put in

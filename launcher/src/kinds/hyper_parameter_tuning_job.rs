@@ -44,6 +44,10 @@ impl Kind for HyperParameterTuningJob {
         &spec.hyper_parameter_tuning_job_name
     }
 
+    fn set_job_name(spec: &mut Self::Spec, name: String) {
+        spec.hyper_parameter_tuning_job_name = name;
+    }
+
     fn outputs<'a>(
         paths: &'a Self::OutputPaths,
         status: Option<&Self::Status>,

@@ -67,6 +67,7 @@ pub trait Kind:
     /// The `region` and name inputs as given, for the checks the reader cannot make.
     fn given(inputs: &Self::Inputs) -> (Option<&str>, Option<&str>);
     fn job_name(spec: &Self::Spec) -> &str;
+    fn set_job_name(spec: &mut Self::Spec, name: String);
     /// Each output's file and value.
     fn outputs<'a>(
         paths: &'a Self::OutputPaths,

@@ -44,6 +44,10 @@ impl Kind for ProcessingJob {
         &spec.processing_job_name
     }
 
+    fn set_job_name(spec: &mut Self::Spec, name: String) {
+        spec.processing_job_name = name;
+    }
+
     fn outputs<'a>(
         paths: &'a Self::OutputPaths,
         status: Option<&Self::Status>,

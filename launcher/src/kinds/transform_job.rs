@@ -43,6 +43,10 @@ impl Kind for TransformJob {
         &spec.transform_job_name
     }
 
+    fn set_job_name(spec: &mut Self::Spec, name: String) {
+        spec.transform_job_name = name;
+    }
+
     fn outputs<'a>(
         paths: &'a Self::OutputPaths,
         status: Option<&Self::Status>,

@@ -1,7 +1,7 @@
 //! The response body type: either a whole document or a stream of watch events fed by a
 //! channel (sent with chunked encoding, one JSON event per line).
 
-use std::convert::Infallible;
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -13,21 +13,36 @@ use tokio::sync::mpsc;
 pub(crate) enum ResponseBody {
     /// A complete document (taken on the first poll).
     Full(Option<Bytes>),
-    /// Chunks until the sender is dropped.
-    Stream(mpsc::Receiver<Bytes>),
+    /// Chunks until the sender is dropped, or an error (the connection is aborted) once
+    /// the timer, if any, fires.
+    Stream(
+        mpsc::Receiver<Bytes>,
+        Option<(Pin<Box<tokio::time::Sleep>>, super::ResetFlag)>,
+    ),
 }
 
 impl Body for ResponseBody {
     type Data = Bytes;
-    type Error = Infallible;
+    type Error = std::io::Error;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         match self.get_mut() {
             ResponseBody::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
-            ResponseBody::Stream(rx) => rx.poll_recv(cx).map(|o| o.map(|b| Ok(Frame::data(b)))),
+            ResponseBody::Stream(rx, reset) => {
+                if let Some((timer, flag)) = reset
+                    && timer.as_mut().poll(cx).is_ready()
+                {
+                    flag.set();
+                    return Poll::Ready(Some(Err(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionReset,
+                        "injected connection reset",
+                    ))));
+                }
+                rx.poll_recv(cx).map(|o| o.map(|b| Ok(Frame::data(b))))
+            }
         }
     }
 
@@ -35,7 +50,7 @@ impl Body for ResponseBody {
     fn size_hint(&self) -> SizeHint {
         match self {
             ResponseBody::Full(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
-            ResponseBody::Stream(_) => SizeHint::default(),
+            ResponseBody::Stream(..) => SizeHint::default(),
         }
     }
 

@@ -86,8 +86,14 @@ pub(crate) async fn serve(
 /// client's business and end only this connection.
 async fn serve_connection(ctx: Ctx, stream: tokio::net::TcpStream) {
     let tls = ctx.tls.clone();
-    let service = service_fn(move |req| {
+    let reset = ResetFlag::default();
+    let stream = Resettable {
+        inner: stream,
+        reset: reset.clone(),
+    };
+    let service = service_fn(move |mut req| {
         let ctx = ctx.clone();
+        req.extensions_mut().insert(reset.clone());
         async move { Ok::<_, std::convert::Infallible>(routes::handle(&ctx, req).await) }
     });
     let http = hyper::server::conn::http1::Builder::new();
@@ -100,5 +106,65 @@ async fn serve_connection(ctx: Ctx, stream: tokio::net::TcpStream) {
                 let _ = http.serve_connection(TokioIo::new(stream), service).await;
             }
         }
+    }
+}
+
+/// Set by a response body that aborts its connection: the socket is then closed with a
+/// TCP reset (zero linger), which the client reads as "connection reset by peer", where
+/// a plain close would look like the end of the stream.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ResetFlag(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl ResetFlag {
+    pub(crate) fn set(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A TCP stream that is reset instead of closed when its [`ResetFlag`] is set.
+struct Resettable {
+    inner: tokio::net::TcpStream,
+    reset: ResetFlag,
+}
+
+impl Drop for Resettable {
+    fn drop(&mut self) {
+        if self.reset.0.load(std::sync::atomic::Ordering::SeqCst) {
+            let _ = self.inner.set_zero_linger();
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for Resettable {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Resettable {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }

@@ -138,6 +138,7 @@ pub(crate) async fn handle(ctx: &Ctx, req: Request<Incoming>) -> Response<Respon
     let params = Params::new(&query);
     let route = Route::parse(&path);
     let verb = route.verb(&method, &params);
+    let connection = req.extensions().get::<super::ResetFlag>().cloned();
     let subresource =
         matches!(route, Route::Object { status: true, .. }).then(|| "status".to_string());
     let body = Limited::new(req.into_body(), MAX_BODY)
@@ -164,7 +165,15 @@ pub(crate) async fn handle(ctx: &Ctx, req: Request<Incoming>) -> Response<Respon
     let resp = match (decision.error, body) {
         (Some(e), _) => error_response(&e),
         (None, Err(_)) => error_response(&ApiError::too_large(MAX_BODY)),
-        (None, Ok(body)) => match dispatch(ctx, &method, route, &params, &content_type, &body) {
+        (None, Ok(body)) => match dispatch(
+            ctx,
+            &method,
+            route,
+            &params,
+            &content_type,
+            &body,
+            connection.as_ref(),
+        ) {
             Ok(r) => r,
             Err(e) => error_response(&e),
         },
@@ -185,6 +194,7 @@ fn dispatch(
     params: &Params,
     content_type: &str,
     body: &[u8],
+    connection: Option<&super::ResetFlag>,
 ) -> Result<Response<ResponseBody>, ApiError> {
     let store = &ctx.store;
     let get_only = |v: Option<Value>| match (method, v) {
@@ -215,7 +225,12 @@ fn dispatch(
             match *method {
                 Method::GET if params.flag("watch") => {
                     let rx = watch::start(ctx, r, crd, ns, params)?;
-                    let mut resp = Response::new(ResponseBody::Stream(rx));
+                    let reset = ctx
+                        .faults
+                        .watch_reset()
+                        .zip(connection.cloned())
+                        .map(|(d, flag)| (Box::pin(tokio::time::sleep(d)), flag));
+                    let mut resp = Response::new(ResponseBody::Stream(rx, reset));
                     resp.headers_mut().insert(
                         header::CONTENT_TYPE,
                         header::HeaderValue::from_static("application/json"),

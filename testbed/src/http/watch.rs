@@ -84,6 +84,13 @@ pub(crate) fn start(
         max_events,
     };
     let (tx, rx) = mpsc::channel(256);
+    if let Some(code) = ctx.faults.watch_error() {
+        let event = line("ERROR", &ApiError::injected(code).to_status());
+        tokio::spawn(async move {
+            let _ = tx.send(event).await;
+        });
+        return Ok(rx);
+    }
     tokio::spawn(run(ctx.clone(), spec, tx));
     Ok(rx)
 }
