@@ -6,6 +6,8 @@
 //! - a maximal instance (every property, a valid value of its type, format and enum) is
 //!   valid and survives a round trip through the types unchanged: every property has a
 //!   field of the right JSON name whose type holds its value;
+//! - an instance of only the required properties the types read too (nothing the schema
+//!   leaves optional is required);
 //! - without a required spec property (at any depth), schema and types both reject it;
 //! - a value of the wrong JSON type for any spec property, schema and types both reject
 //!   (the schema not for int-or-string, which draft 4 cannot say);
@@ -88,6 +90,29 @@ fn maximal(schema: &Value) -> Value {
             Value::Object(object)
         }
     }
+}
+
+/// A valid value of `schema` with only its required properties (at every depth).
+fn minimal(schema: &Value) -> Value {
+    if schema["type"] == json!("array") {
+        return json!([]);
+    }
+    let Some(properties) = schema["properties"].as_object() else {
+        return maximal(schema);
+    };
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    Value::Object(
+        properties
+            .iter()
+            .filter(|(name, _)| required.contains(&name.as_str()))
+            .map(|(name, property)| (name.clone(), minimal(property)))
+            .collect(),
+    )
 }
 
 /// What one schema walk found in an instance, by JSON pointer.
@@ -230,6 +255,21 @@ fn every_crd_judged_by_instances_of_its_own_schema() {
                 fail("the round trip changes the instance".to_owned());
             }
             Ok(_) => {}
+        }
+
+        // Every property the schema leaves optional, the types do too.
+        let mut bare = minimal(&schema);
+        bare["apiVersion"] = json!(instance["apiVersion"]);
+        bare["kind"] = json!(instance["kind"]);
+        bare["metadata"] = json!({"name": "instance"});
+        // The types' spec is never optional, whether or not the schema requires it.
+        bare["spec"] = minimal(&schema["properties"]["spec"]);
+        let invalid = errors(&validator, &bare);
+        if !invalid.is_empty() {
+            fail(format!("the minimal instance is invalid: {invalid:?}"));
+        }
+        if let Err(e) = round_trip(bare) {
+            fail(format!("the types reject the minimal instance: {e}"));
         }
 
         // (3): a required property left out.
