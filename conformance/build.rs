@@ -19,6 +19,15 @@ fn main() {
         codegen::generate_shared()
     );
     let mut corpus = ack.clone();
+    // (CRD file from the repository root, Rust path of its resource type) per module.
+    let mut registry: Vec<(String, String)> = Vec::new();
+    let repo_path = |file: &Path| {
+        let root = Path::new(&manifest_dir).join("..");
+        file.strip_prefix(&root)
+            .unwrap_or(file)
+            .to_string_lossy()
+            .into_owned()
+    };
     for release in RELEASES {
         let dir = mirror.join(release).join("helm/crds");
         let mut files: Vec<_> = std::fs::read_dir(&dir)
@@ -31,7 +40,12 @@ fn main() {
         for file in files {
             let yaml = std::fs::read_to_string(&file).expect("readable CRD");
             let file_name = file.file_name().unwrap_or_default().to_string_lossy();
-            let _ = writeln!(corpus, "{}", module(&yaml, release, &file_name));
+            let (code, module_path) = module(&yaml, release, &file_name);
+            let _ = writeln!(corpus, "{code}");
+            registry.push((
+                repo_path(&file),
+                format!("{}::{module_path}", release.replace('.', "_")),
+            ));
         }
         corpus.push_str("}\n");
     }
@@ -68,6 +82,16 @@ fn main() {
             release.replace('.', "_"),
             generated.rust
         );
+        let kind = codegen::model(&yaml)
+            .unwrap_or_else(|e| panic!("TrainingJob {release}: {e}"))
+            .kind;
+        registry.push((
+            repo_path(&file),
+            format!(
+                "training_job_releases::{}::{kind}",
+                release.replace('.', "_")
+            ),
+        ));
     }
     corpus.push_str("}\n");
 
@@ -89,8 +113,13 @@ fn main() {
     for file in files {
         let yaml = std::fs::read_to_string(&file).expect("readable CRD");
         let file_name = file.file_name().unwrap_or_default().to_string_lossy();
-        corpus.push_str(&module(&yaml, "other-controllers", &file_name));
+        let (code, module_path) = module(&yaml, "other-controllers", &file_name);
+        corpus.push_str(&code);
         corpus.push('\n');
+        registry.push((
+            repo_path(&file),
+            format!("other_controllers::{module_path}"),
+        ));
     }
     corpus.push_str("}\n");
 
@@ -106,16 +135,29 @@ fn main() {
     for file in files {
         let yaml = std::fs::read_to_string(&file).expect("readable CRD");
         let file_name = file.file_name().unwrap_or_default().to_string_lossy();
-        corpus.push_str(&module(&yaml, "synthetic", &file_name));
+        let (code, module_path) = module(&yaml, "synthetic", &file_name);
+        corpus.push_str(&code);
         corpus.push('\n');
+        registry.push((repo_path(&file), module_path));
     }
+
+    corpus.push_str(
+        "/// Every generated resource type, by the CRD file (from the repository root) it is\n\
+         /// generated from: a function that reads a JSON value as that type and writes it back.\n\
+         pub static RESOURCES: &[(&str, RoundTrip)] = &[\n",
+    );
+    for (file, path) in &registry {
+        let _ = writeln!(corpus, "    ({file:?}, round_trip::<{path}>),");
+    }
+    corpus.push_str("];\n");
 
     let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     std::fs::write(Path::new(&out_dir).join("corpus.rs"), corpus).expect("writable OUT_DIR");
 }
 
-/// `pub mod <kind> { <generated code> }` for one CRD.
-fn module(yaml: &str, release: &str, file_name: &str) -> String {
+/// `pub mod <kind> { <generated code> }` for one CRD, and the path of its resource type
+/// from the enclosing module.
+fn module(yaml: &str, release: &str, file_name: &str) -> (String, String) {
     let model = codegen::model(yaml).unwrap_or_else(|e| panic!("{file_name}: {e}"));
     let source = codegen::Source {
         file: format!("fixtures/{release}/{file_name}"),
@@ -127,5 +169,8 @@ fn module(yaml: &str, release: &str, file_name: &str) -> String {
     let generated =
         codegen::generate(yaml, &template, &source).unwrap_or_else(|e| panic!("{file_name}: {e}"));
     let module = codegen::naming::snake_case(&model.kind);
-    format!("pub mod {module} {{\n{}}}", generated.rust)
+    (
+        format!("pub mod {module} {{\n{}}}", generated.rust),
+        format!("{module}::{}", model.kind),
+    )
 }

@@ -9,3 +9,19 @@
 #![deny(warnings)]
 
 include!(concat!(env!("OUT_DIR"), "/corpus.rs"));
+
+/// Reads a JSON value as a generated type and writes it back, or says why it cannot.
+pub type RoundTrip = fn(serde_json::Value) -> Result<serde_json::Value, String>;
+
+/// Reads `value` as a `T` and writes it back as JSON: what [`RESOURCES`] holds per type.
+///
+/// # Errors
+///
+/// Why `value` is not a `T` (or, never expected, why a `T` does not serialise).
+pub fn round_trip<T>(value: serde_json::Value) -> Result<serde_json::Value, String>
+where
+    T: serde::de::DeserializeOwned + serde::Serialize,
+{
+    let typed: T = serde_json::from_value(value).map_err(|e| e.to_string())?;
+    serde_json::to_value(&typed).map_err(|e| e.to_string())
+}
