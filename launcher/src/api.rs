@@ -144,24 +144,12 @@ where
     call_with(what, give_up_after, false, call).await
 }
 
-/// [`call`] for a call that already succeeded in this run, so the credentials were
-/// allowed: a 401/403 is retried like a transient error until `give_up_after` (and then
-/// fails as refused). A kube-apiserver that was just restarted refuses requests until its
-/// RBAC caches are loaded, and a client reaching it directly (a one-node control plane,
-/// the test tier's loopback server) sees those refusals.
-pub async fn call_allowed_before<T, F, Fut>(
-    what: &str,
-    give_up_after: Duration,
-    call: F,
-) -> Result<T, CallError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, kube::Error>>,
-{
-    call_with(what, give_up_after, true, call).await
-}
-
-async fn call_with<T, F, Fut>(
+/// [`call`], where `allowed_before` says the same call already succeeded in this run, so
+/// the credentials were allowed: a 401/403 is then retried like a transient error until
+/// `give_up_after` (and then fails as refused). A kube-apiserver that was just restarted
+/// refuses requests until its RBAC caches are loaded, and a client reaching it directly (a
+/// one-node control plane, the test tier's loopback server) sees those refusals.
+pub async fn call_with<T, F, Fut>(
     what: &str,
     give_up_after: Duration,
     allowed_before: bool,

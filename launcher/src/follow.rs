@@ -201,17 +201,10 @@ pub async fn follow<K: Kind>(
         let params = WatchParams::default()
             .fields(&format!("metadata.name={name}"))
             .timeout(WATCH_SECONDS);
-        let watch = if watched {
-            api::call_allowed_before("watch the resource", outage.left(), || {
-                api.watch(&params, &resource_version)
-            })
-            .await
-        } else {
-            api::call("watch the resource", outage.left(), || {
-                api.watch(&params, &resource_version)
-            })
-            .await
-        };
+        let watch = api::call_with("watch the resource", outage.left(), watched, || {
+            api.watch(&params, &resource_version)
+        })
+        .await;
         let stream = match watch {
             Ok(stream) => {
                 watched = true;

@@ -13,8 +13,6 @@
 //!   `Stopped`: failed.
 //! - Anything else (no status yet, InProgress, Stopping): waiting.
 
-use component_runtime::{InputErrors, OutputValue, ResourceInputs};
-use generated::ack::Condition;
 use generated::training_job::{
     TrainingJob, TrainingJobInputs, TrainingJobOutputPaths, TrainingJobSpec, TrainingJobStatus,
 };
@@ -34,50 +32,7 @@ impl Kind for TrainingJob {
     const NAME_INPUT: &'static str = "training_job_name";
     const NAME_PREFIX: &'static str = "training-job";
 
-    fn new(name: &str, spec: Self::Spec) -> Self {
-        TrainingJob::new(name, spec)
-    }
-
-    fn read(
-        inputs: &Self::Inputs,
-        name_if_absent: String,
-    ) -> Result<ResourceInputs<Self::Spec>, InputErrors> {
-        inputs.read(name_if_absent)
-    }
-
-    fn given(inputs: &Self::Inputs) -> (Option<&str>, Option<&str>) {
-        (
-            inputs.region.as_deref(),
-            inputs.training_job_name.as_deref(),
-        )
-    }
-
-    fn job_name(spec: &Self::Spec) -> &str {
-        &spec.training_job_name
-    }
-
-    fn set_job_name(spec: &mut Self::Spec, name: String) {
-        spec.training_job_name = name;
-    }
-
-    fn outputs<'a>(
-        paths: &'a Self::OutputPaths,
-        status: Option<&Self::Status>,
-    ) -> Vec<OutputValue<'a>> {
-        paths.values(status).into()
-    }
-
-    fn status(&self) -> Option<&Self::Status> {
-        self.status.as_ref()
-    }
-
-    fn conditions(status: &Self::Status) -> &[Condition] {
-        status.conditions.as_deref().unwrap_or_default()
-    }
-
-    fn arn(status: &Self::Status) -> Option<&str> {
-        status.ack_resource_metadata.as_ref()?.arn.as_deref()
-    }
+    crate::kinds::generated_accessors!(TrainingJob, training_job_name);
 
     fn state_verdict(status: &Self::Status) -> Verdict {
         let synced = ack::synced(Self::conditions(status));

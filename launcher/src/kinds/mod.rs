@@ -24,6 +24,56 @@ use serde::de::DeserializeOwned;
 
 use crate::ack::{self, Verdict};
 
+/// The [`Kind`] items that only pass through to what the generator wrote for every kind
+/// alike (constructor, reader, output values, status, conditions, ARN), so that a kind's
+/// module holds only what differs: its name field here, its rule and logging beside it.
+macro_rules! generated_accessors {
+    ($kind:ident, $name_field:ident) => {
+        fn new(name: &str, spec: Self::Spec) -> Self {
+            $kind::new(name, spec)
+        }
+
+        fn read(
+            inputs: &Self::Inputs,
+            name_if_absent: String,
+        ) -> Result<component_runtime::ResourceInputs<Self::Spec>, component_runtime::InputErrors> {
+            inputs.read(name_if_absent)
+        }
+
+        fn given(inputs: &Self::Inputs) -> (Option<&str>, Option<&str>) {
+            (inputs.region.as_deref(), inputs.$name_field.as_deref())
+        }
+
+        fn job_name(spec: &Self::Spec) -> &str {
+            &spec.$name_field
+        }
+
+        fn set_job_name(spec: &mut Self::Spec, name: String) {
+            spec.$name_field = name;
+        }
+
+        fn outputs<'a>(
+            paths: &'a Self::OutputPaths,
+            status: Option<&Self::Status>,
+        ) -> Vec<component_runtime::OutputValue<'a>> {
+            paths.values(status).into()
+        }
+
+        fn status(&self) -> Option<&Self::Status> {
+            self.status.as_ref()
+        }
+
+        fn conditions(status: &Self::Status) -> &[generated::ack::Condition] {
+            status.conditions.as_deref().unwrap_or_default()
+        }
+
+        fn arn(status: &Self::Status) -> Option<&str> {
+            status.ack_resource_metadata.as_ref()?.arn.as_deref()
+        }
+    };
+}
+pub(crate) use generated_accessors;
+
 pub mod hyper_parameter_tuning_job;
 pub mod processing_job;
 pub mod transform_job;

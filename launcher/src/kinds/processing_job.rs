@@ -2,8 +2,6 @@
 //! InProgress and Stopping wait). Its status has nothing else worth logging: the
 //! results' location is in the spec (`processingOutputConfig.outputs[].s3Output.s3URI`).
 
-use component_runtime::{InputErrors, OutputValue, ResourceInputs};
-use generated::ack::Condition;
 use generated::processing_job::{
     ProcessingJob, ProcessingJobInputs, ProcessingJobOutputPaths, ProcessingJobSpec,
     ProcessingJobStatus,
@@ -22,50 +20,7 @@ impl Kind for ProcessingJob {
     const NAME_INPUT: &'static str = "processing_job_name";
     const NAME_PREFIX: &'static str = "processing-job";
 
-    fn new(name: &str, spec: Self::Spec) -> Self {
-        ProcessingJob::new(name, spec)
-    }
-
-    fn read(
-        inputs: &Self::Inputs,
-        name_if_absent: String,
-    ) -> Result<ResourceInputs<Self::Spec>, InputErrors> {
-        inputs.read(name_if_absent)
-    }
-
-    fn given(inputs: &Self::Inputs) -> (Option<&str>, Option<&str>) {
-        (
-            inputs.region.as_deref(),
-            inputs.processing_job_name.as_deref(),
-        )
-    }
-
-    fn job_name(spec: &Self::Spec) -> &str {
-        &spec.processing_job_name
-    }
-
-    fn set_job_name(spec: &mut Self::Spec, name: String) {
-        spec.processing_job_name = name;
-    }
-
-    fn outputs<'a>(
-        paths: &'a Self::OutputPaths,
-        status: Option<&Self::Status>,
-    ) -> Vec<OutputValue<'a>> {
-        paths.values(status).into()
-    }
-
-    fn status(&self) -> Option<&Self::Status> {
-        self.status.as_ref()
-    }
-
-    fn conditions(status: &Self::Status) -> &[Condition] {
-        status.conditions.as_deref().unwrap_or_default()
-    }
-
-    fn arn(status: &Self::Status) -> Option<&str> {
-        status.ack_resource_metadata.as_ref()?.arn.as_deref()
-    }
+    crate::kinds::generated_accessors!(ProcessingJob, processing_job_name);
 
     fn state_verdict(status: &Self::Status) -> Verdict {
         job_state_verdict(
