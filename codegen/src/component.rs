@@ -19,7 +19,8 @@ pub struct ComponentModel {
     pub template: ComponentTemplate,
     /// `region` first, then one per top-level spec field in property order.
     pub inputs: Vec<Input>,
-    /// One per top-level status field, in property order.
+    /// One per top-level status field, in property order, then the template's spec
+    /// outputs in name order.
     pub outputs: Vec<Output>,
 }
 
@@ -62,10 +63,21 @@ pub struct Output {
     pub rust_name: String,
     pub kfp_type: KfpType,
     pub description: String,
-    /// The top-level status field's JSON name.
+    /// The JSON name of the top-level field it hands on, in the status or the spec.
     pub json_name: String,
-    /// The schema requires the status field (old CRDs did), so it is no `Option`.
+    pub source: OutputSource,
+    /// The schema requires the field (old CRDs did for status), so it is no `Option`.
     pub required: bool,
+}
+
+/// Where an output's value comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OutputSource {
+    Status,
+    /// A spec field the template names in `spec_outputs`, with its Rust field.
+    Spec {
+        rust_field: String,
+    },
 }
 
 impl Output {
@@ -160,11 +172,21 @@ pub fn build(model: &ResourceModel, template: &ComponentTemplate) -> Result<Comp
         )));
     }
     let spec = model.object(model.spec);
-    for field in template.filled_by_launcher.keys() {
-        if !spec.fields.iter().any(|f| &f.json_name == field) {
-            return Err(Error::Template(format!(
-                "filled_by_launcher names `{field}`, which is not a top-level spec field"
-            )));
+    let template_fields = [
+        (
+            "filled_by_launcher",
+            template.filled_by_launcher.keys().collect::<Vec<_>>(),
+        ),
+        ("spec_outputs", template.spec_outputs.values().collect()),
+        ("updatable", template.updatable.iter().collect()),
+    ];
+    for (key, fields) in template_fields {
+        for field in fields {
+            if !spec.fields.iter().any(|f| &f.json_name == field) {
+                return Err(Error::Template(format!(
+                    "{key} names `{field}`, which is not a top-level spec field"
+                )));
+            }
         }
     }
 
@@ -206,7 +228,7 @@ pub fn build(model: &ResourceModel, template: &ComponentTemplate) -> Result<Comp
         });
     }
 
-    let outputs: Vec<Output> = match model.status {
+    let mut outputs: Vec<Output> = match model.status {
         Some(status) => model
             .object(status)
             .fields
@@ -219,11 +241,31 @@ pub fn build(model: &ResourceModel, template: &ComponentTemplate) -> Result<Comp
                 kfp_type: KfpType::of(&field.ty, model),
                 description: describe(field.description.as_deref(), &field.json_name, "status"),
                 json_name: field.json_name.clone(),
+                source: OutputSource::Status,
                 required: field.required,
             })
             .collect(),
         None => Vec::new(),
     };
+    for (name, json_name) in &template.spec_outputs {
+        let Some(field) = spec.fields.iter().find(|f| &f.json_name == json_name) else {
+            continue; // Checked above.
+        };
+        outputs.push(Output {
+            name: name.clone(),
+            rust_name: name.clone(),
+            kfp_type: KfpType::of(&field.ty, model),
+            description: format!(
+                "The resource's `spec.{json_name}`, as created (the name the launcher derived, \
+                 when the input was empty)."
+            ),
+            json_name: json_name.clone(),
+            source: OutputSource::Spec {
+                rust_field: field.rust_name.clone(),
+            },
+            required: field.required,
+        });
+    }
 
     check_names("input", inputs.iter().map(|i| i.name.as_str()), &model.kind)?;
     check_names(

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::component::{ComponentModel, Input, InputSource, KfpType, Presence};
+use crate::component::{ComponentModel, Input, InputSource, KfpType, OutputSource, Presence};
 use crate::model::{
     EnumType, Field, FieldType, ObjectType, ResourceModel, Scalar, Side, TypeDef, TypeId, TypeKind,
 };
@@ -25,7 +25,7 @@ pub fn emit(model: &ResourceModel, component: &ComponentModel, header: &[String]
         quote!(#![doc = #line])
     });
     let uses = use_lines(model, component);
-    let resource = resource_type(model);
+    let resource = resource_type(model, component);
     let defaults = defaults(model);
     let types = (model.types.iter().zip(defaults))
         .filter(|(ty, _)| !ty.shared)
@@ -239,7 +239,7 @@ fn ident(text: &str) -> syn::Ident {
     }
 }
 
-fn resource_type(model: &ResourceModel) -> TokenStream {
+fn resource_type(model: &ResourceModel, component: &ComponentModel) -> TokenStream {
     let [kind_name, spec_name, status_name, ..] = type_names::fixed_names(&model.kind);
     let kind = ident(&kind_name);
     let spec = ident(&spec_name);
@@ -266,6 +266,13 @@ fn resource_type(model: &ResourceModel) -> TokenStream {
     let status_init = model.status.map(|_| quote!(status: None,));
     let new_doc =
         format!(" A new {kind_name} named `name`, with `apiVersion` and `kind` set and no status.");
+    let updatable = &component.template.updatable;
+    let updatable_count = Literal::usize_unsuffixed(updatable.len());
+    let updatable_doc = if updatable.is_empty() {
+        " The top-level spec fields the ACK controller updates on an existing resource: none, it cannot update this kind.".to_owned()
+    } else {
+        " The top-level spec fields (JSON names) the ACK controller updates on an existing resource; it ignores changes to the others.".to_owned()
+    };
     quote! {
         #docs
         #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -293,6 +300,9 @@ fn resource_type(model: &ResourceModel) -> TokenStream {
                     #status_init
                 }
             }
+
+            #[doc = #updatable_doc]
+            pub const UPDATABLE_FIELDS: [&'static str; #updatable_count] = [#(#updatable),*];
         }
 
         impl k8s_openapi::Resource for #kind {
@@ -609,10 +619,14 @@ fn output_paths_struct(model: &ResourceModel, component: &ComponentModel) -> Tok
         let name = &output.name;
         let field = ident(&output.rust_name);
         let kfp_type = input_type(output.kfp_type);
+        let (source, value_field) = match &output.source {
+            OutputSource::Status => (quote!(status), field.clone()),
+            OutputSource::Spec { rust_field } => (quote!(spec), ident(rust_field)),
+        };
         let field_value = if output.required {
-            quote!(status.map(|s| &s.#field))
+            quote!(#source.map(|s| &s.#value_field))
         } else {
-            quote!(status.and_then(|s| s.#field.as_ref()))
+            quote!(#source.and_then(|s| s.#value_field.as_ref()))
         };
         quote! {
             OutputValue {
@@ -623,15 +637,23 @@ fn output_paths_struct(model: &ResourceModel, component: &ComponentModel) -> Tok
             }
         }
     });
-    let status_name = ident(&type_names::fixed_names(&model.kind)[2]);
+    let kind = ident(&type_names::fixed_names(&model.kind)[0]);
+    let spec_binding = component
+        .outputs
+        .iter()
+        .any(|o| matches!(o.source, OutputSource::Spec { .. }))
+        .then(|| quote!(let spec = resource.map(|r| &r.spec);));
     let values_fn = model.status.map(|_| {
         quote! {
-            /// Each output's file and its value in `status` (`None` where the field is
-            /// absent), in component.yaml's order.
+            /// Each output's file and its value in the resource as last seen (`None`
+            /// where the field is absent, or no resource was seen), in component.yaml's
+            /// order.
             pub fn values(
                 &self,
-                status: Option<&#status_name>,
+                resource: Option<&#kind>,
             ) -> [OutputValue<'_>; #count] {
+                let status = resource.and_then(|r| r.status.as_ref());
+                #spec_binding
                 [#(#values),*]
             }
         }

@@ -29,6 +29,16 @@ pub struct ComponentTemplate {
     /// input is empty, with the sentence that tells the pipeline author so.
     #[serde(default)]
     pub filled_by_launcher: BTreeMap<String, String>,
+    /// Outputs that hand on a top-level spec field rather than a status field, by output
+    /// name: `sagemaker_resource_name: endpointName` (what the earlier components output
+    /// besides the status).
+    #[serde(default)]
+    pub spec_outputs: BTreeMap<String, String>,
+    /// The top-level spec fields (JSON names) the controller updates on an existing
+    /// resource; empty for kinds it cannot update. The launcher patches only these, and
+    /// only the Role of kinds with some gets `patch`.
+    #[serde(default)]
+    pub updatable: Vec<String>,
 }
 
 impl ComponentTemplate {
@@ -42,6 +52,8 @@ impl ComponentTemplate {
             image: "ack-sagemaker-kfp-launcher:0.1.0".to_owned(),
             command: vec!["ack-kfp-launcher".to_owned()],
             filled_by_launcher: BTreeMap::new(),
+            spec_outputs: BTreeMap::new(),
+            updatable: Vec::new(),
         }
     }
 

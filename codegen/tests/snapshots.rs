@@ -32,88 +32,44 @@ fn pinned(module: &str, plural: &str, sha256: &str) -> codegen::Generated {
     codegen::generate(&yaml, &template, &source).expect("generates")
 }
 
-fn training_job() -> codegen::Generated {
-    pinned(
-        "training_job",
-        "trainingjobs",
-        "7d27a12001d39b9de9c912ad1f94045c6557d19a2e97e6ad3c35f2e496a20490",
-    )
+/// Two snapshot tests per pinned kind: `<module>.rs` and `<module>.component.yaml`.
+macro_rules! pinned_snapshots {
+    ($($module:ident: $plural:literal, $sha256:literal;)*) => {
+        $(
+            mod $module {
+                #[test]
+                fn rust() {
+                    let generated = super::pinned(stringify!($module), $plural, $sha256);
+                    insta::assert_snapshot!(concat!(stringify!($module), ".rs"), generated.rust);
+                }
+
+                #[test]
+                fn component_yaml() {
+                    let generated = super::pinned(stringify!($module), $plural, $sha256);
+                    insta::assert_snapshot!(
+                        concat!(stringify!($module), ".component.yaml"),
+                        generated.component_yaml
+                    );
+                }
+            }
+        )*
+    };
 }
 
-fn hyper_parameter_tuning_job() -> codegen::Generated {
-    pinned(
-        "hyper_parameter_tuning_job",
-        "hyperparametertuningjobs",
-        "1a340c89cb82214daae5af82bbd8eca647de8fef832d51715256f20251eec2d5",
-    )
-}
-
-fn processing_job() -> codegen::Generated {
-    pinned(
-        "processing_job",
-        "processingjobs",
-        "76f4281265a25ab44629620829c463a71cec17749eebcb458c851f78b196211d",
-    )
-}
-
-fn transform_job() -> codegen::Generated {
-    pinned(
-        "transform_job",
-        "transformjobs",
-        "0f897bc4b08d722a3775fc7cbee32489ee2248fefdaf4bb2b575c1291d5aa6e7",
-    )
-}
-
-#[test]
-fn training_job_rust() {
-    insta::assert_snapshot!("training_job.rs", training_job().rust);
-}
-
-#[test]
-fn training_job_component_yaml() {
-    insta::assert_snapshot!("training_job.component.yaml", training_job().component_yaml);
-}
-
-#[test]
-fn hyper_parameter_tuning_job_rust() {
-    insta::assert_snapshot!(
-        "hyper_parameter_tuning_job.rs",
-        hyper_parameter_tuning_job().rust
-    );
-}
-
-#[test]
-fn hyper_parameter_tuning_job_component_yaml() {
-    insta::assert_snapshot!(
-        "hyper_parameter_tuning_job.component.yaml",
-        hyper_parameter_tuning_job().component_yaml
-    );
-}
-
-#[test]
-fn processing_job_rust() {
-    insta::assert_snapshot!("processing_job.rs", processing_job().rust);
-}
-
-#[test]
-fn processing_job_component_yaml() {
-    insta::assert_snapshot!(
-        "processing_job.component.yaml",
-        processing_job().component_yaml
-    );
-}
-
-#[test]
-fn transform_job_rust() {
-    insta::assert_snapshot!("transform_job.rs", transform_job().rust);
-}
-
-#[test]
-fn transform_job_component_yaml() {
-    insta::assert_snapshot!(
-        "transform_job.component.yaml",
-        transform_job().component_yaml
-    );
+pinned_snapshots! {
+    training_job: "trainingjobs", "7d27a12001d39b9de9c912ad1f94045c6557d19a2e97e6ad3c35f2e496a20490";
+    hyper_parameter_tuning_job: "hyperparametertuningjobs", "1a340c89cb82214daae5af82bbd8eca647de8fef832d51715256f20251eec2d5";
+    processing_job: "processingjobs", "76f4281265a25ab44629620829c463a71cec17749eebcb458c851f78b196211d";
+    transform_job: "transformjobs", "0f897bc4b08d722a3775fc7cbee32489ee2248fefdaf4bb2b575c1291d5aa6e7";
+    model: "models", "ebecf1193627b896cd44de7e60c489896c52dbad24b6ce87ec9b29f9d8a628bc";
+    endpoint_config: "endpointconfigs", "ff95bb69e72671cd760420c9aa16a0d6e2955d8785fa028aaf15329d4d8e3a06";
+    endpoint: "endpoints", "09a1f882cbdbd3b506e72e2ef64c5617bf8c6693f24d2e526deb793464bd4605";
+    monitoring_schedule: "monitoringschedules", "2c2739d56401ab6d0349440b9107a57da1f54519619550e34015d76e595dda39";
+    data_quality_job_definition: "dataqualityjobdefinitions", "42135d920981f1c7c504e8226111e39e46028f5a5ff4eae92e035d9dd99e061c";
+    model_bias_job_definition: "modelbiasjobdefinitions", "40e4f0c7d197715acee313f4999b6a13f5aeb01d6c9d94f8e591d88e7d99ab89";
+    model_explainability_job_definition: "modelexplainabilityjobdefinitions", "a1cbbef4b2dbf6fde2c1b9b99f14788273c9f66426242b10b6dc9d75f46cf1d9";
+    model_quality_job_definition: "modelqualityjobdefinitions", "87d555d12c9150db3296478027d924d8d6ff848299bba2c9be2ab715d9afcb5b";
+    model_package_group: "modelpackagegroups", "6c96f6566fc1d612ef32771386eb27e6780f2a232f489472a4ccb41ca17669c6";
 }
 
 #[test]

@@ -41,6 +41,8 @@ impl HyperParameterTuningJob {
             status: None,
         }
     }
+    /// The top-level spec fields the ACK controller updates on an existing resource: none, it cannot update this kind.
+    pub const UPDATABLE_FIELDS: [&'static str; 0] = [];
 }
 impl k8s_openapi::Resource for HyperParameterTuningJob {
     const API_VERSION: &'static str = "sagemaker.services.k8s.aws/v1alpha1";
@@ -2282,12 +2284,14 @@ impl HyperParameterTuningJobOutputPaths {
         "hyper_parameter_tuning_job_status",
         "overall_best_training_job",
     ];
-    /// Each output's file and its value in `status` (`None` where the field is
-    /// absent), in component.yaml's order.
+    /// Each output's file and its value in the resource as last seen (`None`
+    /// where the field is absent, or no resource was seen), in component.yaml's
+    /// order.
     pub fn values(
         &self,
-        status: Option<&HyperParameterTuningJobStatus>,
+        resource: Option<&HyperParameterTuningJob>,
     ) -> [OutputValue<'_>; 6] {
+        let status = resource.and_then(|r| r.status.as_ref());
         [
             OutputValue {
                 name: "ack_resource_metadata",

@@ -12,3 +12,21 @@ pub mod hyper_parameter_tuning_job;
 pub mod processing_job;
 #[rustfmt::skip]
 pub mod transform_job;
+#[rustfmt::skip]
+pub mod model;
+#[rustfmt::skip]
+pub mod endpoint_config;
+#[rustfmt::skip]
+pub mod endpoint;
+#[rustfmt::skip]
+pub mod monitoring_schedule;
+#[rustfmt::skip]
+pub mod data_quality_job_definition;
+#[rustfmt::skip]
+pub mod model_bias_job_definition;
+#[rustfmt::skip]
+pub mod model_explainability_job_definition;
+#[rustfmt::skip]
+pub mod model_quality_job_definition;
+#[rustfmt::skip]
+pub mod model_package_group;

@@ -41,6 +41,8 @@ impl TrainingJob {
             status: None,
         }
     }
+    /// The top-level spec fields the ACK controller updates on an existing resource: none, it cannot update this kind.
+    pub const UPDATABLE_FIELDS: [&'static str; 0] = [];
 }
 impl k8s_openapi::Resource for TrainingJob {
     const API_VERSION: &'static str = "sagemaker.services.k8s.aws/v1alpha1";
@@ -1716,9 +1718,11 @@ impl TrainingJobOutputPaths {
         "training_job_status",
         "warm_pool_status",
     ];
-    /// Each output's file and its value in `status` (`None` where the field is
-    /// absent), in component.yaml's order.
-    pub fn values(&self, status: Option<&TrainingJobStatus>) -> [OutputValue<'_>; 12] {
+    /// Each output's file and its value in the resource as last seen (`None`
+    /// where the field is absent, or no resource was seen), in component.yaml's
+    /// order.
+    pub fn values(&self, resource: Option<&TrainingJob>) -> [OutputValue<'_>; 12] {
+        let status = resource.and_then(|r| r.status.as_ref());
         [
             OutputValue {
                 name: "ack_resource_metadata",

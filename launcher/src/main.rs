@@ -221,11 +221,8 @@ where
     if run.dry_run && result.is_ok() {
         return ExitCode::SUCCESS;
     }
-    let status = lock(&shared)
-        .last_seen
-        .as_ref()
-        .and_then(|job| job.status().cloned());
-    let written = component_runtime::write_outputs(&K::outputs(&outputs, status.as_ref()));
+    let last_seen = lock(&shared).last_seen.clone();
+    let written = component_runtime::write_outputs(&K::outputs(&outputs, last_seen.as_ref()));
     let failure = match (result, written) {
         (Ok(()), Ok(())) => {
             log!("succeeded");

@@ -122,7 +122,11 @@ pub fn plan_with_templates(
             locked.release,
             model.types.len()
         );
-        let resource = (model.group.clone(), model.plural.clone());
+        let resource = crate::rbac::Grant {
+            group: model.group.clone(),
+            plural: model.plural.clone(),
+            updatable: !template.updatable.is_empty(),
+        };
         let generated = codegen::generate_from(model, &template, &source)
             .with_context(|| locked.repo_path())?;
         plan.files

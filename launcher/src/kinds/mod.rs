@@ -54,9 +54,9 @@ macro_rules! generated_accessors {
 
         fn outputs<'a>(
             paths: &'a Self::OutputPaths,
-            status: Option<&Self::Status>,
+            resource: Option<&Self>,
         ) -> Vec<component_runtime::OutputValue<'a>> {
-            paths.values(status).into()
+            paths.values(resource).into()
         }
 
         fn status(&self) -> Option<&Self::Status> {
@@ -118,11 +118,8 @@ pub trait Kind:
     fn given(inputs: &Self::Inputs) -> (Option<&str>, Option<&str>);
     fn job_name(spec: &Self::Spec) -> &str;
     fn set_job_name(spec: &mut Self::Spec, name: String);
-    /// Each output's file and value.
-    fn outputs<'a>(
-        paths: &'a Self::OutputPaths,
-        status: Option<&Self::Status>,
-    ) -> Vec<OutputValue<'a>>;
+    /// Each output's file and value, from the resource as last seen.
+    fn outputs<'a>(paths: &'a Self::OutputPaths, resource: Option<&Self>) -> Vec<OutputValue<'a>>;
 
     fn status(&self) -> Option<&Self::Status>;
     fn conditions(status: &Self::Status) -> &[Condition];
