@@ -130,7 +130,8 @@ pub fn classify(error: kube::Error) -> (Class, String) {
 pub fn forbidden(what: &str, text: &str) -> Failure {
     Failure::Forbidden(format!(
         "the Kubernetes API refused to {what}: {text}. The step's service account \
-         needs get, list, watch, create and delete on this resource."
+         needs get, list, watch, create and delete on this resource, and patch where the \
+         launcher updates it (Endpoint, MonitoringSchedule): component-template/rbac.yaml."
     ))
 }
 

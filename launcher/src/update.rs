@@ -334,7 +334,12 @@ mod tests {
             e
         };
         let old_failure = "api error EndpointUpdateError: unable to update endpoint. check FailureReason. latest EndpointConfigName is a";
-        let before = status("InService", "False", "2026-12-01T10:00:00Z", Some(old_failure));
+        let before = status(
+            "InService",
+            "False",
+            "2026-12-01T10:00:00Z",
+            Some(old_failure),
+        );
         let mut update = Update {
             recorded: Recorded {
                 marks: Endpoint::update_marks(&before),

@@ -85,50 +85,60 @@ fn rbac_manifest_grants_only_what_the_launcher_uses_in_one_namespace() {
         .as_deref()
         .expect("a namespaced Role");
 
-    // Every pinned kind that has a component (a template), by API group.
+    // Every pinned kind that has a component (a template), by API group and plural, with
+    // the verbs it needs: `patch` only where the template says the controller updates it.
     let root = common::repo_root();
     let lock = xtask::lock::Lock::read(&root).expect("lock");
-    let mut expected: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    let launcher_verbs = set(&["get", "list", "watch", "create", "delete"]);
+    let mut expected: std::collections::BTreeMap<(String, String), BTreeSet<String>> =
+        Default::default();
     for locked in &lock.crds {
         let model = codegen::model(&locked.read_verified(&root).expect("CRD")).expect("model");
         let module = codegen::naming::snake_case(&model.kind);
-        if root
-            .join(format!("component-template/{module}.yaml"))
-            .exists()
-        {
-            expected
-                .entry(model.group)
-                .or_default()
-                .insert(model.plural);
+        let Ok(template) =
+            std::fs::read_to_string(root.join(format!("component-template/{module}.yaml")))
+        else {
+            continue;
+        };
+        let template = codegen::ComponentTemplate::parse(&template).expect("template");
+        let mut verbs = launcher_verbs.clone();
+        if !template.updatable.is_empty() {
+            verbs.insert("patch".to_owned());
+        }
+        expected.insert((model.group, model.plural), verbs);
+    }
+    assert_eq!(expected.len(), 13, "{expected:?}");
+    let patched: Vec<&str> = expected
+        .iter()
+        .filter(|(_, verbs)| verbs.contains("patch"))
+        .map(|((_, plural), _)| plural.as_str())
+        .collect();
+    assert_eq!(patched, ["endpoints", "monitoringschedules"]);
+    let mut granted: std::collections::BTreeMap<(String, String), BTreeSet<String>> =
+        Default::default();
+    for rule in &role.rules {
+        assert_eq!(rule.api_groups.len(), 1, "one group per rule: {rule:?}");
+        let verbs: BTreeSet<String> = rule.verbs.iter().cloned().collect();
+        assert_eq!(
+            verbs.len(),
+            rule.verbs.len(),
+            "no repeated verbs: {:?}",
+            rule.verbs
+        );
+        assert!(
+            !verbs.contains("update") && !verbs.contains("*"),
+            "{rule:?}"
+        );
+        assert!(rule.resource_names.is_empty() && rule.non_resource_urls.is_empty());
+        for resource in &rule.resources {
+            let previous = granted.insert(
+                (rule.api_groups[0].clone(), resource.clone()),
+                verbs.clone(),
+            );
+            assert!(previous.is_none(), "{resource} in two rules");
         }
     }
-    assert_eq!(
-        expected
-            .get("sagemaker.services.k8s.aws")
-            .map(BTreeSet::len),
-        Some(4),
-        "{expected:?}"
-    );
-    let granted: std::collections::BTreeMap<String, BTreeSet<String>> = role
-        .rules
-        .iter()
-        .map(|rule| {
-            assert_eq!(rule.api_groups.len(), 1, "one group per rule: {rule:?}");
-            (
-                rule.api_groups[0].clone(),
-                rule.resources.iter().cloned().collect(),
-            )
-        })
-        .collect();
     assert_eq!(granted, expected);
-    for rule in &role.rules {
-        assert_eq!(
-            rule.verbs.iter().cloned().collect::<BTreeSet<_>>(),
-            set(&["get", "list", "watch", "create", "delete"])
-        );
-        assert_eq!(rule.verbs.len(), 5, "no repeated verbs: {:?}", rule.verbs);
-        assert!(rule.resource_names.is_empty() && rule.non_resource_urls.is_empty());
-    }
     assert_eq!(
         std::fs::read_to_string(&path).expect("read"),
         xtask::regenerate::plan(&root).expect("plan").files[xtask::rbac::RBAC_FILE],

@@ -197,14 +197,22 @@ mod tests {
             "Deleting",
         ] {
             assert_eq!(
-                verdict(&endpoint(None, "a", status(state, "False", "2026-12-01T09:00:00Z"))),
+                verdict(&endpoint(
+                    None,
+                    "a",
+                    status(state, "False", "2026-12-01T09:00:00Z")
+                )),
                 waiting,
                 "{state}"
             );
         }
         // InService that the controller has not confirmed, or with a deployment pending.
         assert_eq!(
-            verdict(&endpoint(None, "a", status("InService", "False", "2026-12-01T09:00:00Z"))),
+            verdict(&endpoint(
+                None,
+                "a",
+                status("InService", "False", "2026-12-01T09:00:00Z")
+            )),
             waiting
         );
         let mut pending = status("InService", "True", "2026-12-01T09:00:00Z");
@@ -247,21 +255,36 @@ mod tests {
 
     #[test]
     fn an_update_is_taken_on_the_controllers_markers_only() {
-        let before =
-            Endpoint::update_marks(&endpoint(None, "a", status("InService", "True", "2026-12-01T10:00:00Z")));
+        let before = Endpoint::update_marks(&endpoint(
+            None,
+            "a",
+            status("InService", "True", "2026-12-01T10:00:00Z"),
+        ));
         // Just patched: the old annotation (none) and the old state.
         assert!(!Endpoint::update_taken(
             &before,
-            &endpoint(None, "b", status("InService", "True", "2026-12-01T10:00:00Z"))
+            &endpoint(
+                None,
+                "b",
+                status("InService", "True", "2026-12-01T10:00:00Z")
+            )
         ));
         // A resync changed the conditions' timestamps only: not taken.
         assert!(!Endpoint::update_taken(
             &before,
-            &endpoint(None, "b", status("InService", "True", "2026-12-01T10:00:00Z"))
+            &endpoint(
+                None,
+                "b",
+                status("InService", "True", "2026-12-01T10:00:00Z")
+            )
         ));
         // The controller's metadata patch lands before its status patch: the annotation
         // with the old InService is not yet proof.
-        let annotated = endpoint(Some("b"), "b", status("InService", "True", "2026-12-01T10:00:00Z"));
+        let annotated = endpoint(
+            Some("b"),
+            "b",
+            status("InService", "True", "2026-12-01T10:00:00Z"),
+        );
         assert!(!Endpoint::update_taken(&before, &annotated));
         assert_eq!(
             verdict(&annotated),
@@ -271,27 +294,50 @@ mod tests {
         // Then its status patch (Updating), or SageMaker's new lastModifiedTime.
         assert!(Endpoint::update_taken(
             &before,
-            &endpoint(Some("b"), "b", status("Updating", "False", "2026-12-01T10:00:00Z"))
+            &endpoint(
+                Some("b"),
+                "b",
+                status("Updating", "False", "2026-12-01T10:00:00Z")
+            )
         ));
         assert!(Endpoint::update_taken(
             &before,
-            &endpoint(Some("b"), "b", status("InService", "True", "2026-12-01T10:05:00Z"))
+            &endpoint(
+                Some("b"),
+                "b",
+                status("InService", "True", "2026-12-01T10:05:00Z")
+            )
         ));
         // An annotation naming another configuration is another update's.
         assert!(!Endpoint::update_taken(
             &before,
-            &endpoint(Some("a"), "b", status("Updating", "False", "2026-12-01T10:05:00Z"))
+            &endpoint(
+                Some("a"),
+                "b",
+                status("Updating", "False", "2026-12-01T10:05:00Z")
+            )
         ));
         // Patched while an earlier change was under way: its Updating proves nothing.
-        let unsettled =
-            Endpoint::update_marks(&endpoint(Some("b"), "b", status("Updating", "False", "2026-12-01T10:00:00Z")));
+        let unsettled = Endpoint::update_marks(&endpoint(
+            Some("b"),
+            "b",
+            status("Updating", "False", "2026-12-01T10:00:00Z"),
+        ));
         assert!(!Endpoint::update_taken(
             &unsettled,
-            &endpoint(Some("b"), "b", status("Updating", "False", "2026-12-01T10:00:00Z"))
+            &endpoint(
+                Some("b"),
+                "b",
+                status("Updating", "False", "2026-12-01T10:00:00Z")
+            )
         ));
         assert!(Endpoint::update_taken(
             &unsettled,
-            &endpoint(Some("b"), "b", status("Updating", "False", "2026-12-01T10:05:00Z"))
+            &endpoint(
+                Some("b"),
+                "b",
+                status("Updating", "False", "2026-12-01T10:05:00Z")
+            )
         ));
     }
 
