@@ -7,8 +7,8 @@
 //! | 2 | the inputs are invalid; nothing was sent to the cluster |
 //! | 3 | the Kubernetes API could not be reached or kept failing |
 //! | 4 | the Kubernetes API refused the launcher's credentials (401/403): check its RBAC |
-//! | 5 | timed out: the controller wrote no status, or a recoverable error did not clear |
-//! | 6 | a resource of that name exists and is not this step's (other inputs, or another run or step) |
+//! | 5 | timed out: the controller wrote no status, a recoverable error did not clear, or `--time-limit` passed |
+//! | 6 | a resource of that name exists and is not this step's (other inputs, or another run or step), and the kind cannot be updated |
 //! | 7 | the Kubernetes client configuration is unusable: kubeconfig, in-cluster config, TLS/CA |
 //! | 8 | the API server refused the resource (400/413/422: the CRD's schema or a size limit) |
 //! | 9 | the cluster's resource does not decode into the generated types: regenerate for the installed controller |

@@ -589,7 +589,9 @@ async fn clean_up<K: Kind>(shared: &Shared<K>) -> Option<Failure> {
     let deadline = tokio::time::Instant::now() + CLEAN_UP_BUDGET;
     let left = || deadline.saturating_duration_since(tokio::time::Instant::now());
     let Some(own) = lock(shared).own.clone() else {
-        log!("nothing was sent to the cluster; nothing to delete");
+        log!(
+            "nothing of this step's to delete (nothing was created, or the step updates a resource that outlives it)"
+        );
         return None;
     };
     let name = own.name.as_str();
