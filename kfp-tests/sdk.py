@@ -80,7 +80,11 @@ class _Sdk:
     def python_component(func, base_image):
         """A lightweight Python component made from `func` (its annotations are its types)."""
         if MAJOR == 1:
-            return components.create_component_from_func(func, base_image=base_image)
+            # kfp 1.8 strips the annotations with lib2to3, whose import warns on Python 3.11
+            # (the SDK's own noise, raised once per process whatever the function).
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "lib2to3 package is deprecated", DeprecationWarning)
+                return components.create_component_from_func(func, base_image=base_image)
         from kfp import dsl
 
         return dsl.component(func, base_image=base_image)
