@@ -77,6 +77,19 @@ class _Sdk:
         return components.load_component_from_text(text)
 
     @staticmethod
+    def python_component(func, base_image):
+        """A lightweight Python component made from `func` (its annotations are its types)."""
+        if MAJOR == 1:
+            # kfp 1.8 strips the annotations with lib2to3, whose import warns on Python 3.11
+            # (the SDK's own noise, raised once per process whatever the function).
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "lib2to3 package is deprecated", DeprecationWarning)
+                return components.create_component_from_func(func, base_image=base_image)
+        from kfp import dsl
+
+        return dsl.component(func, base_image=base_image)
+
+    @staticmethod
     def compile(pipeline_func, package_path):
         """Returns (the compiled Argo workflow or pipeline IR as a dict, the warnings raised)."""
 
@@ -114,10 +127,11 @@ class V1(_Sdk):
         return str(value)
 
     def step(self, workflow, image_command, run_arguments=None, whole_as_float=False, task=None,
-             workflow_uid=WORKFLOW_UID):
+             workflow_uid=WORKFLOW_UID, outputs=None):
         """The step whose command starts with `image_command` (the task named `task`, if
         given), resolved for a run with `run_arguments` (pipeline parameter name -> value)
-        overriding the defaults, in the workflow `workflow_uid`.
+        overriding the defaults, in the workflow `workflow_uid`; `outputs` maps
+        (producer task, output name) to the value an upstream step wrote.
         v1 numbers are the Python text the SDK wrote: there is no second form."""
         assert not whole_as_float, "kfp 1.x passes numbers as written"
         spec = workflow["spec"]
@@ -134,6 +148,12 @@ class V1(_Sdk):
             for prefix, source in (("inputs.parameters.", entry_inputs), ("workflow.parameters.", workflow_params)):
                 if expr.startswith(prefix):
                     return source.get(expr[len(prefix):])
+            if expr.startswith("tasks."):
+                # Argo reads an output parameter from the file the producer wrote, as is;
+                # the v1 SDK names it `<producer>-<output>`.
+                _, producer, _, _, parameter = expr.split(".")
+                value = (outputs or {}).get((producer, parameter.removeprefix(f"{producer}-")))
+                return None if value is None else self.text(value)
             return None
 
         matches = [
@@ -249,7 +269,7 @@ class V2(_Sdk):
         return go_json(value, whole_as_float)
 
     def step(self, ir, image_command, run_arguments=None, whole_as_float=False, task=None,
-             workflow_uid=WORKFLOW_UID):
+             workflow_uid=WORKFLOW_UID, outputs=None):
         """As `V1.step`. The v2 driver puts the resolved user command into the pod spec
         patch it hands to the executor template; Argo substitutes the workflow's and the
         node's variables in it like in any template value (first pass of its
@@ -283,6 +303,12 @@ class V2(_Sdk):
                         return run_arguments[param]
                     assert "defaultValue" in root_params[param], f"pipeline parameter {param} has no value"
                     return root_params[param]["defaultValue"]
+                if "taskOutputParameter" in source:
+                    # The driver reads the producer's output parameter (parsed by its type).
+                    output = source["taskOutputParameter"]
+                    key = (output["producerTask"], output["outputParameterKey"])
+                    if key in (outputs or {}):
+                        return outputs[key]
                 raise Unresolved(f"input {name}: unsupported source {source}")
             if "defaultValue" in definitions.get(name, {}):
                 return definitions[name]["defaultValue"]
