@@ -1,6 +1,5 @@
 """The README's kfp 2 example from training to a monitored endpoint compiles, and each of
-its steps reads the step before it. The block is found by its first line in README.md or,
-until it is pasted there, in kfp-tests/README-pipeline-snippets.md."""
+its steps reads the step before it. The block is found in README.md by its first line."""
 
 import pathlib
 import re
@@ -13,7 +12,7 @@ from sdk import SDK, record_warnings
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FIRST_LINE = "# Hosting and monitoring, kfp>=2,<3"
-SOURCES = [ROOT / "README.md", ROOT / "kfp-tests" / "README-pipeline-snippets.md"]
+SOURCES = [ROOT / "README.md"]
 
 pytestmark = pytest.mark.skipif(SDK.major != 2, reason="the example is written for kfp 2")
 
