@@ -153,6 +153,7 @@ pub const LAUNCHER_OPTIONS: &[&str] = &[
     "namespace",
     "recoverable_timeout",
     "status_timeout",
+    "time_limit",
     "version",
 ];
 

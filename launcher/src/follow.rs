@@ -22,6 +22,7 @@ use crate::api::{self, Backoff, CallError, Class};
 use crate::exit::Failure;
 use crate::kinds::{self, Kind};
 use crate::log::log;
+use crate::update::Update;
 
 /// How long a single watch request stays open before it is renewed.
 const WATCH_SECONDS: u32 = 290;
@@ -31,6 +32,17 @@ pub struct Limits {
     pub status_timeout: Duration,
     pub recoverable_timeout: Duration,
     pub api_timeout: Duration,
+    /// How long the resource may take to be done at all (`--time-limit`, else the kind's).
+    pub time_limit: Option<Duration>,
+}
+
+/// What the step waits for.
+#[derive(Debug)]
+pub enum Goal {
+    /// The resource it created (or re-attached to, or found as the inputs want it) done.
+    Done,
+    /// The controller to have taken this update, and then the resource done.
+    Update(Update),
 }
 
 /// Keeps the last state of the resource seen: what the outputs are written from,
@@ -40,6 +52,7 @@ pub type LastSeen<'a, K> = &'a (dyn Fn(&K) + Sync);
 /// Logs what changes and decides when the job is done.
 struct Tracker {
     limits: Limits,
+    goal: Goal,
     job_name: String,
     started: Instant,
     has_status: bool,
@@ -68,7 +81,11 @@ impl Tracker {
                 log!("{label}: {link}");
             }
         }
-        match kinds::verdict(job) {
+        let verdict = match &mut self.goal {
+            Goal::Done => kinds::verdict(job),
+            Goal::Update(update) => update.verdict(job),
+        };
+        match verdict {
             Verdict::Succeeded { warnings } => {
                 for warning in warnings {
                     log!("warning: {warning}");
@@ -94,15 +111,34 @@ impl Tracker {
     }
 
     fn deadline(&self) -> Option<Instant> {
-        if !self.has_status {
-            return Some(self.started + self.limits.status_timeout);
+        let limit = self.limits.time_limit.map(|limit| self.started + limit);
+        let other = if self.has_status {
+            self.recoverable
+                .as_ref()
+                .map(|(since, _)| *since + self.limits.recoverable_timeout)
+        } else {
+            Some(self.started + self.limits.status_timeout)
+        };
+        match (limit, other) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
-        self.recoverable
-            .as_ref()
-            .map(|(since, _)| *since + self.limits.recoverable_timeout)
     }
 
-    fn timed_out(&self) -> Failure {
+    fn timed_out<K: Kind>(&self) -> Failure {
+        if let Some(limit) = self.limits.time_limit
+            && self.started.elapsed() >= limit
+        {
+            let what = match self.goal {
+                Goal::Update(_) => "updated",
+                Goal::Done => "done",
+            };
+            return Failure::TimedOut(format!(
+                "the {} was not {what} within the time limit of {}s (--time-limit); it is left as it is",
+                K::NOUN,
+                limit.as_secs()
+            ));
+        }
         match &self.recoverable {
             Some((_, message)) if self.has_status => Failure::TimedOut(format!(
                 "the ACK controller kept reporting a recoverable error for {}s: {message}",
@@ -171,6 +207,7 @@ pub struct Target<'a, K> {
 pub async fn follow<K: Kind>(
     target: &Target<'_, K>,
     job: K,
+    goal: Goal,
     job_name: &str,
     limits: Limits,
     last_seen: LastSeen<'_, K>,
@@ -179,6 +216,7 @@ pub async fn follow<K: Kind>(
     let name = target.name;
     let mut tracker = Tracker {
         limits,
+        goal,
         job_name: job_name.to_owned(),
         started: Instant::now(),
         has_status: false,
@@ -235,7 +273,7 @@ pub async fn follow<K: Kind>(
             let deadline = tracker.deadline();
             let next = tokio::select! {
                 next = stream.try_next() => next,
-                () = sleep_until(deadline) => return Err(tracker.timed_out()),
+                () = sleep_until(deadline) => return Err(tracker.timed_out::<K>()),
             };
             match next {
                 Ok(Some(WatchEvent::Added(job) | WatchEvent::Modified(job))) => {
@@ -325,7 +363,7 @@ pub async fn follow<K: Kind>(
         let deadline = tracker.deadline();
         tokio::select! {
             () = tokio::time::sleep(pause) => {}
-            () = sleep_until(deadline) => return Err(tracker.timed_out()),
+            () = sleep_until(deadline) => return Err(tracker.timed_out::<K>()),
         }
     }
 }

@@ -1,19 +1,28 @@
 //! `ack-kfp-launcher`: the command that generated component.yaml files run.
 //!
-//! `ack-kfp-launcher <kind> <inputs> <output paths>` (`training-job`,
-//! `hyper-parameter-tuning-job`, `processing-job`, `transform-job`) reads and checks the
-//! inputs (exit 2, nothing sent, if any is wrong), creates the resource through the
-//! Kubernetes API, follows it with a watch until SageMaker and the ACK controller say it is
-//! done, and writes every output file, whatever the outcome. Everything here is the same
-//! for every kind; what a kind's status means is its [`kinds::Kind`] implementation. Exit
-//! codes: see [`exit`].
+//! `ack-kfp-launcher <kind> <inputs> <output paths>` (`training-job`, `endpoint`, ...: one
+//! subcommand per kind with a component) reads and checks the inputs (exit 2, nothing
+//! sent, if any is wrong), creates the resource through the Kubernetes API (or, for a kind
+//! the controller updates, updates the one of that name: [`update`]), follows it with a
+//! watch until SageMaker and the ACK controller say it is done, and writes every output
+//! file, whatever the outcome. Everything here is the same for every kind; what a kind's
+//! status means is its [`kinds::Kind`] implementation. Exit codes: see [`exit`].
 
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use generated::data_quality_job_definition::DataQualityJobDefinition;
+use generated::endpoint::Endpoint;
+use generated::endpoint_config::EndpointConfig;
 use generated::hyper_parameter_tuning_job::HyperParameterTuningJob;
+use generated::model::Model;
+use generated::model_bias_job_definition::ModelBiasJobDefinition;
+use generated::model_explainability_job_definition::ModelExplainabilityJobDefinition;
+use generated::model_package_group::ModelPackageGroup;
+use generated::model_quality_job_definition::ModelQualityJobDefinition;
+use generated::monitoring_schedule::MonitoringSchedule;
 use generated::processing_job::ProcessingJob;
 use generated::training_job::TrainingJob;
 use generated::transform_job::TransformJob;
@@ -30,11 +39,12 @@ mod names;
 mod region;
 mod resource;
 mod training_job;
+mod update;
 
 use api::CallError;
 use exit::{Failure, Signal};
-use follow::Limits;
-use kinds::Kind;
+use follow::{Goal, Limits};
+use kinds::{Class, Kind};
 use log::log;
 use resource::Identity;
 
@@ -51,10 +61,6 @@ struct Cli {
 
 /// One subcommand per kind, named after it (`processing-job`).
 #[derive(Debug, Subcommand)]
-#[allow(
-    clippy::enum_variant_names,
-    reason = "the variants are the kinds' names, which all end in Job"
-)]
 enum Component {
     /// A SageMaker TrainingJob.
     TrainingJob(Box<Step<TrainingJob>>),
@@ -64,6 +70,24 @@ enum Component {
     ProcessingJob(Box<Step<ProcessingJob>>),
     /// A SageMaker TransformJob.
     TransformJob(Box<Step<TransformJob>>),
+    /// A SageMaker Model.
+    Model(Box<Step<Model>>),
+    /// A SageMaker EndpointConfig.
+    EndpointConfig(Box<Step<EndpointConfig>>),
+    /// A SageMaker Endpoint (created, or updated when one of its name exists).
+    Endpoint(Box<Step<Endpoint>>),
+    /// A SageMaker MonitoringSchedule (created, or updated when one of its name exists).
+    MonitoringSchedule(Box<Step<MonitoringSchedule>>),
+    /// A SageMaker DataQualityJobDefinition.
+    DataQualityJobDefinition(Box<Step<DataQualityJobDefinition>>),
+    /// A SageMaker ModelBiasJobDefinition.
+    ModelBiasJobDefinition(Box<Step<ModelBiasJobDefinition>>),
+    /// A SageMaker ModelExplainabilityJobDefinition.
+    ModelExplainabilityJobDefinition(Box<Step<ModelExplainabilityJobDefinition>>),
+    /// A SageMaker ModelQualityJobDefinition.
+    ModelQualityJobDefinition(Box<Step<ModelQualityJobDefinition>>),
+    /// A SageMaker ModelPackageGroup (a model registry group).
+    ModelPackageGroup(Box<Step<ModelPackageGroup>>),
 }
 
 /// One subcommand: the kind's generated input and output flags and the launcher's own.
@@ -102,6 +126,11 @@ struct RunOptions {
     /// Fail when the Kubernetes API has been unreachable or failing this long.
     #[arg(long, value_name = "SECONDS", default_value = "300", value_parser = seconds)]
     api_timeout: Duration,
+    /// Fail when the resource is not done (or an update not finished) this long after
+    /// the launcher began following it [default: the kind's: Endpoint 5400,
+    /// MonitoringSchedule 1800, definitions and ModelPackageGroup 900, jobs none].
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    time_limit: Option<Duration>,
     /// The KFP run, as the backend substitutes it into component.yaml (`{{workflow.uid}}`).
     /// With `--kfp-step-id` it names the job when training_job_name is empty, and is recorded
     /// on the resource: every retry attempt of a step re-attaches, other runs never do.
@@ -184,6 +213,15 @@ fn main() -> ExitCode {
         Component::HyperParameterTuningJob(step) => launch(&runtime, signals, *step),
         Component::ProcessingJob(step) => launch(&runtime, signals, *step),
         Component::TransformJob(step) => launch(&runtime, signals, *step),
+        Component::Model(step) => launch(&runtime, signals, *step),
+        Component::EndpointConfig(step) => launch(&runtime, signals, *step),
+        Component::Endpoint(step) => launch(&runtime, signals, *step),
+        Component::MonitoringSchedule(step) => launch(&runtime, signals, *step),
+        Component::DataQualityJobDefinition(step) => launch(&runtime, signals, *step),
+        Component::ModelBiasJobDefinition(step) => launch(&runtime, signals, *step),
+        Component::ModelExplainabilityJobDefinition(step) => launch(&runtime, signals, *step),
+        Component::ModelQualityJobDefinition(step) => launch(&runtime, signals, *step),
+        Component::ModelPackageGroup(step) => launch(&runtime, signals, *step),
     }
 }
 
@@ -330,6 +368,7 @@ async fn run_step<K: Kind>(
         status_timeout: run.status_timeout,
         recoverable_timeout: run.recoverable_timeout,
         api_timeout: run.api_timeout,
+        time_limit: run.time_limit.or(K::TIME_LIMIT),
     };
     match &identity {
         Some(identity) => log!(
@@ -348,7 +387,9 @@ async fn run_step<K: Kind>(
         identity: identity.as_ref().map(ToString::to_string),
         uid: None,
     });
-    let created = create_or_attach(&api, &job, &hash, identity.as_ref(), limits).await?;
+    let disown = || lock(shared).own = None;
+    let (created, goal) =
+        create_or_attach(&api, &job, &hash, identity.as_ref(), limits, &disown).await?;
     let uid = created.meta().uid.clone();
     if let Some(own) = &mut lock(shared).own {
         own.uid.clone_from(&uid);
@@ -359,7 +400,7 @@ async fn run_step<K: Kind>(
         uid,
     };
     let record = |job: &K| lock(shared).last_seen = Some(job.clone());
-    follow::follow(&target, created, &job_name, limits, &record).await
+    follow::follow(&target, created, goal, &job_name, limits, &record).await
 }
 
 async fn client() -> Result<kube::Client, Failure> {
@@ -380,15 +421,19 @@ async fn client() -> Result<kube::Client, Failure> {
     })
 }
 
-/// Creates the resource, or re-attaches to the one an earlier attempt of this step
-/// created: same inputs and the same KFP run and step. Never modifies an existing resource.
+/// Creates the resource, or finds the one of its name: re-attaches to what an earlier
+/// attempt of this step created (same inputs, same KFP run and step), follows the update an
+/// earlier attempt began, or, for a kind the controller updates, updates it ([`update`]).
+/// Never changes a resource of a kind that cannot be updated. `disown` is called before
+/// the launcher writes to a resource it did not create: a cancel never deletes one.
 async fn create_or_attach<K: Kind>(
     api: &Api<K>,
     job: &K,
     hash: &str,
     identity: Option<&Identity>,
     limits: Limits,
-) -> Result<K, Failure> {
+    disown: &(dyn Fn() + Sync),
+) -> Result<(K, Goal), Failure> {
     let name = job.meta().name.clone().unwrap_or_default();
     let target = follow::Target {
         api,
@@ -403,7 +448,7 @@ async fn create_or_attach<K: Kind>(
     let status = match created {
         Ok(created) => {
             log!("created {name}");
-            return Ok(created);
+            return Ok((created, Goal::Done));
         }
         Err(CallError::Failed(failure)) => return Err(follow::explain(&target, failure).await),
         Err(CallError::Api(status)) => status,
@@ -431,11 +476,42 @@ async fn create_or_attach<K: Kind>(
             let same_step =
                 annotation(&existing, resource::IDENTITY_ANNOTATION) == identity.as_deref();
             if same_inputs && same_step {
+                if let Some(update) = update::Update::recorded(&existing) {
+                    disown();
+                    log!(
+                        "{name} is being updated by an earlier attempt of this step with the same inputs: following that update"
+                    );
+                    return Ok((existing, Goal::Update(update)));
+                }
                 log!(
                     "{name} already exists with the same inputs and KFP run and step: re-attaching to it (an earlier attempt of this step created it)"
                 );
-                Ok(existing)
-            } else if same_inputs {
+                return Ok((existing, Goal::Done));
+            }
+            if !K::UPDATABLE.is_empty() {
+                let region = annotation(job, resource::REGION_ANNOTATION);
+                let existing_region = annotation(&existing, resource::REGION_ANNOTATION);
+                if existing_region != region {
+                    return Err(Failure::Conflict(format!(
+                        "a {} named {name} exists in region {}, not {}: a resource cannot move to another region",
+                        K::KIND,
+                        existing_region.unwrap_or("(none)"),
+                        region.unwrap_or("(none)")
+                    )));
+                }
+                disown();
+                let annotations = job.meta().annotations.clone().unwrap_or_default();
+                return match update::begin(api, existing, job, &annotations, limits.api_timeout)
+                    .await
+                {
+                    Ok(update::Began::Unchanged(existing)) => Ok((existing, Goal::Done)),
+                    Ok(update::Began::Patched(patched, update)) => {
+                        Ok((patched, Goal::Update(update)))
+                    }
+                    Err(failure) => Err(follow::explain(&target, failure).await),
+                };
+            }
+            if same_inputs {
                 Err(Failure::Conflict(format!(
                     "a {} named {name} already exists in this namespace with the same inputs, but another KFP run or step created it \
                      (it records `{}`, this step is `{}`); its results are not this run's. Leave {} empty \
@@ -447,8 +523,10 @@ async fn create_or_attach<K: Kind>(
                 )))
             } else {
                 Err(Failure::Conflict(format!(
-                    "a {} named {name} already exists in this namespace and was not created by this step with these inputs; \
-                     choose another {} (or leave it empty for a name per run and step), or delete the old resource",
+                    "a {} named {name} already exists in this namespace and was not created by this step with these inputs, \
+                     and the ACK controller cannot update a {}; choose another {} (or leave it empty for a name per run and step), \
+                     or delete the old resource",
+                    K::KIND,
                     K::KIND,
                     K::NAME_INPUT
                 )))
@@ -544,6 +622,10 @@ async fn clean_up<K: Kind>(shared: &Shared<K>) -> Option<Failure> {
                     log!("{name} is not this step's; leaving it");
                     return None;
                 }
+                if done_and_kept(&existing) {
+                    lock(shared).last_seen = Some(existing);
+                    return None;
+                }
                 let uid = existing.meta().uid.clone();
                 lock(shared).last_seen = Some(existing);
                 match uid {
@@ -562,6 +644,10 @@ async fn clean_up<K: Kind>(shared: &Shared<K>) -> Option<Failure> {
                 // The uid is known: delete without the fresh status.
                 Some(uid) => {
                     log!("could not read {name} before deleting it: {error:?}");
+                    let last_seen = lock(shared).last_seen.clone();
+                    if last_seen.as_ref().is_some_and(done_and_kept) {
+                        return None;
+                    }
                     break uid;
                 }
                 None => {
@@ -594,6 +680,21 @@ async fn clean_up<K: Kind>(shared: &Shared<K>) -> Option<Failure> {
         }
     }
     None
+}
+
+/// Whether a resource this step created is done and outlives the step: a Model, an
+/// endpoint in service. Only a job is deleted whatever its state (which stops it).
+fn done_and_kept<K: Kind>(resource: &K) -> bool {
+    let done = K::CLASS != Class::Job
+        && matches!(kinds::verdict(resource), ack::Verdict::Succeeded { .. });
+    if done {
+        log!(
+            "{} is done: a {} outlives the step that made it, so the cancel leaves it",
+            resource.meta().name.as_deref().unwrap_or_default(),
+            K::NOUN
+        );
+    }
+    done
 }
 
 /// The failure to end with when the API refused the credentials during clean-up.

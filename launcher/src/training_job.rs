@@ -18,9 +18,9 @@ use generated::training_job::{
 };
 
 use crate::ack::{self, Verdict};
-use crate::kinds::Kind;
 #[cfg(test)]
 use crate::kinds::verdict;
+use crate::kinds::{Class, Kind};
 
 impl Kind for TrainingJob {
     type Spec = TrainingJobSpec;
@@ -31,6 +31,8 @@ impl Kind for TrainingJob {
     const NAME_MAX: usize = 63;
     const NAME_INPUT: &'static str = "training_job_name";
     const NAME_PREFIX: &'static str = "training-job";
+    const CLASS: Class = Class::Job;
+    const TIME_LIMIT: Option<std::time::Duration> = None;
 
     crate::kinds::generated_accessors!(TrainingJob, training_job_name);
 

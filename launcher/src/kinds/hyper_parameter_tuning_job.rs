@@ -7,7 +7,7 @@ use generated::hyper_parameter_tuning_job::{
     HyperParameterTuningJobSpec, HyperParameterTuningJobStatus,
 };
 
-use super::{Kind, console_links, job_state_verdict};
+use super::{Class, Kind, console_links, job_state_verdict};
 use crate::ack::Verdict;
 
 impl Kind for HyperParameterTuningJob {
@@ -19,6 +19,8 @@ impl Kind for HyperParameterTuningJob {
     const NAME_MAX: usize = 32;
     const NAME_INPUT: &'static str = "hyper_parameter_tuning_job_name";
     const NAME_PREFIX: &'static str = "tuning-job";
+    const CLASS: Class = Class::Job;
+    const TIME_LIMIT: Option<std::time::Duration> = None;
 
     crate::kinds::generated_accessors!(HyperParameterTuningJob, hyper_parameter_tuning_job_name);
 

@@ -59,6 +59,10 @@ macro_rules! generated_accessors {
             paths.values(resource).into()
         }
 
+        fn spec(&self) -> &Self::Spec {
+            &self.spec
+        }
+
         fn status(&self) -> Option<&Self::Status> {
             self.status.as_ref()
         }
@@ -70,13 +74,36 @@ macro_rules! generated_accessors {
         fn arn(status: &Self::Status) -> Option<&str> {
             status.ack_resource_metadata.as_ref()?.arn.as_deref()
         }
+
+        const UPDATABLE: &'static [&'static str] = &$kind::UPDATABLE_FIELDS;
     };
 }
 pub(crate) use generated_accessors;
 
+pub mod definitions;
+pub mod endpoint;
 pub mod hyper_parameter_tuning_job;
+pub mod model_package_group;
+pub mod monitoring_schedule;
 pub mod processing_job;
 pub mod transform_job;
+
+/// What a resource of a kind is: how it ends, and what a cancelled step may delete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    /// Runs and ends (TrainingJob, ProcessingJob...): a cancelled step deletes it, which
+    /// makes the controller stop the SageMaker job.
+    Job,
+    /// Done once SageMaker has it (Model, EndpointConfig, the job definitions).
+    Definition,
+    /// Long-lived, done once ready (Endpoint, MonitoringSchedule, ModelPackageGroup). It
+    /// outlives its step: a cancel deletes it only while it is still being created.
+    Service,
+}
+
+/// The facts of a resource from which [`Kind::update_taken`] tells that the controller
+/// has acted on an update, by name; recorded on the resource when it is patched.
+pub type Marks = std::collections::BTreeMap<String, String>;
 
 /// One kind of resource, implemented on its generated type: everything the launcher's
 /// kind-independent parts (reading inputs, create-or-re-attach, following, cancelling,
@@ -107,6 +134,13 @@ pub trait Kind:
     const NAME_INPUT: &'static str;
     /// The start of the names the launcher makes: `processing-job`.
     const NAME_PREFIX: &'static str;
+    const CLASS: Class;
+    /// How long the launcher waits for the resource to be done unless `--time-limit` says
+    /// otherwise; `None` for the jobs, which SageMaker's own stopping conditions bound.
+    const TIME_LIMIT: Option<std::time::Duration>;
+    /// The top-level spec fields the controller updates on an existing resource (the
+    /// generated `UPDATABLE_FIELDS`, from the template); empty: it cannot update the kind.
+    const UPDATABLE: &'static [&'static str];
 
     fn new(name: &str, spec: Self::Spec) -> Self;
     /// Reads the inputs into a spec; `name_if_absent` names the job when the input is empty.
@@ -121,6 +155,7 @@ pub trait Kind:
     /// Each output's file and value, from the resource as last seen.
     fn outputs<'a>(paths: &'a Self::OutputPaths, resource: Option<&Self>) -> Vec<OutputValue<'a>>;
 
+    fn spec(&self) -> &Self::Spec;
     fn status(&self) -> Option<&Self::Status>;
     fn conditions(status: &Self::Status) -> &[Condition];
     fn arn(status: &Self::Status) -> Option<&str>;
@@ -130,6 +165,19 @@ pub trait Kind:
     fn facts(status: &Self::Status) -> Vec<(String, String)>;
     /// The SageMaker console page and the logs of the job with this ARN and name.
     fn links(arn: &str, job_name: &str) -> Vec<(&'static str, String)>;
+
+    /// What [`Self::update_taken`] compares against, read just before the launcher patches.
+    fn update_marks(_resource: &Self) -> Marks {
+        Marks::new()
+    }
+
+    /// Whether the controller has acted on the update patched onto a resource that showed
+    /// `before`: the controller's and SageMaker's own markers of an update, never a status
+    /// that merely changed (conditions get new timestamps on every resync). Only kinds
+    /// with [`Self::UPDATABLE`] fields are ever asked.
+    fn update_taken(_before: &Marks, _now: &Self) -> bool {
+        false
+    }
 }
 
 /// What the resource's status means: the ACK conditions first, then the kind's rule.
@@ -182,6 +230,31 @@ pub fn job_state_verdict(noun: &str, state: Option<&str>, failure_reason: Option
         }),
         _ => Verdict::Waiting { recoverable: None },
     }
+}
+
+/// The rule of the definition kinds (Model, EndpointConfig, the job definitions): done
+/// once the ARN is set and `ACK.ResourceSynced` is True (the ACK conditions, Terminal
+/// first, are read before this).
+pub fn definition_verdict(conditions: &[Condition], arn: Option<&str>) -> Verdict {
+    if arn.is_some_and(|a| !a.is_empty()) && ack::synced(conditions) {
+        Verdict::Succeeded {
+            warnings: Vec::new(),
+        }
+    } else {
+        Verdict::Waiting { recoverable: None }
+    }
+}
+
+/// The console page `#/<page>/<name>` of a resource with this ARN.
+pub fn console_page(arn: &str, page: &str, name: &str) -> Vec<(&'static str, String)> {
+    ack::console_host(arn)
+        .map(|(host, region)| {
+            vec![(
+                "console",
+                format!("https://{host}/sagemaker/home?region={region}#/{page}/{name}"),
+            )]
+        })
+        .unwrap_or_default()
 }
 
 /// The console page (`#/<page>/<name>`) and the CloudWatch log streams with the job's

@@ -7,7 +7,7 @@ use generated::processing_job::{
     ProcessingJobStatus,
 };
 
-use super::{Kind, console_links, job_state_verdict};
+use super::{Class, Kind, console_links, job_state_verdict};
 use crate::ack::Verdict;
 
 impl Kind for ProcessingJob {
@@ -19,6 +19,8 @@ impl Kind for ProcessingJob {
     const NAME_MAX: usize = 63;
     const NAME_INPUT: &'static str = "processing_job_name";
     const NAME_PREFIX: &'static str = "processing-job";
+    const CLASS: Class = Class::Job;
+    const TIME_LIMIT: Option<std::time::Duration> = None;
 
     crate::kinds::generated_accessors!(ProcessingJob, processing_job_name);
 

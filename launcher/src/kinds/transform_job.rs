@@ -6,7 +6,7 @@ use generated::transform_job::{
     TransformJob, TransformJobInputs, TransformJobOutputPaths, TransformJobSpec, TransformJobStatus,
 };
 
-use super::{Kind, console_links, job_state_verdict};
+use super::{Class, Kind, console_links, job_state_verdict};
 use crate::ack::Verdict;
 
 impl Kind for TransformJob {
@@ -18,6 +18,8 @@ impl Kind for TransformJob {
     const NAME_MAX: usize = 63;
     const NAME_INPUT: &'static str = "transform_job_name";
     const NAME_PREFIX: &'static str = "transform-job";
+    const CLASS: Class = Class::Job;
+    const TIME_LIMIT: Option<std::time::Duration> = None;
 
     crate::kinds::generated_accessors!(TransformJob, transform_job_name);
 

@@ -1,0 +1,368 @@
+//! Updating a resource that exists, for the kinds the controller can update (Endpoint,
+//! MonitoringSchedule): a step given the name of an existing resource moves it to what its
+//! inputs say, as the earlier components did, but
+//!
+//! - it patches only the [`Kind::UPDATABLE`] fields the inputs set and that differ (a JSON
+//!   merge patch that turns each into exactly the input's value), with the resource's
+//!   `resourceVersion`, so a concurrent change is read again rather than overwritten. Set
+//!   fields the controller does not update (tags) are left as they are, with a warning;
+//! - nothing differs: not an update. The resource is followed as it is (a re-run with the
+//!   same inputs succeeds once the resource is ready);
+//! - it is done only once the controller has taken the update ([`Kind::update_taken`]:
+//!   the kind's own markers). Until then the resource's verdict is not trusted, since it
+//!   is still the old state; only a failure that was not there before the patch ends the
+//!   step;
+//! - the markers from before the patch are recorded on the resource
+//!   ([`UPDATE_ANNOTATION`]), with the step's identity and input digest: a retried attempt
+//!   of the same step finds them and waits for the same update instead of patching
+//!   nothing and succeeding on the old state.
+//!
+//! An updated resource is never this step's to delete: a cancel leaves it (and the
+//! update) as it is.
+
+use std::collections::BTreeMap;
+
+use kube::Api;
+use kube::api::{Patch, PatchParams};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::ack::Verdict;
+use crate::api::{self, CallError};
+use crate::exit::Failure;
+use crate::kinds::{self, Kind, Marks};
+use crate::log::log;
+
+/// Where an update records what the resource showed before it (JSON of [`Recorded`]).
+pub const UPDATE_ANNOTATION: &str = "ack-kfp.launcher/update-from";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Recorded {
+    marks: Marks,
+    /// The failure the resource showed before the patch (an earlier update's), which is
+    /// not this update's.
+    failure: Option<String>,
+}
+
+/// An update being followed.
+#[derive(Debug)]
+pub struct Update {
+    recorded: Recorded,
+    taken: bool,
+}
+
+impl Update {
+    /// What the resource's status means for the update.
+    pub fn verdict<K: Kind>(&mut self, resource: &K) -> Verdict {
+        if !self.taken && K::update_taken(&self.recorded.marks, resource) {
+            self.taken = true;
+            log!("the ACK controller has taken the update");
+        }
+        let verdict = kinds::verdict(resource);
+        if self.taken {
+            return verdict;
+        }
+        match verdict {
+            Verdict::Failed(failure) if Some(&failure) != self.recorded.failure.as_ref() => {
+                Verdict::Failed(failure)
+            }
+            Verdict::Waiting { recoverable } => Verdict::Waiting { recoverable },
+            // The old state, or the old failure: the controller has not acted yet.
+            _ => Verdict::Waiting { recoverable: None },
+        }
+    }
+
+    /// The update an earlier attempt of this step patched onto `resource`, if any.
+    pub fn recorded<K: Kind>(resource: &K) -> Option<Update> {
+        let text = resource
+            .meta()
+            .annotations
+            .as_ref()?
+            .get(UPDATE_ANNOTATION)?;
+        let recorded = serde_json::from_str(text).ok()?;
+        Some(Update {
+            recorded,
+            taken: false,
+        })
+    }
+}
+
+/// What an update changes.
+#[derive(Debug, Default, PartialEq)]
+pub struct Plan {
+    /// The spec part of the merge patch, by field.
+    pub spec: Map<String, Value>,
+    /// Fields the inputs set to other values that the controller does not update.
+    pub ignored: Vec<String>,
+}
+
+/// The updatable fields `desired` sets to other values than `existing` has, each as the
+/// merge patch that makes it exactly the desired value.
+pub fn plan<K: Kind>(existing: &K, desired: &K) -> Plan {
+    let as_map = |spec: &K::Spec| match serde_json::to_value(spec) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    let (existing, desired) = (as_map(existing.spec()), as_map(desired.spec()));
+    let mut plan = Plan::default();
+    for (field, value) in desired {
+        let old = existing.get(&field).unwrap_or(&Value::Null);
+        if *old == value {
+            continue;
+        }
+        if K::UPDATABLE.contains(&field.as_str()) {
+            plan.spec.insert(field, merge_diff(old, &value));
+        } else {
+            plan.ignored.push(field);
+        }
+    }
+    plan
+}
+
+/// The JSON merge patch (RFC 7386) that turns `old` into `new`: objects key by key, with
+/// `null` for keys `new` drops; anything else replaced whole.
+pub fn merge_diff(old: &Value, new: &Value) -> Value {
+    match (old, new) {
+        (Value::Object(old), Value::Object(new)) => {
+            let mut patch = Map::new();
+            for key in old.keys().filter(|k| !new.contains_key(*k)) {
+                patch.insert(key.clone(), Value::Null);
+            }
+            for (key, value) in new {
+                let before = old.get(key).unwrap_or(&Value::Null);
+                if before != value {
+                    patch.insert(key.clone(), merge_diff(before, value));
+                }
+            }
+            Value::Object(patch)
+        }
+        _ => new.clone(),
+    }
+}
+
+/// How an update began.
+pub enum Began<K> {
+    /// Nothing to change: follow the resource as it is.
+    Unchanged(K),
+    /// Patched: follow the update.
+    Patched(K, Update),
+}
+
+/// How many times a patch is tried again after the resource changed under it.
+const CONFLICT_RETRIES: usize = 5;
+
+/// Patches `existing` towards `desired`; `annotations` (the step's identity and inputs'
+/// digest) go on the resource with the update's record.
+pub async fn begin<K: Kind>(
+    api: &Api<K>,
+    mut existing: K,
+    desired: &K,
+    annotations: &BTreeMap<String, String>,
+    api_timeout: std::time::Duration,
+) -> Result<Began<K>, Failure> {
+    let name = desired.meta().name.clone().unwrap_or_default();
+    for attempt in 0.. {
+        let plan = plan(&existing, desired);
+        for field in &plan.ignored {
+            log!(
+                "warning: input for `{field}` differs from {name}'s, but the ACK controller does not update `{field}` of a {}: left as it is",
+                K::KIND
+            );
+        }
+        if plan.spec.is_empty() {
+            log!(
+                "{name} exists and already has what the inputs say: nothing to update; following it"
+            );
+            return Ok(Began::Unchanged(existing));
+        }
+        let fields: Vec<&str> = plan.spec.keys().map(String::as_str).collect();
+        let recorded = Recorded {
+            marks: K::update_marks(&existing),
+            failure: match kinds::verdict(&existing) {
+                Verdict::Failed(failure) => Some(failure),
+                _ => None,
+            },
+        };
+        let mut metadata_annotations: Map<String, Value> = annotations
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        metadata_annotations.insert(
+            UPDATE_ANNOTATION.to_owned(),
+            Value::String(serde_json::to_string(&recorded).unwrap_or_default()),
+        );
+        let patch = json!({
+            "metadata": {
+                "resourceVersion": existing.meta().resource_version,
+                "annotations": metadata_annotations,
+            },
+            "spec": plan.spec,
+        });
+        log!("updating {} {name}: {}", K::KIND, fields.join(", "));
+        let params = PatchParams::default();
+        let patch = Patch::Merge(&patch);
+        match api::call("update the resource", api_timeout, || {
+            api.patch(&name, &params, &patch)
+        })
+        .await
+        {
+            Ok(patched) => {
+                return Ok(Began::Patched(
+                    patched,
+                    Update {
+                        recorded,
+                        taken: false,
+                    },
+                ));
+            }
+            Err(CallError::Api(status)) if status.code == 409 && attempt < CONFLICT_RETRIES => {
+                log!("{name} changed while it was being updated; reading it again");
+                existing =
+                    match api::call("read the existing resource", api_timeout, || api.get(&name))
+                        .await
+                    {
+                        Ok(existing) => existing,
+                        Err(CallError::Api(status)) => {
+                            return Err(Failure::Conflict(format!(
+                                "{name} cannot be read again: {}",
+                                status.message
+                            )));
+                        }
+                        Err(CallError::Failed(failure)) => return Err(failure),
+                    };
+            }
+            Err(CallError::Api(status)) if matches!(status.code, 400 | 422) => {
+                return Err(Failure::Refused(format!(
+                    "the Kubernetes API refused the update of {name} ({} {}): {}",
+                    status.code, status.reason, status.message
+                )));
+            }
+            Err(CallError::Api(status)) => {
+                return Err(Failure::Conflict(format!(
+                    "{name} could not be updated ({} {}): {}",
+                    status.code, status.reason, status.message
+                )));
+            }
+            Err(CallError::Failed(failure)) => return Err(failure),
+        }
+    }
+    unreachable!("the loop returns")
+}
+
+#[cfg(test)]
+mod tests {
+    use generated::endpoint::Endpoint;
+    use serde_json::json;
+
+    use super::*;
+
+    fn endpoint(spec: Value) -> Endpoint {
+        serde_json::from_value(json!({"apiVersion": "sagemaker.services.k8s.aws/v1alpha1",
+            "kind": "Endpoint", "metadata": {"name": "e"}, "spec": spec}))
+        .expect("an Endpoint")
+    }
+
+    #[test]
+    fn only_updatable_fields_that_differ_are_patched() {
+        let existing = endpoint(json!({"endpointName": "e", "endpointConfigName": "a",
+            "tags": [{"key": "team", "value": "ml"}],
+            "deploymentConfig": {"autoRollbackConfiguration": {"alarms": [{"alarmName": "x"}]}}}));
+        let same = endpoint(json!({"endpointName": "e", "endpointConfigName": "a"}));
+        assert_eq!(
+            plan(&existing, &same),
+            Plan::default(),
+            "inputs that leave fields unset change nothing"
+        );
+        let desired = endpoint(json!({"endpointName": "e", "endpointConfigName": "b",
+            "tags": [{"key": "team", "value": "data"}],
+            "deploymentConfig": {"blueGreenUpdatePolicy": {"terminationWaitInSeconds": 60}}}));
+        let plan = plan(&existing, &desired);
+        assert_eq!(plan.ignored, ["tags"]);
+        assert_eq!(
+            Value::Object(plan.spec),
+            json!({
+            "endpointConfigName": "b",
+            // Exactly the input's value: the old key is removed, not merged into.
+            "deploymentConfig": {"autoRollbackConfiguration": null,
+                "blueGreenUpdatePolicy": {"terminationWaitInSeconds": 60}}})
+        );
+    }
+
+    #[test]
+    fn merge_diff_makes_exactly_the_new_value() {
+        let old = json!({"a": {"b": 1, "c": [1, 2]}, "d": "x"});
+        let new = json!({"a": {"b": 2, "c": [1, 2]}, "e": true});
+        let patch = merge_diff(&old, &new);
+        assert_eq!(patch, json!({"d": null, "a": {"b": 2}, "e": true}));
+        assert_eq!(apply(old, &patch), new);
+    }
+
+    /// RFC 7386's apply, to check the diff against.
+    fn apply(target: Value, patch: &Value) -> Value {
+        let Value::Object(patch) = patch else {
+            return patch.clone();
+        };
+        let mut target = match target {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        };
+        for (key, value) in patch {
+            if value.is_null() {
+                target.remove(key);
+            } else {
+                let before = target.remove(key).unwrap_or(Value::Null);
+                target.insert(key.clone(), apply(before, value));
+            }
+        }
+        Value::Object(target)
+    }
+
+    #[test]
+    fn before_the_update_is_taken_only_a_new_failure_counts() {
+        let status = |state: &str, synced: &str, modified: &str, terminal: Option<&str>| {
+            let mut conditions = vec![json!({"type": "ACK.ResourceSynced", "status": synced})];
+            if let Some(message) = terminal {
+                conditions
+                    .push(json!({"type": "ACK.Terminal", "status": "True", "message": message}));
+            }
+            let mut e = endpoint(json!({"endpointName": "e", "endpointConfigName": "b"}));
+            e.status = serde_json::from_value(
+                json!({"endpointStatus": state, "lastModifiedTime": modified,
+                "conditions": conditions}),
+            )
+            .expect("status");
+            e
+        };
+        let old_failure = "api error EndpointUpdateError: unable to update endpoint. check FailureReason. latest EndpointConfigName is a";
+        let before = status("InService", "False", "2026-12-01T10:00:00Z", Some(old_failure));
+        let mut update = Update {
+            recorded: Recorded {
+                marks: Endpoint::update_marks(&before),
+                failure: match kinds::verdict(&before) {
+                    Verdict::Failed(f) => Some(f),
+                    _ => None,
+                },
+            },
+            taken: false,
+        };
+        // The old failure and the old done-looking state are waited past.
+        assert_eq!(
+            update.verdict(&before),
+            Verdict::Waiting { recoverable: None }
+        );
+        assert_eq!(
+            update.verdict(&status("InService", "True", "2026-12-01T10:00:00Z", None)),
+            Verdict::Waiting { recoverable: None }
+        );
+        // A failure the patch caused ends the step.
+        assert!(matches!(
+            update.verdict(&status(
+                "InService",
+                "True",
+                "2026-12-01T10:00:00Z",
+                Some("api error ValidationException: no config b")
+            )),
+            Verdict::Failed(_)
+        ));
+    }
+}
