@@ -104,6 +104,12 @@
 //! Not emulated: spec updates after creation (warm pool/profiler updates and their
 //! Terminal errors), the delayed late-initialisation path, adoption, IAM role selectors,
 //! region/account drift, warm pools.
+//!
+//! Two simpler controllers for the other kinds, in-process only: [`JobController`] for the
+//! job kinds that end on their state field, and [`HostingController`] for the definitions
+//! (Model, EndpointConfig, the monitoring job definitions), Endpoint (with updates and
+//! their rollback), MonitoringSchedule and ModelPackageGroup; their module docs list what
+//! they emulate and where they differ from the real controller.
 
 mod api_error;
 mod clock;
@@ -125,9 +131,11 @@ pub use api_error::{ApiError, Cause};
 pub use clock::rfc3339;
 pub use controller::{
     AwsCall, AwsError, ClusterController, Controller, ControllerOptions,
-    DELETION_POLICY_ANNOTATION, FINALIZER, JobController, JobControllerOptions, JobKind,
-    JobOutcome, JobState, JobStatus, REGION_ANNOTATION, RuleState, SIMULATED_EPOCH, Scenario,
-    SdkVersion, TERMINAL_CODES, UNMANAGED_REASON, request_id,
+    DELETION_POLICY_ANNOTATION, FINALIZER, HostingClass, HostingController,
+    HostingControllerOptions, HostingKind, HostingOutcome, JobController, JobControllerOptions,
+    JobKind, JobOutcome, JobState, JobStatus, LAST_ENDPOINT_CONFIG_ANNOTATION, REGION_ANNOTATION,
+    RuleState, SIMULATED_EPOCH, SageMakerCall, Scenario, SdkVersion, TERMINAL_CODES,
+    UNMANAGED_REASON, UpdateOutcome, request_id,
 };
 pub use crd::{Crd, CrdError, CrdVersion};
 pub use faults::{Fault, Faults};

@@ -280,6 +280,16 @@ impl TestBed {
     ) -> crate::JobController {
         crate::JobController::start(self.store.clone(), &self.handle, options)
     }
+
+    /// Starts a simulated controller for one of the long-lived or definition kinds
+    /// (Endpoint, MonitoringSchedule, Model, ...); register its CRD first
+    /// ([`crate::HostingKind::crd_yaml`]).
+    pub fn start_hosting_controller(
+        &self,
+        options: crate::HostingControllerOptions,
+    ) -> crate::HostingController {
+        crate::HostingController::start(self.store.clone(), &self.handle, options)
+    }
 }
 
 impl Drop for TestBed {

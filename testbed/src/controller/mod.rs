@@ -13,6 +13,7 @@
 //! [`ControllerOptions::time_scale`]. Status timestamps come from a per-object simulated
 //! clock starting at 2025-01-01T00:00:00Z, so they are deterministic.
 
+pub(crate) mod hosting;
 pub(crate) mod jobs;
 mod reconcile;
 mod remote;
@@ -28,6 +29,10 @@ use serde_json::Value;
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 
+pub use hosting::{
+    HostingClass, HostingController, HostingControllerOptions, HostingKind, HostingOutcome,
+    LAST_ENDPOINT_CONFIG_ANNOTATION, SageMakerCall, UpdateOutcome,
+};
 pub use jobs::{JobController, JobControllerOptions, JobKind, JobOutcome};
 pub use reconcile::{DELETION_POLICY_ANNOTATION, FINALIZER, REGION_ANNOTATION, UNMANAGED_REASON};
 pub use remote::ClusterController;
