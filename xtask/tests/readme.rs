@@ -62,13 +62,27 @@ fn the_readme_table_lists_every_component_with_its_inputs_and_outputs() {
             "{module}"
         );
         let names = |list: &[Named]| list.iter().map(|n| n.name.clone()).collect::<Vec<_>>();
-        assert_eq!(quoted(cells[1]), names(&component.inputs), "{module}'s inputs");
-        assert_eq!(quoted(cells[2]), names(&component.outputs), "{module}'s outputs");
+        assert_eq!(
+            quoted(cells[1]),
+            names(&component.inputs),
+            "{module}'s inputs"
+        );
+        assert_eq!(
+            quoted(cells[2]),
+            names(&component.outputs),
+            "{module}'s outputs"
+        );
         assert!(listed.insert(module.clone()), "{module} listed twice");
     }
     let generated: BTreeSet<String> = std::fs::read_dir(root.join("generated/components"))
         .expect("generated/components")
-        .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     assert_eq!(listed, generated, "every generated component has a row");
 }

@@ -236,7 +236,7 @@ mod tests {
         failed["conditions"].as_array_mut().expect("conditions").push(json!({"type": "ACK.Terminal",
             "status": "True", "message": "Endpoint status reached terminal state: Failed. Check the FailureReason."}));
         assert!(
-            matches!(verdict(&endpoint(None, "a", failed)), Verdict::Failed(m) if m.contains("terminal state: Failed"))
+            matches!(verdict(&endpoint(None, "a", failed)), Verdict::Failed(m) if m == "the endpoint failed: The primary container did not pass the ping health check.")
         );
         for state in ["OutOfService", "UpdateRollbackFailed"] {
             assert!(

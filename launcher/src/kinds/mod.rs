@@ -186,7 +186,17 @@ pub fn verdict<K: Kind>(resource: &K) -> Verdict {
         return Verdict::Waiting { recoverable: None };
     };
     let recoverable = match ack::mechanics(K::conditions(status)) {
-        Err(failure) => return Verdict::Failed(failure),
+        // The controller's own Terminal for a failed state (`Endpoint status reached
+        // terminal state: Failed. Check the FailureReason.`) says less than the kind's
+        // rule, which gives the reason; any other Terminal stands as it is.
+        Err(failure) => {
+            return match K::state_verdict(status) {
+                Verdict::Failed(state) if failure.contains("status reached terminal state") => {
+                    Verdict::Failed(state)
+                }
+                _ => Verdict::Failed(failure),
+            };
+        }
         Ok(recoverable) => recoverable,
     };
     match K::state_verdict(status) {
