@@ -43,15 +43,18 @@ pub fn run(ctx: &Ctx, report: &mut Report) -> anyhow::Result<()> {
             "stripped"
         }
     )];
-    notes.push(format!(
-        "A static build needs the `{MUSL}` target, which {}; this machine's binary links \
-         glibc dynamically, so the static size is not measured here.",
-        if musl_installed {
-            "is installed (build it with `cargo build --release --target x86_64-unknown-linux-musl -p launcher`)"
-        } else {
-            "is not installed and cannot be installed on this machine"
-        }
-    ));
+    // Without `cargo xtask image`'s static glibc build (below), say what a static one needs.
+    if std::env::var_os("ACK_BENCH_STATIC_BINARY").is_none() {
+        notes.push(format!(
+            "A static build needs the `{MUSL}` target, which {}, or `cargo xtask image` \
+             (static glibc); this run has neither, so the static size is not measured.",
+            if musl_installed {
+                "is installed (build it with `cargo build --release --target x86_64-unknown-linux-musl -p launcher`)"
+            } else {
+                "is not installed and cannot be installed on this machine"
+            }
+        ));
+    }
     let daemon = container_tools.iter().any(|tool| {
         Command::new(tool)
             .arg("info")

@@ -403,7 +403,9 @@ pub async fn undecodable<K: Kind>(api: &Api<K>, name: &str) -> Option<Failure> {
         Api::namespaced_with(api.clone().into_client(), &namespace, &resource);
     let object = raw.get(name).await.ok()?;
     let value = serde_json::to_value(object).ok()?;
-    let error = serde_path_to_error::deserialize::<_, K>(value).err()?;
+    // By reference, as the input reader decodes: one instantiation of the decoder for the
+    // spec types both read, not two (the launcher's size).
+    let error = serde_path_to_error::deserialize::<_, K>(&value).err()?;
     Some(Failure::Undecodable(format!(
         "{} {name}: field `{}` does not decode into the generated types ({}); the \
          cluster's ACK SageMaker controller is likely newer than the CRD this launcher was \
