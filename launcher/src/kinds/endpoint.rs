@@ -21,7 +21,7 @@ use generated::endpoint::{
     Endpoint, EndpointInputs, EndpointOutputPaths, EndpointSpec, EndpointStatus,
 };
 
-use super::{Class, Kind, Marks, console_links};
+use super::{Class, Kind, Marks, console_page};
 use crate::ack::{self, Verdict};
 
 /// The annotation the controller writes when it calls UpdateEndpoint.
@@ -92,19 +92,17 @@ impl Kind for Endpoint {
     }
 
     fn links(arn: &str, name: &str) -> Vec<(&'static str, String)> {
-        // Endpoint logs are in one group per endpoint, one stream per variant and instance.
-        console_links(
-            arn,
-            "endpoints",
-            &format!("/aws/sagemaker/Endpoints/{name}"),
-            "",
-        )
-        .into_iter()
-        .map(|(label, link)| match label {
-            "console" => (label, format!("{link}{name}")),
-            _ => (label, link),
-        })
-        .collect()
+        let mut links = console_page(arn, "endpoints", name);
+        // One log group per endpoint, a stream per variant and instance.
+        if let Some((host, region)) = ack::console_host(arn) {
+            links.push((
+                "logs",
+                format!(
+                    "https://{host}/cloudwatch/home?region={region}#logsV2:log-groups/log-group/$252Faws$252Fsagemaker$252FEndpoints$252F{name}"
+                ),
+            ));
+        }
+        links
     }
 
     fn update_marks(endpoint: &Self) -> Marks {
