@@ -356,7 +356,9 @@ mod tests {
         let links = Endpoint::links("arn:aws:sagemaker:us-west-2:1:endpoint/e", "e");
         assert!(links[0].1.ends_with("#/endpoints/e"), "{links:?}");
         assert!(
-            links[1].1.contains("group=/aws/sagemaker/Endpoints/e;"),
+            links[1]
+                .1
+                .ends_with("log-group/$252Faws$252Fsagemaker$252FEndpoints$252Fe"),
             "{links:?}"
         );
     }
