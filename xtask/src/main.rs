@@ -107,6 +107,12 @@ enum ClusterAction {
 /// Exit code of an upgrade that breaks pipelines, under `--fail-on-breaking`.
 const EXIT_BREAKING: u8 = 3;
 
+/// Generating is allocation-bound (quote's tokens, syn's buffers, prettyplease's
+/// output, on one thread per core): mimalloc makes `generate-all` of the 26 v1.9.1 CRDs
+/// about a quarter faster than glibc's allocator, in wall and CPU time (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
