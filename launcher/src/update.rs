@@ -2,10 +2,14 @@
 //! MonitoringSchedule): a step given the name of an existing resource moves it to what its
 //! inputs say, as the earlier components did, but
 //!
-//! - it patches only the [`Kind::UPDATABLE`] fields the inputs set and that differ (a JSON
-//!   merge patch that turns each into exactly the input's value), with the resource's
-//!   `resourceVersion`, so a concurrent change is read again rather than overwritten. Set
-//!   fields the controller does not update (tags) are left as they are, with a warning;
+//! - it patches only the [`Kind::UPDATABLE`] fields the inputs set and that the resource
+//!   does not already hold, with a JSON merge patch of the inputs' values (as the earlier
+//!   components' patch: keys an input leaves out are kept) and the resource's
+//!   `resourceVersion`, so a concurrent change is read again rather than overwritten. A
+//!   field holds an input when it has everything the input sets: keys the controller or
+//!   SageMaker filled in besides are no difference, so a re-run with the same inputs
+//!   changes nothing. Set fields the controller does not update (tags) are left as they
+//!   are, with a warning;
 //! - nothing differs: not an update. The resource is followed as it is (a re-run with the
 //!   same inputs succeeds once the resource is ready);
 //! - it is done only once the controller has taken the update ([`Kind::update_taken`]:
@@ -96,8 +100,8 @@ pub struct Plan {
     pub ignored: Vec<String>,
 }
 
-/// The updatable fields `desired` sets to other values than `existing` has, each as the
-/// merge patch that makes it exactly the desired value.
+/// The updatable fields `desired` sets that `existing` does not hold, each with the
+/// input's value as its merge patch.
 pub fn plan<K: Kind>(existing: &K, desired: &K) -> Plan {
     let as_map = |spec: &K::Spec| match serde_json::to_value(spec) {
         Ok(Value::Object(map)) => map,
@@ -106,12 +110,11 @@ pub fn plan<K: Kind>(existing: &K, desired: &K) -> Plan {
     let (existing, desired) = (as_map(existing.spec()), as_map(desired.spec()));
     let mut plan = Plan::default();
     for (field, value) in desired {
-        let old = existing.get(&field).unwrap_or(&Value::Null);
-        if *old == value {
+        if holds(existing.get(&field).unwrap_or(&Value::Null), &value) {
             continue;
         }
         if K::UPDATABLE.contains(&field.as_str()) {
-            plan.spec.insert(field, merge_diff(old, &value));
+            plan.spec.insert(field, value);
         } else {
             plan.ignored.push(field);
         }
@@ -119,24 +122,17 @@ pub fn plan<K: Kind>(existing: &K, desired: &K) -> Plan {
     plan
 }
 
-/// The JSON merge patch (RFC 7386) that turns `old` into `new`: objects key by key, with
-/// `null` for keys `new` drops; anything else replaced whole.
-pub fn merge_diff(old: &Value, new: &Value) -> Value {
-    match (old, new) {
-        (Value::Object(old), Value::Object(new)) => {
-            let mut patch = Map::new();
-            for key in old.keys().filter(|k| !new.contains_key(*k)) {
-                patch.insert(key.clone(), Value::Null);
-            }
-            for (key, value) in new {
-                let before = old.get(key).unwrap_or(&Value::Null);
-                if before != value {
-                    patch.insert(key.clone(), merge_diff(before, value));
-                }
-            }
-            Value::Object(patch)
+/// Whether `existing` has everything `wanted` sets: objects key by key (keys only
+/// `existing` has are no difference), arrays element by element, anything else equal.
+pub fn holds(existing: &Value, wanted: &Value) -> bool {
+    match (existing, wanted) {
+        (Value::Object(existing), Value::Object(wanted)) => wanted
+            .iter()
+            .all(|(key, value)| holds(existing.get(key).unwrap_or(&Value::Null), value)),
+        (Value::Array(existing), Value::Array(wanted)) => {
+            existing.len() == wanted.len() && existing.iter().zip(wanted).all(|(e, w)| holds(e, w))
         }
-        _ => new.clone(),
+        _ => existing == wanted,
     }
 }
 
@@ -266,13 +262,19 @@ mod tests {
     fn only_updatable_fields_that_differ_are_patched() {
         let existing = endpoint(json!({"endpointName": "e", "endpointConfigName": "a",
             "tags": [{"key": "team", "value": "ml"}],
-            "deploymentConfig": {"autoRollbackConfiguration": {"alarms": [{"alarmName": "x"}]}}}));
+            "deploymentConfig": {"autoRollbackConfiguration": {"alarms": [{"alarmName": "x"}]},
+                "blueGreenUpdatePolicy": {"terminationWaitInSeconds": 0,
+                    "trafficRoutingConfiguration": {"type_": "ALL_AT_ONCE", "waitIntervalInSeconds": 0}}}}));
         let same = endpoint(json!({"endpointName": "e", "endpointConfigName": "a"}));
         assert_eq!(
             plan(&existing, &same),
             Plan::default(),
             "inputs that leave fields unset change nothing"
         );
+        // What SageMaker filled in besides the inputs' keys is no difference.
+        let held = endpoint(json!({"endpointName": "e", "endpointConfigName": "a",
+            "deploymentConfig": {"blueGreenUpdatePolicy": {"trafficRoutingConfiguration": {"type_": "ALL_AT_ONCE"}}}}));
+        assert_eq!(plan(&existing, &held), Plan::default());
         let desired = endpoint(json!({"endpointName": "e", "endpointConfigName": "b",
             "tags": [{"key": "team", "value": "data"}],
             "deploymentConfig": {"blueGreenUpdatePolicy": {"terminationWaitInSeconds": 60}}}));
@@ -282,39 +284,22 @@ mod tests {
             Value::Object(plan.spec),
             json!({
             "endpointConfigName": "b",
-            // Exactly the input's value: the old key is removed, not merged into.
-            "deploymentConfig": {"autoRollbackConfiguration": null,
-                "blueGreenUpdatePolicy": {"terminationWaitInSeconds": 60}}})
+            "deploymentConfig": {"blueGreenUpdatePolicy": {"terminationWaitInSeconds": 60}}})
         );
     }
 
     #[test]
-    fn merge_diff_makes_exactly_the_new_value() {
-        let old = json!({"a": {"b": 1, "c": [1, 2]}, "d": "x"});
-        let new = json!({"a": {"b": 2, "c": [1, 2]}, "e": true});
-        let patch = merge_diff(&old, &new);
-        assert_eq!(patch, json!({"d": null, "a": {"b": 2}, "e": true}));
-        assert_eq!(apply(old, &patch), new);
-    }
-
-    /// RFC 7386's apply, to check the diff against.
-    fn apply(target: Value, patch: &Value) -> Value {
-        let Value::Object(patch) = patch else {
-            return patch.clone();
-        };
-        let mut target = match target {
-            Value::Object(map) => map,
-            _ => Map::new(),
-        };
-        for (key, value) in patch {
-            if value.is_null() {
-                target.remove(key);
-            } else {
-                let before = target.remove(key).unwrap_or(Value::Null);
-                target.insert(key.clone(), apply(before, value));
-            }
-        }
-        Value::Object(target)
+    fn holding_is_key_by_key_and_element_by_element() {
+        let existing = json!({"a": {"b": 1, "c": [{"d": 1, "e": 2}]}, "f": "x"});
+        assert!(holds(&existing, &json!({"a": {"c": [{"d": 1}]}})));
+        assert!(holds(&existing, &json!({})));
+        assert!(!holds(&existing, &json!({"a": {"b": 2}})));
+        assert!(
+            !holds(&existing, &json!({"a": {"c": [{"d": 1}, {"d": 2}]}})),
+            "another length"
+        );
+        assert!(!holds(&existing, &json!({"g": false})), "a key it lacks");
+        assert!(!holds(&json!(null), &json!("x")));
     }
 
     #[test]
