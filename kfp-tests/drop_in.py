@@ -19,6 +19,7 @@ import yaml
 from kfp import dsl
 
 import pipelines
+import sdk
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "fixtures" / "upstream-v2" / "components.yaml"
@@ -57,7 +58,7 @@ ORDER = [
 
 
 def component_path(kind):
-    return ROOT / "generated" / "components" / MODULE[kind] / "component.yaml"
+    return sdk.component_path(MODULE[kind])
 
 
 def earlier_field(name):

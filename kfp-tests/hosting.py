@@ -7,14 +7,12 @@ should make the spec of them); `chain` wires TrainingJob -> Model -> EndpointCon
 Endpoint -> DataQualityJobDefinition -> MonitoringSchedule with real outputs.
 """
 
-import pathlib
 
 from kfp import dsl
 
 import pipelines
-from sdk import SDK
+from sdk import SDK, alone, component_path, load_component as load  # noqa: F401 (re-exported)
 
-GENERATED = pathlib.Path(__file__).resolve().parent.parent / "generated" / "components"
 COMMAND = "ack-kfp-launcher"
 
 # module -> (launcher subcommand, CRD kind, the input naming the resource)
@@ -230,22 +228,9 @@ CALLS = {
 }
 
 
-def component_path(module):
-    return GENERATED / module / "component.yaml"
-
-
-def load(module):
-    return SDK.load(component_path(module))
-
-
 def single(module, component):
     """The kind's realistic call, alone in a pipeline."""
-
-    @dsl.pipeline(name=f"{module.replace('_', '-')}-alone")
-    def pipeline():
-        component(**CALLS[module])
-
-    return pipeline
+    return alone(module, component, CALLS[module])
 
 
 # The chain's glue: each takes a step's output whole and returns the next step's input

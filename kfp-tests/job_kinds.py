@@ -5,14 +5,12 @@ Each kind has one realistic call (`CALLS`: the inputs it passes, and the spec th
 launcher should make of them); `chain` wires the kinds together with real outputs.
 """
 
-import pathlib
 
 from kfp import dsl
 
 import pipelines
-from sdk import SDK
+from sdk import alone, component_path, load_component as load  # noqa: F401 (re-exported)
 
-GENERATED = pathlib.Path(__file__).resolve().parent.parent / "generated" / "components"
 COMMAND = "ack-kfp-launcher"
 
 # module -> (launcher subcommand, CRD kind)
@@ -118,22 +116,9 @@ CALLS = {
 }
 
 
-def component_path(module):
-    return GENERATED / module / "component.yaml"
-
-
-def load(module):
-    return SDK.load(component_path(module))
-
-
 def single(module, component):
     """The kind's realistic call, alone in a pipeline."""
-
-    @dsl.pipeline(name=f"{module.replace('_', '-')}-alone")
-    def pipeline():
-        component(**CALLS[module])
-
-    return pipeline
+    return alone(module, component, CALLS[module])
 
 
 def chain(process, train, transform):

@@ -8,6 +8,7 @@ argv a real pod would get.
 """
 
 import decimal
+import pathlib
 import json
 import re
 import warnings
@@ -355,3 +356,51 @@ class V2(_Sdk):
 
 
 SDK = V1() if MAJOR == 1 else V2()
+
+
+GENERATED = pathlib.Path(__file__).resolve().parent.parent / "generated" / "components"
+
+
+def component_path(module):
+    """The generated component.yaml of a module (`processing_job`)."""
+    return GENERATED / module / "component.yaml"
+
+
+def load_component(module):
+    return SDK.load(component_path(module))
+
+
+def alone(module, component, arguments):
+    """A pipeline of one step: `component` called with `arguments`."""
+    from kfp import dsl
+
+    @dsl.pipeline(name=f"{module.replace('_', '-')}-alone")
+    def pipeline():
+        component(**arguments)
+
+    return pipeline
+
+
+def assert_declared_types(component, spec):
+    """The loaded component has exactly the inputs and outputs `spec` (its component.yaml)
+    declares, each with the type the SDK makes of the declared one, and no artifacts."""
+    declared = {i["name"]: i["type"] for i in spec["inputs"]}
+    declared_outputs = {o["name"]: o["type"] for o in spec["outputs"]}
+    if SDK.major == 1:
+        assert {i.name: i.type for i in component.component_spec.inputs} == declared
+        assert {o.name: o.type for o in component.component_spec.outputs} == declared_outputs
+        return
+    from kfp.pipeline_spec import pipeline_spec_pb2
+
+    parameter_type = {
+        "String": "STRING", "Integer": "NUMBER_INTEGER", "Float": "NUMBER_DOUBLE", "Bool": "BOOLEAN",
+        "JsonObject": "STRUCT", "JsonArray": "LIST",
+    }
+    type_name = pipeline_spec_pb2.ParameterType.ParameterTypeEnum.Name
+    root = component.pipeline_spec.root
+    seen = {n: type_name(p.parameter_type) for n, p in root.input_definitions.parameters.items()}
+    assert seen == {n: parameter_type[t] for n, t in declared.items()}
+    seen_outputs = {n: type_name(p.parameter_type) for n, p in root.output_definitions.parameters.items()}
+    assert seen_outputs == {n: parameter_type[t] for n, t in declared_outputs.items()}
+    assert len(root.input_definitions.artifacts) == 0
+    assert len(root.output_definitions.artifacts) == 0

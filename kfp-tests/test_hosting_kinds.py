@@ -13,7 +13,7 @@ import yaml
 
 import hosting
 from launcher import canonical, dry_run
-from sdk import SDK, record_warnings
+from sdk import SDK, assert_declared_types, record_warnings
 
 MODULES = sorted(hosting.KINDS)
 REGION_ANNOTATION = "services.k8s.aws/region"
@@ -40,26 +40,7 @@ def _flags(argv):
 def test_component_loads_without_warnings_with_the_declared_types(module):
     component, caught = record_warnings(lambda: hosting.load(module))
     assert caught == []
-    declared = {i["name"]: i["type"] for i in _spec(module)["inputs"]}
-    declared_outputs = {o["name"]: o["type"] for o in _spec(module)["outputs"]}
-    if SDK.major == 1:
-        assert {i.name: i.type for i in component.component_spec.inputs} == declared
-        assert {o.name: o.type for o in component.component_spec.outputs} == declared_outputs
-    else:
-        from kfp.pipeline_spec import pipeline_spec_pb2
-
-        parameter_type = {
-            "String": "STRING", "Integer": "NUMBER_INTEGER", "Float": "NUMBER_DOUBLE", "Bool": "BOOLEAN",
-            "JsonObject": "STRUCT", "JsonArray": "LIST",
-        }
-        type_name = pipeline_spec_pb2.ParameterType.ParameterTypeEnum.Name
-        root = component.pipeline_spec.root
-        seen = {n: type_name(p.parameter_type) for n, p in root.input_definitions.parameters.items()}
-        assert seen == {n: parameter_type[t] for n, t in declared.items()}
-        seen_outputs = {n: type_name(p.parameter_type) for n, p in root.output_definitions.parameters.items()}
-        assert seen_outputs == {n: parameter_type[t] for n, t in declared_outputs.items()}
-        assert len(root.input_definitions.artifacts) == 0
-        assert len(root.output_definitions.artifacts) == 0
+    assert_declared_types(component, _spec(module))
 
 
 @pytest.mark.parametrize("module", MODULES)

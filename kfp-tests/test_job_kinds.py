@@ -12,7 +12,7 @@ import yaml
 
 import job_kinds
 from launcher import canonical, dry_run
-from sdk import SDK
+from sdk import SDK, assert_declared_types, record_warnings
 
 MODULES = sorted(job_kinds.KINDS)
 
@@ -27,25 +27,9 @@ def _unexpected(caught):
 
 @pytest.mark.parametrize("module", MODULES)
 def test_component_loads_without_warnings_with_the_declared_types(module):
-    from sdk import record_warnings
-
     component, caught = record_warnings(lambda: job_kinds.load(module))
     assert caught == []
-    declared = {i["name"]: i["type"] for i in _spec(module)["inputs"]}
-    if SDK.major == 1:
-        assert {i.name: i.type for i in component.component_spec.inputs} == declared
-    else:
-        from kfp.pipeline_spec import pipeline_spec_pb2
-
-        parameter_type = {
-            "String": "STRING", "Integer": "NUMBER_INTEGER", "Float": "NUMBER_DOUBLE", "Bool": "BOOLEAN",
-            "JsonObject": "STRUCT", "JsonArray": "LIST",
-        }
-        type_name = pipeline_spec_pb2.ParameterType.ParameterTypeEnum.Name
-        root = component.pipeline_spec.root
-        seen = {n: type_name(p.parameter_type) for n, p in root.input_definitions.parameters.items()}
-        assert seen == {n: parameter_type[t] for n, t in declared.items()}
-        assert len(root.output_definitions.artifacts) == 0
+    assert_declared_types(component, _spec(module))
 
 
 @pytest.mark.parametrize("module", MODULES)
