@@ -42,10 +42,7 @@ impl Kind for TrainingJob {
             Some("Completed") if synced => rule_verdict(status),
             Some("Failed") => Verdict::Failed(format!(
                 "the training job failed: {}",
-                status
-                    .failure_reason
-                    .as_deref()
-                    .unwrap_or("SageMaker gave no reason")
+                crate::kinds::reason(status.failure_reason.as_deref())
             )),
             Some("Stopped") => Verdict::Failed("the training job was stopped".to_owned()),
             _ => Verdict::Waiting { recoverable: None },

@@ -17,7 +17,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use common::cluster::{SERVICE_ACCOUNT, rbac_yaml};
+use common::cluster::{Namespace, eventually};
 use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 use testbed::cluster::Cluster;
@@ -71,19 +71,14 @@ fn conditions(synced: &str, state: &str, stamp: &str) -> Value {
 impl Scene {
     fn new(namespace: &str, drop_verb: Option<&str>) -> Scene {
         let cluster = cluster();
-        cluster.create_namespace(namespace).expect("namespace");
-        cluster
-            .apply_role_yaml(&rbac_yaml(), namespace, SERVICE_ACCOUNT, |role| {
-                for rule in role.rules.iter_mut().flatten() {
-                    rule.verbs.retain(|v| Some(v.as_str()) != drop_verb);
-                }
-            })
-            .expect("RBAC applied");
+        // The step's Role and ServiceAccount, as the TrainingJob scenarios have them.
+        let step = Namespace::with_role(cluster, namespace, |role| {
+            for rule in role.rules.iter_mut().flatten() {
+                rule.verbs.retain(|v| Some(v.as_str()) != drop_verb);
+            }
+        });
         let kubeconfig = tempfile::NamedTempFile::new().expect("temp file");
-        let yaml = cluster
-            .service_account_kubeconfig(namespace, SERVICE_ACCOUNT)
-            .expect("token");
-        std::fs::write(kubeconfig.path(), yaml).expect("kubeconfig");
+        std::fs::write(kubeconfig.path(), &step.kubeconfig).expect("kubeconfig");
         let api = endpoints(namespace);
         let object: DynamicObject = serde_json::from_value(json!({
             "apiVersion": "sagemaker.services.k8s.aws/v1alpha1", "kind": "Endpoint",
@@ -169,14 +164,6 @@ impl Scene {
 
     fn output(&self, name: &str) -> String {
         std::fs::read_to_string(self.outputs.path().join(name)).unwrap_or_default()
-    }
-}
-
-fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
     }
 }
 

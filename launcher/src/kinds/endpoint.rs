@@ -21,7 +21,7 @@ use generated::endpoint::{
     Endpoint, EndpointInputs, EndpointOutputPaths, EndpointSpec, EndpointStatus,
 };
 
-use super::{Class, Kind, Marks, console_page};
+use super::{Class, Kind, Marks, console_page, reason, time_mark};
 use crate::ack::{self, Verdict};
 
 /// The annotation the controller writes when it calls UpdateEndpoint.
@@ -54,22 +54,16 @@ impl Kind for Endpoint {
 
     fn state_verdict(status: &Self::Status) -> Verdict {
         let synced = ack::synced(Self::conditions(status));
-        let reason = || {
-            status
-                .failure_reason
-                .as_deref()
-                .filter(|r| !r.is_empty())
-                .unwrap_or("SageMaker gave no reason")
-        };
+        let why = || reason(status.failure_reason.as_deref());
         match status.endpoint_status.as_deref() {
             Some("InService") if synced && status.pending_deployment_summary.is_none() => {
                 Verdict::Succeeded {
                     warnings: Vec::new(),
                 }
             }
-            Some("Failed") => Verdict::Failed(format!("the endpoint failed: {}", reason())),
+            Some("Failed") => Verdict::Failed(format!("the endpoint failed: {}", why())),
             Some(state @ ("OutOfService" | "UpdateRollbackFailed")) if synced => {
-                Verdict::Failed(format!("the endpoint is {state}: {}", reason()))
+                Verdict::Failed(format!("the endpoint is {state}: {}", why()))
             }
             _ => Verdict::Waiting { recoverable: None },
         }
@@ -141,10 +135,7 @@ fn last_config(endpoint: &Endpoint) -> Option<&str> {
 }
 
 fn last_modified(status: Option<&EndpointStatus>) -> String {
-    status
-        .and_then(|s| s.last_modified_time.as_ref())
-        .map(|t| t.0.to_string())
-        .unwrap_or_default()
+    time_mark(status.and_then(|s| s.last_modified_time.as_ref()))
 }
 
 /// In service and synced: nothing of an earlier change is still under way.
@@ -268,14 +259,19 @@ mod tests {
             )
         ));
         // A resync changed the conditions' timestamps only: not taken.
-        assert!(!Endpoint::update_taken(
-            &before,
-            &endpoint(
+        let mut resynced = status("InService", "True", "2026-12-01T10:00:00Z");
+        resynced["conditions"][0]["lastTransitionTime"] = json!("2026-12-01T10:30:00Z");
+        let resynced = endpoint(None, "b", resynced);
+        assert_ne!(
+            resynced.status,
+            endpoint(
                 None,
                 "b",
                 status("InService", "True", "2026-12-01T10:00:00Z")
             )
-        ));
+            .status
+        );
+        assert!(!Endpoint::update_taken(&before, &resynced));
         // The controller's metadata patch lands before its status patch: the annotation
         // with the old InService is not yet proof.
         let annotated = endpoint(

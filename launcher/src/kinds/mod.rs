@@ -222,18 +222,25 @@ pub fn arn<K: Kind>(resource: &K) -> Option<&str> {
     K::arn(resource.status()?).filter(|a| !a.is_empty())
 }
 
+/// SageMaker's `failureReason`, or a sentence saying it gave none.
+pub fn reason(failure_reason: Option<&str>) -> &str {
+    failure_reason
+        .filter(|r| !r.is_empty())
+        .unwrap_or("SageMaker gave no reason")
+}
+
+/// A status timestamp as an update mark ([`Marks`]): empty while it is absent.
+pub fn time_mark(time: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>) -> String {
+    time.map(|t| t.0.to_string()).unwrap_or_default()
+}
+
 /// The rule every job kind but TrainingJob follows, on its state field.
 pub fn job_state_verdict(noun: &str, state: Option<&str>, failure_reason: Option<&str>) -> Verdict {
     match state {
         Some("Completed") => Verdict::Succeeded {
             warnings: Vec::new(),
         },
-        Some("Failed") => Verdict::Failed(format!(
-            "the {noun} failed: {}",
-            failure_reason
-                .filter(|r| !r.is_empty())
-                .unwrap_or("SageMaker gave no reason")
-        )),
+        Some("Failed") => Verdict::Failed(format!("the {noun} failed: {}", reason(failure_reason))),
         Some("Stopped") => Verdict::Failed(match failure_reason.filter(|r| !r.is_empty()) {
             Some(reason) => format!("the {noun} was stopped: {reason}"),
             None => format!("the {noun} was stopped"),
@@ -278,18 +285,14 @@ pub fn console_links(
     let Some((host, region)) = ack::console_host(arn) else {
         return Vec::new();
     };
-    vec![
-        (
-            "console",
-            format!("https://{host}/sagemaker/home?region={region}#/{page}/{job_name}"),
+    let mut links = console_page(arn, page, job_name);
+    links.push((
+        "logs",
+        format!(
+            "https://{host}/cloudwatch/home?region={region}#logStream:group={group};prefix={job_name};streamFilter=typeLogStreamPrefix"
         ),
-        (
-            "logs",
-            format!(
-                "https://{host}/cloudwatch/home?region={region}#logStream:group={group};prefix={job_name};streamFilter=typeLogStreamPrefix"
-            ),
-        ),
-    ]
+    ));
+    links
 }
 
 /// The longest name the `Regex Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,N}$`` line of a

@@ -20,7 +20,7 @@ use generated::monitoring_schedule::{
     MonitoringScheduleSpec, MonitoringScheduleStatus,
 };
 
-use super::{Class, Kind, Marks};
+use super::{Class, Kind, Marks, reason, time_mark};
 use crate::ack::{self, Verdict};
 
 impl Kind for MonitoringSchedule {
@@ -46,11 +46,7 @@ impl Kind for MonitoringSchedule {
             },
             Some("Failed") => Verdict::Failed(format!(
                 "the monitoring schedule failed: {}",
-                status
-                    .failure_reason
-                    .as_deref()
-                    .filter(|r| !r.is_empty())
-                    .unwrap_or("SageMaker gave no reason")
+                reason(status.failure_reason.as_deref())
             )),
             Some("Stopped") => Verdict::Failed(
                 "the monitoring schedule was stopped (the ACK controller cannot start it again)"
@@ -107,10 +103,7 @@ impl Kind for MonitoringSchedule {
 }
 
 fn last_modified(status: Option<&MonitoringScheduleStatus>) -> String {
-    status
-        .and_then(|s| s.last_modified_time.as_ref())
-        .map(|t| t.0.to_string())
-        .unwrap_or_default()
+    time_mark(status.and_then(|s| s.last_modified_time.as_ref()))
 }
 
 #[cfg(test)]
@@ -182,7 +175,18 @@ mod tests {
         );
         let before = MonitoringSchedule::update_marks(&settled);
         // Resyncs that only renew the conditions: the old Scheduled, Synced True.
-        assert!(!MonitoringSchedule::update_taken(&before, &settled));
+        let mut resynced = settled.clone();
+        if let Some(condition) = resynced
+            .status
+            .as_mut()
+            .and_then(|s| s.conditions.as_mut())
+            .and_then(|c| c.first_mut())
+        {
+            condition.last_transition_time =
+                serde_json::from_value(json!("2026-12-01T10:30:00Z")).ok();
+        }
+        assert_ne!(resynced, settled);
+        assert!(!MonitoringSchedule::update_taken(&before, &resynced));
         // The controller's write after UpdateMonitoringSchedule: Synced False with the old state.
         let updated = schedule(
             "Scheduled",

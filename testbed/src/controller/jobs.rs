@@ -81,26 +81,17 @@ impl JobKind {
 
     /// The served resource (`sagemaker.services.k8s.aws/v1alpha1`).
     pub fn resource(&self) -> ResourceRef {
-        ResourceRef {
-            group: "sagemaker.services.k8s.aws".into(),
-            version: "v1alpha1".into(),
-            plural: self.plural.into(),
-        }
+        super::sagemaker_resource(self.plural)
     }
 
     /// The controller's finalizer for this kind.
     pub fn finalizer(&self) -> String {
-        format!("finalizers.sagemaker.services.k8s.aws/{}", self.kind)
+        super::sagemaker_finalizer(self.kind)
     }
 
     /// The vendored CRD of this kind, as YAML.
     pub fn crd_yaml(&self) -> std::io::Result<String> {
-        std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(
-                "../crds/sagemaker-controller/sagemaker.services.k8s.aws_{}.yaml",
-                self.plural
-            )),
-        )
+        super::vendored_crd(self.plural)
     }
 }
 

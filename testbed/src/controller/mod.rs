@@ -47,6 +47,30 @@ use crate::store::{Change, EventType, Store, Subresource};
 use reconcile::{Next, Reconciler};
 use sagemaker::FakeSageMaker;
 
+/// The served resource of a SageMaker kind (`sagemaker.services.k8s.aws/v1alpha1`), for
+/// the simulated controllers of every kind.
+pub(crate) fn sagemaker_resource(plural: &str) -> ResourceRef {
+    ResourceRef {
+        group: "sagemaker.services.k8s.aws".into(),
+        version: "v1alpha1".into(),
+        plural: plural.into(),
+    }
+}
+
+/// The finalizer the controller puts on a resource of `kind`.
+pub(crate) fn sagemaker_finalizer(kind: &str) -> String {
+    format!("finalizers.sagemaker.services.k8s.aws/{kind}")
+}
+
+/// The vendored CRD of the kind with this plural, as YAML.
+pub(crate) fn vendored_crd(plural: &str) -> std::io::Result<String> {
+    std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(
+            "../crds/sagemaker-controller/sagemaker.services.k8s.aws_{plural}.yaml"
+        )),
+    )
+}
+
 /// 2025-01-01T00:00:00Z: where every object's simulated clock starts.
 pub const SIMULATED_EPOCH: i64 = 1_735_689_600;
 
