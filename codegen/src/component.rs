@@ -5,9 +5,12 @@
 
 use std::collections::BTreeSet;
 
+use component_runtime::KfpType;
+
+use crate::error::Error;
 use crate::model::{FieldType, ResourceModel, Scalar, TypeKind};
 use crate::template::ComponentTemplate;
-use crate::{Error, docs, naming};
+use crate::{docs, naming};
 
 /// The input every component has besides its spec fields.
 pub const REGION_INPUT: &str = "region";
@@ -87,55 +90,22 @@ impl Output {
     }
 }
 
-/// The types a KFP v1 component.yaml can declare that both SDKs pass by value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KfpType {
-    String,
-    Integer,
-    Float,
-    Bool,
-    JsonObject,
-    JsonArray,
-}
-
-impl KfpType {
-    pub fn name(self) -> &'static str {
-        match self {
-            KfpType::String => "String",
-            KfpType::Integer => "Integer",
-            KfpType::Float => "Float",
-            KfpType::Bool => "Bool",
-            KfpType::JsonObject => "JsonObject",
-            KfpType::JsonArray => "JsonArray",
+/// The KFP type of a field's value: scalars by type, an enum as the String it is in JSON,
+/// objects, maps and schema-less JSON as a JsonObject, arrays as a JsonArray.
+pub fn kfp_type(ty: &FieldType, model: &ResourceModel) -> KfpType {
+    match ty {
+        FieldType::Scalar(Scalar::String | Scalar::DateTime) | FieldType::IntOrString => {
+            KfpType::String
         }
-    }
-
-    pub(crate) fn of(ty: &FieldType, model: &ResourceModel) -> KfpType {
-        match ty {
-            FieldType::Scalar(Scalar::String | Scalar::DateTime) | FieldType::IntOrString => {
-                KfpType::String
-            }
-            FieldType::Scalar(Scalar::Int32 | Scalar::Int64) => KfpType::Integer,
-            FieldType::Scalar(Scalar::Float64) => KfpType::Float,
-            FieldType::Scalar(Scalar::Bool) => KfpType::Bool,
-            FieldType::Named(id) => match model.ty(*id).kind {
-                TypeKind::Object(_) => KfpType::JsonObject,
-                TypeKind::Enum(_) => KfpType::String,
-            },
-            FieldType::Array(_) => KfpType::JsonArray,
-            FieldType::Map(_) | FieldType::Json => KfpType::JsonObject,
-        }
-    }
-
-    /// The default that means "not set", where the type has one.
-    fn neutral_default(self) -> Option<&'static str> {
-        match self {
-            KfpType::String => Some(""),
-            KfpType::Bool => Some("False"),
-            KfpType::JsonObject => Some("{}"),
-            KfpType::JsonArray => Some("[]"),
-            KfpType::Integer | KfpType::Float => None,
-        }
+        FieldType::Scalar(Scalar::Int32 | Scalar::Int64) => KfpType::Integer,
+        FieldType::Scalar(Scalar::Float64) => KfpType::Float,
+        FieldType::Scalar(Scalar::Bool) => KfpType::Bool,
+        FieldType::Named(id) => match model.ty(*id).kind {
+            TypeKind::Object(_) => KfpType::JsonObject,
+            TypeKind::Enum(_) => KfpType::String,
+        },
+        FieldType::Array(_) => KfpType::JsonArray,
+        FieldType::Map(_) | FieldType::Json => KfpType::JsonObject,
     }
 }
 
@@ -200,7 +170,7 @@ pub fn build(model: &ResourceModel, template: &ComponentTemplate) -> Result<Comp
         presence: Presence::Required,
     }];
     for (index, field) in spec.fields.iter().enumerate() {
-        let kfp_type = KfpType::of(&field.ty, model);
+        let kfp_type = kfp_type(&field.ty, model);
         let mut description = describe(field.description.as_deref(), &field.json_name, "spec");
         let presence = if let Some(note) = template.filled_by_launcher.get(&field.json_name) {
             description = format!("{description} {note}");
@@ -239,7 +209,7 @@ pub fn build(model: &ResourceModel, template: &ComponentTemplate) -> Result<Comp
                     Renamed::No(name) | Renamed::Yes(name) => name,
                 },
                 rust_name: field.rust_name.clone(),
-                kfp_type: KfpType::of(&field.ty, model),
+                kfp_type: kfp_type(&field.ty, model),
                 description: describe(field.description.as_deref(), &field.json_name, "status"),
                 json_name: field.json_name.clone(),
                 source: OutputSource::Status,
@@ -255,7 +225,7 @@ pub fn build(model: &ResourceModel, template: &ComponentTemplate) -> Result<Comp
         outputs.push(Output {
             name: name.clone(),
             rust_name: name.clone(),
-            kfp_type: KfpType::of(&field.ty, model),
+            kfp_type: kfp_type(&field.ty, model),
             description: format!(
                 "The resource's `spec.{json_name}`, as created (the name the launcher derived, \
                  when the input was empty)."

@@ -12,11 +12,14 @@ use std::collections::BTreeSet;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::component::{ComponentModel, Input, InputSource, KfpType, OutputSource, Presence};
+use component_runtime::KfpType;
+
+use crate::component::{ComponentModel, Input, InputSource, OutputSource, Presence};
 use crate::model::{
     EnumType, Field, FieldType, ObjectType, ResourceModel, Scalar, Side, TypeDef, TypeId, TypeKind,
 };
-use crate::{ack, docs, type_names};
+use crate::reserved::FixedNames;
+use crate::{ack, docs};
 
 /// Formatted Rust source for the module of one resource.
 pub fn emit(model: &ResourceModel, component: &ComponentModel, header: &[String]) -> String {
@@ -50,8 +53,7 @@ pub fn emit(model: &ResourceModel, component: &ComponentModel, header: &[String]
 }
 
 /// Formatted Rust source for the module of the ACK runtime's types ([`crate::ack`]).
-pub fn emit_shared(header: &[String]) -> String {
-    let runtime = ack::runtime();
+pub fn emit_shared(runtime: &ResourceModel, header: &[String]) -> String {
     let header_docs = header.iter().map(|line| {
         let line = format!(" {line}");
         quote!(#![doc = #line])
@@ -92,23 +94,6 @@ fn shared_names(model: &ResourceModel) -> BTreeSet<&str> {
     }
     names
 }
-
-/// The paths outside the module that the module names, each by the name it is written as.
-/// `type_names` reserves every name listed here.
-pub const IMPORTED_NAMES: &[&str] = &[
-    "BTreeMap",
-    "PathBuf",
-    "IntOrString",
-    "ObjectMeta",
-    "Time",
-    "Deserialize",
-    "Serialize",
-    "InputErrors",
-    "InputReader",
-    "InputType",
-    "OutputValue",
-    "ResourceInputs",
-];
 
 /// Which of the optional imports a module needs.
 #[derive(Default)]
@@ -179,7 +164,7 @@ fn use_lines(model: &ResourceModel, component: &ComponentModel) -> TokenStream {
         #map
         #path_buf
         #[cfg(feature = "component")]
-        use component_runtime::{InputErrors, InputReader, InputType, #output_value ResourceInputs};
+        use component_runtime::{InputErrors, InputReader, KfpType, #output_value ResourceInputs};
         #meta
         #int_or_string
         use serde::{Deserialize, Serialize};
@@ -240,9 +225,10 @@ fn ident(text: &str) -> syn::Ident {
 }
 
 fn resource_type(model: &ResourceModel, component: &ComponentModel) -> TokenStream {
-    let [kind_name, spec_name, status_name, ..] = type_names::fixed_names(&model.kind);
-    let kind = ident(&kind_name);
-    let spec = ident(&spec_name);
+    let names = FixedNames::of(&model.kind);
+    let kind_name = &names.kind;
+    let kind = ident(kind_name);
+    let spec = ident(&names.spec);
     let docs = doc_attrs(model.description.as_deref());
     let api_version = if model.group.is_empty() {
         model.version.clone()
@@ -257,7 +243,7 @@ fn resource_type(model: &ResourceModel, component: &ComponentModel) -> TokenStre
         quote!(k8s_openapi::ClusterResourceScope)
     };
     let status_field = model.status.map(|_| {
-        let status = ident(&status_name);
+        let status = ident(&names.status);
         quote! {
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub status: Option<#status>,
@@ -467,14 +453,14 @@ fn enum_def(
     }
 }
 
-fn input_type(kfp_type: KfpType) -> TokenStream {
-    let variant = format_ident!("{}", kfp_type.name());
-    quote!(InputType::#variant)
+fn kfp_type(ty: KfpType) -> TokenStream {
+    let variant = format_ident!("{}", ty.name());
+    quote!(KfpType::#variant)
 }
 
 fn inputs_struct(model: &ResourceModel, component: &ComponentModel) -> TokenStream {
-    let [_, spec_name, _, inputs_name, ..] = type_names::fixed_names(&model.kind);
-    let (spec, inputs) = (ident(&spec_name), ident(&inputs_name));
+    let names = FixedNames::of(&model.kind);
+    let (spec, inputs) = (ident(&names.spec), ident(&names.inputs));
     let struct_doc = format!(
         " The inputs of the {} component as KFP passes them on the command line: \
          `region`, then one per top-level spec field.",
@@ -499,7 +485,7 @@ fn inputs_struct(model: &ResourceModel, component: &ComponentModel) -> TokenStre
     let reads = component.inputs.iter().map(|input| {
         let name = ident(&input.rust_name);
         let flag = &input.name;
-        let kfp_type = input_type(input.kfp_type);
+        let kfp_type = kfp_type(input.kfp_type);
         let read = match input.presence {
             Presence::Required => quote!(required),
             _ => quote!(optional),
@@ -591,8 +577,8 @@ fn inputs_struct(model: &ResourceModel, component: &ComponentModel) -> TokenStre
 }
 
 fn output_paths_struct(model: &ResourceModel, component: &ComponentModel) -> TokenStream {
-    let [_, _, _, _, outputs_name] = type_names::fixed_names(&model.kind);
-    let outputs = ident(&outputs_name);
+    let fixed = FixedNames::of(&model.kind);
+    let outputs = ident(&fixed.output_paths);
     let struct_doc = format!(
         " Where to write each output of the {} component: one per top-level status field.",
         model.kind
@@ -618,7 +604,7 @@ fn output_paths_struct(model: &ResourceModel, component: &ComponentModel) -> Tok
     let values = component.outputs.iter().map(|output| {
         let name = &output.name;
         let field = ident(&output.rust_name);
-        let kfp_type = input_type(output.kfp_type);
+        let kfp_type = kfp_type(output.kfp_type);
         let (source, value_field) = match &output.source {
             OutputSource::Status => (quote!(status), field.clone()),
             OutputSource::Spec { rust_field } => (quote!(spec), ident(rust_field)),
@@ -637,7 +623,7 @@ fn output_paths_struct(model: &ResourceModel, component: &ComponentModel) -> Tok
             }
         }
     });
-    let kind = ident(&type_names::fixed_names(&model.kind)[0]);
+    let kind = ident(&fixed.kind);
     let spec_binding = component
         .outputs
         .iter()

@@ -16,9 +16,12 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-/// The KFP type of a component input, as written in component.yaml.
+/// The KFP type of a component input or output, as component.yaml declares it: the types
+/// a KFP v1 component.yaml can declare that both SDKs pass by value. The generator
+/// (`codegen::component`) decides each input's and output's type; this crate reads and
+/// writes values of it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InputType {
+pub enum KfpType {
     String,
     Integer,
     Float,
@@ -27,25 +30,39 @@ pub enum InputType {
     JsonArray,
 }
 
-impl InputType {
+impl KfpType {
     /// The name component.yaml uses for this type.
-    pub fn kfp_name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
-            InputType::String => "String",
-            InputType::Integer => "Integer",
-            InputType::Float => "Float",
-            InputType::Bool => "Bool",
-            InputType::JsonObject => "JsonObject",
-            InputType::JsonArray => "JsonArray",
+            KfpType::String => "String",
+            KfpType::Integer => "Integer",
+            KfpType::Float => "Float",
+            KfpType::Bool => "Bool",
+            KfpType::JsonObject => "JsonObject",
+            KfpType::JsonArray => "JsonArray",
+        }
+    }
+
+    /// The default component.yaml gives an optional input of this type to mean "not
+    /// set", where the type has one; [`InputReader`] reads it as absent. No number can mean
+    /// "not set" (any could be meant): an optional Integer or Float is passed only when
+    /// present.
+    pub fn neutral_default(self) -> Option<&'static str> {
+        match self {
+            KfpType::String => Some(""),
+            KfpType::Bool => Some("False"),
+            KfpType::JsonObject => Some("{}"),
+            KfpType::JsonArray => Some("[]"),
+            KfpType::Integer | KfpType::Float => None,
         }
     }
 
     /// Reads one argument into JSON, or `None` when it is absent or the neutral default.
     fn read(self, raw: &str) -> Result<Option<Value>, String> {
         match self {
-            InputType::String if raw.is_empty() => Ok(None),
-            InputType::String => Ok(Some(Value::String(raw.to_owned()))),
-            InputType::Bool => match raw.trim() {
+            KfpType::String if raw.is_empty() => Ok(None),
+            KfpType::String => Ok(Some(Value::String(raw.to_owned()))),
+            KfpType::Bool => match raw.trim() {
                 "True" | "true" => Ok(Some(Value::Bool(true))),
                 // `False` is the neutral default KFP passes for an unset Bool input.
                 "False" | "false" | "" => Ok(None),
@@ -53,9 +70,9 @@ impl InputType {
                     "expected a Bool (True, False, true or false), got `{raw}`"
                 )),
             },
-            InputType::Integer => read_integer(raw.trim()),
-            InputType::Float => read_float(raw.trim()),
-            InputType::JsonObject | InputType::JsonArray => self.read_document(raw),
+            KfpType::Integer => read_integer(raw.trim()),
+            KfpType::Float => read_float(raw.trim()),
+            KfpType::JsonObject | KfpType::JsonArray => self.read_document(raw),
         }
     }
 
@@ -70,21 +87,21 @@ impl InputType {
             Err(json_error) => serde_saphyr::from_str(raw).map_err(|_| {
                 format!(
                     "expected a {} as JSON or YAML; not valid JSON: {json_error}",
-                    self.kfp_name()
+                    self.name()
                 )
             })?,
         };
         let value = whole_floats_as_integers(value);
         match (self, &value) {
-            (InputType::JsonObject, Value::Object(map)) if map.is_empty() => Ok(None),
-            (InputType::JsonArray, Value::Array(items)) if items.is_empty() => Ok(None),
-            (InputType::JsonObject, Value::Object(_)) | (InputType::JsonArray, Value::Array(_)) => {
+            (KfpType::JsonObject, Value::Object(map)) if map.is_empty() => Ok(None),
+            (KfpType::JsonArray, Value::Array(items)) if items.is_empty() => Ok(None),
+            (KfpType::JsonObject, Value::Object(_)) | (KfpType::JsonArray, Value::Array(_)) => {
                 Ok(Some(value))
             }
             (_, Value::Null) => Ok(None),
             _ => Err(format!(
                 "expected a {}, got {}",
-                self.kfp_name(),
+                self.name(),
                 json_kind(&value)
             )),
         }
@@ -340,7 +357,7 @@ impl InputReader {
     pub fn optional<T: DeserializeOwned>(
         &mut self,
         input: &'static str,
-        ty: InputType,
+        ty: KfpType,
         raw: Option<&str>,
     ) -> Option<T> {
         let value = match raw.map(|raw| ty.read(raw)).transpose() {
@@ -421,7 +438,7 @@ impl InputReader {
     pub fn required<T: DeserializeOwned>(
         &mut self,
         input: &'static str,
-        ty: InputType,
+        ty: KfpType,
         raw: Option<&str>,
     ) -> Option<T> {
         let errors_before = self.errors.len();
@@ -430,7 +447,7 @@ impl InputReader {
             self.push(
                 input,
                 String::new(),
-                format!("is required: expected a non-empty {}", ty.kfp_name()),
+                format!("is required: expected a non-empty {}", ty.name()),
             );
         }
         value
@@ -463,7 +480,7 @@ impl InputReader {
 #[derive(Clone, Debug, PartialEq)]
 pub struct OutputValue<'a> {
     pub name: &'static str,
-    pub ty: InputType,
+    pub ty: KfpType,
     /// The file KFP passed for it, if any.
     pub path: Option<&'a std::path::Path>,
     /// `None` when the status does not have the field (yet).
@@ -478,14 +495,14 @@ impl OutputValue<'_> {
     /// is not a number either.
     pub fn content(&self) -> String {
         match (&self.value, self.ty) {
-            (Some(Value::String(text)), InputType::String) => text.clone(),
+            (Some(Value::String(text)), KfpType::String) => text.clone(),
             (Some(value), _) => value.to_string(),
-            (None, InputType::String) => String::new(),
-            (None, InputType::JsonObject) => "{}".to_owned(),
-            (None, InputType::JsonArray) => "[]".to_owned(),
-            (None, InputType::Integer) => "0".to_owned(),
-            (None, InputType::Float) => "0.0".to_owned(),
-            (None, InputType::Bool) => "false".to_owned(),
+            (None, KfpType::String) => String::new(),
+            (None, KfpType::JsonObject) => "{}".to_owned(),
+            (None, KfpType::JsonArray) => "[]".to_owned(),
+            (None, KfpType::Integer) => "0".to_owned(),
+            (None, KfpType::Float) => "0.0".to_owned(),
+            (None, KfpType::Bool) => "false".to_owned(),
         }
     }
 }
@@ -538,12 +555,12 @@ mod tests {
             }
             .content()
         };
-        assert_eq!(content(super::InputType::Integer), "0");
-        assert_eq!(content(super::InputType::Float), "0.0");
-        assert_eq!(content(super::InputType::Bool), "false");
-        assert_eq!(content(super::InputType::String), "");
-        assert_eq!(content(super::InputType::JsonObject), "{}");
-        assert_eq!(content(super::InputType::JsonArray), "[]");
+        assert_eq!(content(super::KfpType::Integer), "0");
+        assert_eq!(content(super::KfpType::Float), "0.0");
+        assert_eq!(content(super::KfpType::Bool), "false");
+        assert_eq!(content(super::KfpType::String), "");
+        assert_eq!(content(super::KfpType::JsonObject), "{}");
+        assert_eq!(content(super::KfpType::JsonArray), "[]");
     }
 
     use serde::Deserialize;
@@ -561,21 +578,33 @@ mod tests {
     fn neutral_defaults_read_as_absent() {
         let mut reader = InputReader::default();
         assert_eq!(
-            reader.optional::<String>("s", InputType::String, Some("")),
+            reader.optional::<String>("s", KfpType::String, Some("")),
             None
         );
         assert_eq!(
-            reader.optional::<bool>("b", InputType::Bool, Some("False")),
+            reader.optional::<bool>("b", KfpType::Bool, Some("False")),
             None
         );
         let object: Option<BTreeMap<String, String>> =
-            reader.optional("o", InputType::JsonObject, Some("{}"));
+            reader.optional("o", KfpType::JsonObject, Some("{}"));
         assert_eq!(object, None);
         assert_eq!(
-            reader.optional::<Vec<Channel>>("a", InputType::JsonArray, Some("[]")),
+            reader.optional::<Vec<Channel>>("a", KfpType::JsonArray, Some("[]")),
             None
         );
-        assert_eq!(reader.optional::<i64>("i", InputType::Integer, None), None);
+        assert_eq!(reader.optional::<i64>("i", KfpType::Integer, None), None);
+        // The defaults component.yaml declares are the ones read as absent.
+        for ty in [
+            KfpType::String,
+            KfpType::Integer,
+            KfpType::Float,
+            KfpType::Bool,
+            KfpType::JsonObject,
+            KfpType::JsonArray,
+        ] {
+            let read: Option<serde_json::Value> = reader.optional("n", ty, ty.neutral_default());
+            assert_eq!(read, None, "{ty:?}");
+        }
         assert_eq!(reader.finish(), Ok(()));
     }
 
@@ -585,18 +614,18 @@ mod tests {
         // Optional Integer and Float inputs have no neutral default (they are passed only
         // when present), so `0` is a value.
         assert_eq!(
-            reader.optional("i", InputType::Integer, Some("0")),
+            reader.optional("i", KfpType::Integer, Some("0")),
             Some(0_i64)
         );
         assert_eq!(
-            reader.optional("f", InputType::Float, Some("0.0")),
+            reader.optional("f", KfpType::Float, Some("0.0")),
             Some(0.0_f64)
         );
-        assert_eq!(reader.optional::<i64>("i", InputType::Integer, None), None);
+        assert_eq!(reader.optional::<i64>("i", KfpType::Integer, None), None);
         // Inside a document, false and 0 are kept as given.
         let flags: Option<BTreeMap<String, serde_json::Value>> = reader.optional(
             "o",
-            InputType::JsonObject,
+            KfpType::JsonObject,
             Some(r#"{"enabled": false, "count": 0}"#),
         );
         assert_eq!(
@@ -613,30 +642,30 @@ mod tests {
     fn kfp_spellings_of_scalars_are_accepted() {
         let mut reader = InputReader::default();
         assert_eq!(
-            reader.optional("b", InputType::Bool, Some("True")),
+            reader.optional("b", KfpType::Bool, Some("True")),
             Some(true)
         );
         assert_eq!(
-            reader.optional("b", InputType::Bool, Some("true")),
+            reader.optional("b", KfpType::Bool, Some("true")),
             Some(true)
         );
         assert_eq!(
-            reader.optional("i", InputType::Integer, Some("3600.0")),
+            reader.optional("i", KfpType::Integer, Some("3600.0")),
             Some(3600_i64)
         );
         assert_eq!(
-            reader.optional("i", InputType::Integer, Some("3.6e3")),
+            reader.optional("i", KfpType::Integer, Some("3.6e3")),
             Some(3600_i64)
         );
         assert_eq!(
-            reader.optional("f", InputType::Float, Some("0.5")),
+            reader.optional("f", KfpType::Float, Some("0.5")),
             Some(0.5_f64)
         );
         let nested: Option<BTreeMap<String, i64>> =
-            reader.optional("o", InputType::JsonObject, Some(r#"{"count": 2.0}"#));
+            reader.optional("o", KfpType::JsonObject, Some(r#"{"count": 2.0}"#));
         assert_eq!(nested, Some(BTreeMap::from([("count".to_owned(), 2)])));
         let float: Option<BTreeMap<String, f64>> =
-            reader.optional("o", InputType::JsonObject, Some(r#"{"ratio": 2}"#));
+            reader.optional("o", KfpType::JsonObject, Some(r#"{"ratio": 2}"#));
         assert_eq!(float, Some(BTreeMap::from([("ratio".to_owned(), 2.0)])));
         assert_eq!(reader.finish(), Ok(()));
     }
@@ -645,7 +674,7 @@ mod tests {
     fn yaml_is_accepted_for_documents() {
         let mut reader = InputReader::default();
         let channels: Option<Vec<Channel>> =
-            reader.optional("c", InputType::JsonArray, Some("- channelName: train\n"));
+            reader.optional("c", KfpType::JsonArray, Some("- channelName: train\n"));
         assert_eq!(
             channels,
             Some(vec![Channel {
@@ -660,14 +689,14 @@ mod tests {
         let mut reader = InputReader::default();
         let _: Option<Vec<Channel>> = reader.optional(
             "input_data_config",
-            InputType::JsonArray,
+            KfpType::JsonArray,
             Some(r#"[{"channelName": "train", "RecordWrapperType": "None"}]"#),
         );
-        let _: Option<i64> = reader.optional("max", InputType::Integer, Some("3.5"));
-        let _: Option<bool> = reader.optional("flag", InputType::Bool, Some("yes"));
+        let _: Option<i64> = reader.optional("max", KfpType::Integer, Some("3.5"));
+        let _: Option<bool> = reader.optional("flag", KfpType::Bool, Some("yes"));
         let _: Option<Vec<Channel>> =
-            reader.optional("list", InputType::JsonArray, Some("{\"a\": 1}"));
-        let _: Option<String> = reader.required("role_arn", InputType::String, None);
+            reader.optional("list", KfpType::JsonArray, Some("{\"a\": 1}"));
+        let _: Option<String> = reader.required("role_arn", KfpType::String, None);
         let errors = reader.finish().unwrap_err();
         let text = errors.to_string();
         assert_eq!(errors.0.len(), 5, "{text}");
@@ -720,7 +749,7 @@ mod tests {
         // As the earlier component's sample pipeline passes a channel: PascalCase keys.
         let read: Option<Vec<Input>> = reader.optional(
             "input_data_config",
-            InputType::JsonArray,
+            KfpType::JsonArray,
             Some(
                 r#"[{"channelName": "train", "RecordWrapperType": "None", "InputMode": "File",
                      "dataSource": {"s3URI": 5}, "count": "x"},
@@ -767,31 +796,31 @@ mod tests {
         let outputs = [
             OutputValue {
                 name: "status",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: Some(&paths[0]),
                 value: Some(Value::from("Completed")),
             },
             OutputValue {
                 name: "meta",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: Some(&paths[1]),
                 value: None,
             },
             OutputValue {
                 name: "rules",
-                ty: InputType::JsonArray,
+                ty: KfpType::JsonArray,
                 path: Some(&paths[2]),
                 value: Some(serde_json::json!([{"x": 1}])),
             },
             OutputValue {
                 name: "reason",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: Some(&paths[3]),
                 value: None,
             },
             OutputValue {
                 name: "unwanted",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: None,
                 value: None,
             },
@@ -820,7 +849,7 @@ mod tests {
         let mut reader = InputReader::default();
         let _: Option<Outer> = reader.optional(
             "o",
-            InputType::JsonObject,
+            KfpType::JsonObject,
             Some(r#"{"inner": [{"count": "x"}]}"#),
         );
         let errors = reader.finish().unwrap_err();

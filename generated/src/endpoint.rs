@@ -8,9 +8,7 @@
 #[cfg(feature = "component")]
 use std::path::PathBuf;
 #[cfg(feature = "component")]
-use component_runtime::{
-    InputErrors, InputReader, InputType, OutputValue, ResourceInputs,
-};
+use component_runtime::{InputErrors, InputReader, KfpType, OutputValue, ResourceInputs};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use serde::{Deserialize, Serialize};
 use super::ack::{AckResourceMetadata, Condition};
@@ -878,24 +876,23 @@ impl EndpointInputs {
         endpoint_name_if_absent: String,
     ) -> Result<ResourceInputs<EndpointSpec>, InputErrors> {
         let mut reader = InputReader::default();
-        let region = reader
-            .required("region", InputType::String, self.region.as_deref());
+        let region = reader.required("region", KfpType::String, self.region.as_deref());
         let deployment_config = reader
             .optional(
                 "deployment_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.deployment_config.as_deref(),
             );
         let endpoint_config_name = reader
             .required(
                 "endpoint_config_name",
-                InputType::String,
+                KfpType::String,
                 self.endpoint_config_name.as_deref(),
             );
         let endpoint_name = reader
-            .optional("endpoint_name", InputType::String, self.endpoint_name.as_deref())
+            .optional("endpoint_name", KfpType::String, self.endpoint_name.as_deref())
             .unwrap_or(endpoint_name_if_absent);
-        let tags = reader.optional("tags", InputType::JsonArray, self.tags.as_deref());
+        let tags = reader.optional("tags", KfpType::JsonArray, self.tags.as_deref());
         let (Some(region), Some(endpoint_config_name)) = (region, endpoint_config_name)
         else {
             return Err(reader.into_errors());
@@ -1012,7 +1009,7 @@ impl EndpointOutputPaths {
         [
             OutputValue {
                 name: "ack_resource_metadata",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.ack_resource_metadata.as_deref(),
                 value: status
                     .and_then(|s| s.ack_resource_metadata.as_ref())
@@ -1020,7 +1017,7 @@ impl EndpointOutputPaths {
             },
             OutputValue {
                 name: "conditions",
-                ty: InputType::JsonArray,
+                ty: KfpType::JsonArray,
                 path: self.conditions.as_deref(),
                 value: status
                     .and_then(|s| s.conditions.as_ref())
@@ -1028,7 +1025,7 @@ impl EndpointOutputPaths {
             },
             OutputValue {
                 name: "creation_time",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.creation_time.as_deref(),
                 value: status
                     .and_then(|s| s.creation_time.as_ref())
@@ -1036,7 +1033,7 @@ impl EndpointOutputPaths {
             },
             OutputValue {
                 name: "endpoint_status",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.endpoint_status.as_deref(),
                 value: status
                     .and_then(|s| s.endpoint_status.as_ref())
@@ -1044,7 +1041,7 @@ impl EndpointOutputPaths {
             },
             OutputValue {
                 name: "failure_reason",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.failure_reason.as_deref(),
                 value: status
                     .and_then(|s| s.failure_reason.as_ref())
@@ -1052,7 +1049,7 @@ impl EndpointOutputPaths {
             },
             OutputValue {
                 name: "last_modified_time",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.last_modified_time.as_deref(),
                 value: status
                     .and_then(|s| s.last_modified_time.as_ref())
@@ -1060,7 +1057,7 @@ impl EndpointOutputPaths {
             },
             OutputValue {
                 name: "pending_deployment_summary",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.pending_deployment_summary.as_deref(),
                 value: status
                     .and_then(|s| s.pending_deployment_summary.as_ref())
@@ -1068,7 +1065,7 @@ impl EndpointOutputPaths {
             },
             OutputValue {
                 name: "production_variants",
-                ty: InputType::JsonArray,
+                ty: KfpType::JsonArray,
                 path: self.production_variants.as_deref(),
                 value: status
                     .and_then(|s| s.production_variants.as_ref())
@@ -1076,7 +1073,7 @@ impl EndpointOutputPaths {
             },
             OutputValue {
                 name: "sagemaker_resource_name",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.sagemaker_resource_name.as_deref(),
                 value: spec
                     .map(|s| &s.endpoint_name)

@@ -8,9 +8,7 @@
 #[cfg(feature = "component")]
 use std::path::PathBuf;
 #[cfg(feature = "component")]
-use component_runtime::{
-    InputErrors, InputReader, InputType, OutputValue, ResourceInputs,
-};
+use component_runtime::{InputErrors, InputReader, KfpType, OutputValue, ResourceInputs};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 use super::ack::{AckResourceMetadata, Condition};
@@ -599,50 +597,49 @@ impl EndpointConfigInputs {
         endpoint_config_name_if_absent: String,
     ) -> Result<ResourceInputs<EndpointConfigSpec>, InputErrors> {
         let mut reader = InputReader::default();
-        let region = reader
-            .required("region", InputType::String, self.region.as_deref());
+        let region = reader.required("region", KfpType::String, self.region.as_deref());
         let async_inference_config = reader
             .optional(
                 "async_inference_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.async_inference_config.as_deref(),
             );
         let data_capture_config = reader
             .optional(
                 "data_capture_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.data_capture_config.as_deref(),
             );
         let enable_network_isolation = reader
             .optional(
                 "enable_network_isolation",
-                InputType::Bool,
+                KfpType::Bool,
                 self.enable_network_isolation.as_deref(),
             );
         let endpoint_config_name = reader
             .optional(
                 "endpoint_config_name",
-                InputType::String,
+                KfpType::String,
                 self.endpoint_config_name.as_deref(),
             )
             .unwrap_or(endpoint_config_name_if_absent);
         let execution_role_arn = reader
             .optional(
                 "execution_role_arn",
-                InputType::String,
+                KfpType::String,
                 self.execution_role_arn.as_deref(),
             );
         let kms_key_id = reader
-            .optional("kms_key_id", InputType::String, self.kms_key_id.as_deref());
+            .optional("kms_key_id", KfpType::String, self.kms_key_id.as_deref());
         let production_variants = reader
             .required(
                 "production_variants",
-                InputType::JsonArray,
+                KfpType::JsonArray,
                 self.production_variants.as_deref(),
             );
-        let tags = reader.optional("tags", InputType::JsonArray, self.tags.as_deref());
+        let tags = reader.optional("tags", KfpType::JsonArray, self.tags.as_deref());
         let vpc_config = reader
-            .optional("vpc_config", InputType::JsonObject, self.vpc_config.as_deref());
+            .optional("vpc_config", KfpType::JsonObject, self.vpc_config.as_deref());
         let (Some(region), Some(production_variants)) = (region, production_variants)
         else {
             return Err(reader.into_errors());
@@ -710,7 +707,7 @@ impl EndpointConfigOutputPaths {
         [
             OutputValue {
                 name: "ack_resource_metadata",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.ack_resource_metadata.as_deref(),
                 value: status
                     .and_then(|s| s.ack_resource_metadata.as_ref())
@@ -718,7 +715,7 @@ impl EndpointConfigOutputPaths {
             },
             OutputValue {
                 name: "conditions",
-                ty: InputType::JsonArray,
+                ty: KfpType::JsonArray,
                 path: self.conditions.as_deref(),
                 value: status
                     .and_then(|s| s.conditions.as_ref())
@@ -726,7 +723,7 @@ impl EndpointConfigOutputPaths {
             },
             OutputValue {
                 name: "sagemaker_resource_name",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.sagemaker_resource_name.as_deref(),
                 value: spec
                     .map(|s| &s.endpoint_config_name)

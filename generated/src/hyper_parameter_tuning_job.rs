@@ -9,9 +9,7 @@ use std::collections::BTreeMap;
 #[cfg(feature = "component")]
 use std::path::PathBuf;
 #[cfg(feature = "component")]
-use component_runtime::{
-    InputErrors, InputReader, InputType, OutputValue, ResourceInputs,
-};
+use component_runtime::{InputErrors, InputReader, KfpType, OutputValue, ResourceInputs};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use serde::{Deserialize, Serialize};
 use super::ack::{AckResourceMetadata, Condition};
@@ -2163,40 +2161,39 @@ impl HyperParameterTuningJobInputs {
         hyper_parameter_tuning_job_name_if_absent: String,
     ) -> Result<ResourceInputs<HyperParameterTuningJobSpec>, InputErrors> {
         let mut reader = InputReader::default();
-        let region = reader
-            .required("region", InputType::String, self.region.as_deref());
+        let region = reader.required("region", KfpType::String, self.region.as_deref());
         let autotune = reader
-            .optional("autotune", InputType::JsonObject, self.autotune.as_deref());
+            .optional("autotune", KfpType::JsonObject, self.autotune.as_deref());
         let hyper_parameter_tuning_job_config = reader
             .required(
                 "hyper_parameter_tuning_job_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.hyper_parameter_tuning_job_config.as_deref(),
             );
         let hyper_parameter_tuning_job_name = reader
             .optional(
                 "hyper_parameter_tuning_job_name",
-                InputType::String,
+                KfpType::String,
                 self.hyper_parameter_tuning_job_name.as_deref(),
             )
             .unwrap_or(hyper_parameter_tuning_job_name_if_absent);
-        let tags = reader.optional("tags", InputType::JsonArray, self.tags.as_deref());
+        let tags = reader.optional("tags", KfpType::JsonArray, self.tags.as_deref());
         let training_job_definition = reader
             .optional(
                 "training_job_definition",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.training_job_definition.as_deref(),
             );
         let training_job_definitions = reader
             .optional(
                 "training_job_definitions",
-                InputType::JsonArray,
+                KfpType::JsonArray,
                 self.training_job_definitions.as_deref(),
             );
         let warm_start_config = reader
             .optional(
                 "warm_start_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.warm_start_config.as_deref(),
             );
         let (Some(region), Some(hyper_parameter_tuning_job_config)) = (
@@ -2295,7 +2292,7 @@ impl HyperParameterTuningJobOutputPaths {
         [
             OutputValue {
                 name: "ack_resource_metadata",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.ack_resource_metadata.as_deref(),
                 value: status
                     .and_then(|s| s.ack_resource_metadata.as_ref())
@@ -2303,7 +2300,7 @@ impl HyperParameterTuningJobOutputPaths {
             },
             OutputValue {
                 name: "best_training_job",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.best_training_job.as_deref(),
                 value: status
                     .and_then(|s| s.best_training_job.as_ref())
@@ -2311,7 +2308,7 @@ impl HyperParameterTuningJobOutputPaths {
             },
             OutputValue {
                 name: "conditions",
-                ty: InputType::JsonArray,
+                ty: KfpType::JsonArray,
                 path: self.conditions.as_deref(),
                 value: status
                     .and_then(|s| s.conditions.as_ref())
@@ -2319,7 +2316,7 @@ impl HyperParameterTuningJobOutputPaths {
             },
             OutputValue {
                 name: "failure_reason",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.failure_reason.as_deref(),
                 value: status
                     .and_then(|s| s.failure_reason.as_ref())
@@ -2327,7 +2324,7 @@ impl HyperParameterTuningJobOutputPaths {
             },
             OutputValue {
                 name: "hyper_parameter_tuning_job_status",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.hyper_parameter_tuning_job_status.as_deref(),
                 value: status
                     .and_then(|s| s.hyper_parameter_tuning_job_status.as_ref())
@@ -2335,7 +2332,7 @@ impl HyperParameterTuningJobOutputPaths {
             },
             OutputValue {
                 name: "overall_best_training_job",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.overall_best_training_job.as_deref(),
                 value: status
                     .and_then(|s| s.overall_best_training_job.as_ref())

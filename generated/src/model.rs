@@ -9,9 +9,7 @@ use std::collections::BTreeMap;
 #[cfg(feature = "component")]
 use std::path::PathBuf;
 #[cfg(feature = "component")]
-use component_runtime::{
-    InputErrors, InputReader, InputType, OutputValue, ResourceInputs,
-};
+use component_runtime::{InputErrors, InputReader, KfpType, OutputValue, ResourceInputs};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 use super::ack::{AckResourceMetadata, Condition};
@@ -607,40 +605,39 @@ impl ModelInputs {
         model_name_if_absent: String,
     ) -> Result<ResourceInputs<ModelSpec>, InputErrors> {
         let mut reader = InputReader::default();
-        let region = reader
-            .required("region", InputType::String, self.region.as_deref());
+        let region = reader.required("region", KfpType::String, self.region.as_deref());
         let containers = reader
-            .optional("containers", InputType::JsonArray, self.containers.as_deref());
+            .optional("containers", KfpType::JsonArray, self.containers.as_deref());
         let enable_network_isolation = reader
             .optional(
                 "enable_network_isolation",
-                InputType::Bool,
+                KfpType::Bool,
                 self.enable_network_isolation.as_deref(),
             );
         let execution_role_arn = reader
             .optional(
                 "execution_role_arn",
-                InputType::String,
+                KfpType::String,
                 self.execution_role_arn.as_deref(),
             );
         let inference_execution_config = reader
             .optional(
                 "inference_execution_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.inference_execution_config.as_deref(),
             );
         let model_name = reader
-            .optional("model_name", InputType::String, self.model_name.as_deref())
+            .optional("model_name", KfpType::String, self.model_name.as_deref())
             .unwrap_or(model_name_if_absent);
         let primary_container = reader
             .optional(
                 "primary_container",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.primary_container.as_deref(),
             );
-        let tags = reader.optional("tags", InputType::JsonArray, self.tags.as_deref());
+        let tags = reader.optional("tags", KfpType::JsonArray, self.tags.as_deref());
         let vpc_config = reader
-            .optional("vpc_config", InputType::JsonObject, self.vpc_config.as_deref());
+            .optional("vpc_config", KfpType::JsonObject, self.vpc_config.as_deref());
         let Some(region) = region else {
             return Err(reader.into_errors());
         };
@@ -706,7 +703,7 @@ impl ModelOutputPaths {
         [
             OutputValue {
                 name: "ack_resource_metadata",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.ack_resource_metadata.as_deref(),
                 value: status
                     .and_then(|s| s.ack_resource_metadata.as_ref())
@@ -714,7 +711,7 @@ impl ModelOutputPaths {
             },
             OutputValue {
                 name: "conditions",
-                ty: InputType::JsonArray,
+                ty: KfpType::JsonArray,
                 path: self.conditions.as_deref(),
                 value: status
                     .and_then(|s| s.conditions.as_ref())
@@ -722,7 +719,7 @@ impl ModelOutputPaths {
             },
             OutputValue {
                 name: "sagemaker_resource_name",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.sagemaker_resource_name.as_deref(),
                 value: spec
                     .map(|s| &s.model_name)

@@ -8,9 +8,7 @@
 #[cfg(feature = "component")]
 use std::path::PathBuf;
 #[cfg(feature = "component")]
-use component_runtime::{
-    InputErrors, InputReader, InputType, OutputValue, ResourceInputs,
-};
+use component_runtime::{InputErrors, InputReader, KfpType, OutputValue, ResourceInputs};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 use super::ack::{AckResourceMetadata, Condition};
@@ -183,22 +181,21 @@ impl ModelPackageGroupInputs {
         model_package_group_name_if_absent: String,
     ) -> Result<ResourceInputs<ModelPackageGroupSpec>, InputErrors> {
         let mut reader = InputReader::default();
-        let region = reader
-            .required("region", InputType::String, self.region.as_deref());
+        let region = reader.required("region", KfpType::String, self.region.as_deref());
         let model_package_group_description = reader
             .optional(
                 "model_package_group_description",
-                InputType::String,
+                KfpType::String,
                 self.model_package_group_description.as_deref(),
             );
         let model_package_group_name = reader
             .optional(
                 "model_package_group_name",
-                InputType::String,
+                KfpType::String,
                 self.model_package_group_name.as_deref(),
             )
             .unwrap_or(model_package_group_name_if_absent);
-        let tags = reader.optional("tags", InputType::JsonArray, self.tags.as_deref());
+        let tags = reader.optional("tags", KfpType::JsonArray, self.tags.as_deref());
         let Some(region) = region else {
             return Err(reader.into_errors());
         };
@@ -268,7 +265,7 @@ impl ModelPackageGroupOutputPaths {
         [
             OutputValue {
                 name: "ack_resource_metadata",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.ack_resource_metadata.as_deref(),
                 value: status
                     .and_then(|s| s.ack_resource_metadata.as_ref())
@@ -276,7 +273,7 @@ impl ModelPackageGroupOutputPaths {
             },
             OutputValue {
                 name: "conditions",
-                ty: InputType::JsonArray,
+                ty: KfpType::JsonArray,
                 path: self.conditions.as_deref(),
                 value: status
                     .and_then(|s| s.conditions.as_ref())
@@ -284,7 +281,7 @@ impl ModelPackageGroupOutputPaths {
             },
             OutputValue {
                 name: "model_package_group_status",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.model_package_group_status.as_deref(),
                 value: status
                     .and_then(|s| s.model_package_group_status.as_ref())
@@ -292,7 +289,7 @@ impl ModelPackageGroupOutputPaths {
             },
             OutputValue {
                 name: "sagemaker_resource_name",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.sagemaker_resource_name.as_deref(),
                 value: spec
                     .map(|s| &s.model_package_group_name)

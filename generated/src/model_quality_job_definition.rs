@@ -9,9 +9,7 @@ use std::collections::BTreeMap;
 #[cfg(feature = "component")]
 use std::path::PathBuf;
 #[cfg(feature = "component")]
-use component_runtime::{
-    InputErrors, InputReader, InputType, OutputValue, ResourceInputs,
-};
+use component_runtime::{InputErrors, InputReader, KfpType, OutputValue, ResourceInputs};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 use super::ack::{AckResourceMetadata, Condition};
@@ -499,60 +497,59 @@ impl ModelQualityJobDefinitionInputs {
         job_definition_name_if_absent: String,
     ) -> Result<ResourceInputs<ModelQualityJobDefinitionSpec>, InputErrors> {
         let mut reader = InputReader::default();
-        let region = reader
-            .required("region", InputType::String, self.region.as_deref());
+        let region = reader.required("region", KfpType::String, self.region.as_deref());
         let job_definition_name = reader
             .optional(
                 "job_definition_name",
-                InputType::String,
+                KfpType::String,
                 self.job_definition_name.as_deref(),
             )
             .unwrap_or(job_definition_name_if_absent);
         let job_resources = reader
             .required(
                 "job_resources",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.job_resources.as_deref(),
             );
         let model_quality_app_specification = reader
             .required(
                 "model_quality_app_specification",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.model_quality_app_specification.as_deref(),
             );
         let model_quality_baseline_config = reader
             .optional(
                 "model_quality_baseline_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.model_quality_baseline_config.as_deref(),
             );
         let model_quality_job_input = reader
             .required(
                 "model_quality_job_input",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.model_quality_job_input.as_deref(),
             );
         let model_quality_job_output_config = reader
             .required(
                 "model_quality_job_output_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.model_quality_job_output_config.as_deref(),
             );
         let network_config = reader
             .optional(
                 "network_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.network_config.as_deref(),
             );
         let role_arn = reader
-            .required("role_arn", InputType::String, self.role_arn.as_deref());
+            .required("role_arn", KfpType::String, self.role_arn.as_deref());
         let stopping_condition = reader
             .optional(
                 "stopping_condition",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.stopping_condition.as_deref(),
             );
-        let tags = reader.optional("tags", InputType::JsonArray, self.tags.as_deref());
+        let tags = reader.optional("tags", KfpType::JsonArray, self.tags.as_deref());
         let (
             Some(region),
             Some(job_resources),
@@ -637,7 +634,7 @@ impl ModelQualityJobDefinitionOutputPaths {
         [
             OutputValue {
                 name: "ack_resource_metadata",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.ack_resource_metadata.as_deref(),
                 value: status
                     .and_then(|s| s.ack_resource_metadata.as_ref())
@@ -645,7 +642,7 @@ impl ModelQualityJobDefinitionOutputPaths {
             },
             OutputValue {
                 name: "conditions",
-                ty: InputType::JsonArray,
+                ty: KfpType::JsonArray,
                 path: self.conditions.as_deref(),
                 value: status
                     .and_then(|s| s.conditions.as_ref())
@@ -653,7 +650,7 @@ impl ModelQualityJobDefinitionOutputPaths {
             },
             OutputValue {
                 name: "sagemaker_resource_name",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.sagemaker_resource_name.as_deref(),
                 value: spec
                     .map(|s| &s.job_definition_name)

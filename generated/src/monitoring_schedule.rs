@@ -9,9 +9,7 @@ use std::collections::BTreeMap;
 #[cfg(feature = "component")]
 use std::path::PathBuf;
 #[cfg(feature = "component")]
-use component_runtime::{
-    InputErrors, InputReader, InputType, OutputValue, ResourceInputs,
-};
+use component_runtime::{InputErrors, InputReader, KfpType, OutputValue, ResourceInputs};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use serde::{Deserialize, Serialize};
 use super::ack::{AckResourceMetadata, Condition};
@@ -590,22 +588,21 @@ impl MonitoringScheduleInputs {
         monitoring_schedule_name_if_absent: String,
     ) -> Result<ResourceInputs<MonitoringScheduleSpec>, InputErrors> {
         let mut reader = InputReader::default();
-        let region = reader
-            .required("region", InputType::String, self.region.as_deref());
+        let region = reader.required("region", KfpType::String, self.region.as_deref());
         let monitoring_schedule_config = reader
             .required(
                 "monitoring_schedule_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.monitoring_schedule_config.as_deref(),
             );
         let monitoring_schedule_name = reader
             .optional(
                 "monitoring_schedule_name",
-                InputType::String,
+                KfpType::String,
                 self.monitoring_schedule_name.as_deref(),
             )
             .unwrap_or(monitoring_schedule_name_if_absent);
-        let tags = reader.optional("tags", InputType::JsonArray, self.tags.as_deref());
+        let tags = reader.optional("tags", KfpType::JsonArray, self.tags.as_deref());
         let (Some(region), Some(monitoring_schedule_config)) = (
             region,
             monitoring_schedule_config,
@@ -714,7 +711,7 @@ impl MonitoringScheduleOutputPaths {
         [
             OutputValue {
                 name: "ack_resource_metadata",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.ack_resource_metadata.as_deref(),
                 value: status
                     .and_then(|s| s.ack_resource_metadata.as_ref())
@@ -722,7 +719,7 @@ impl MonitoringScheduleOutputPaths {
             },
             OutputValue {
                 name: "conditions",
-                ty: InputType::JsonArray,
+                ty: KfpType::JsonArray,
                 path: self.conditions.as_deref(),
                 value: status
                     .and_then(|s| s.conditions.as_ref())
@@ -730,7 +727,7 @@ impl MonitoringScheduleOutputPaths {
             },
             OutputValue {
                 name: "creation_time",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.creation_time.as_deref(),
                 value: status
                     .and_then(|s| s.creation_time.as_ref())
@@ -738,7 +735,7 @@ impl MonitoringScheduleOutputPaths {
             },
             OutputValue {
                 name: "failure_reason",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.failure_reason.as_deref(),
                 value: status
                     .and_then(|s| s.failure_reason.as_ref())
@@ -746,7 +743,7 @@ impl MonitoringScheduleOutputPaths {
             },
             OutputValue {
                 name: "last_modified_time",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.last_modified_time.as_deref(),
                 value: status
                     .and_then(|s| s.last_modified_time.as_ref())
@@ -754,7 +751,7 @@ impl MonitoringScheduleOutputPaths {
             },
             OutputValue {
                 name: "last_monitoring_execution_summary",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.last_monitoring_execution_summary.as_deref(),
                 value: status
                     .and_then(|s| s.last_monitoring_execution_summary.as_ref())
@@ -762,7 +759,7 @@ impl MonitoringScheduleOutputPaths {
             },
             OutputValue {
                 name: "monitoring_schedule_status",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.monitoring_schedule_status.as_deref(),
                 value: status
                     .and_then(|s| s.monitoring_schedule_status.as_ref())
@@ -770,7 +767,7 @@ impl MonitoringScheduleOutputPaths {
             },
             OutputValue {
                 name: "sagemaker_resource_name",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.sagemaker_resource_name.as_deref(),
                 value: spec
                     .map(|s| &s.monitoring_schedule_name)

@@ -9,9 +9,7 @@ use std::collections::BTreeMap;
 #[cfg(feature = "component")]
 use std::path::PathBuf;
 #[cfg(feature = "component")]
-use component_runtime::{
-    InputErrors, InputReader, InputType, OutputValue, ResourceInputs,
-};
+use component_runtime::{InputErrors, InputReader, KfpType, OutputValue, ResourceInputs};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 use super::ack::{AckResourceMetadata, Condition};
@@ -628,62 +626,61 @@ impl ProcessingJobInputs {
         processing_job_name_if_absent: String,
     ) -> Result<ResourceInputs<ProcessingJobSpec>, InputErrors> {
         let mut reader = InputReader::default();
-        let region = reader
-            .required("region", InputType::String, self.region.as_deref());
+        let region = reader.required("region", KfpType::String, self.region.as_deref());
         let app_specification = reader
             .required(
                 "app_specification",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.app_specification.as_deref(),
             );
         let environment = reader
-            .optional("environment", InputType::JsonObject, self.environment.as_deref());
+            .optional("environment", KfpType::JsonObject, self.environment.as_deref());
         let experiment_config = reader
             .optional(
                 "experiment_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.experiment_config.as_deref(),
             );
         let network_config = reader
             .optional(
                 "network_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.network_config.as_deref(),
             );
         let processing_inputs = reader
             .optional(
                 "processing_inputs",
-                InputType::JsonArray,
+                KfpType::JsonArray,
                 self.processing_inputs.as_deref(),
             );
         let processing_job_name = reader
             .optional(
                 "processing_job_name",
-                InputType::String,
+                KfpType::String,
                 self.processing_job_name.as_deref(),
             )
             .unwrap_or(processing_job_name_if_absent);
         let processing_output_config = reader
             .optional(
                 "processing_output_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.processing_output_config.as_deref(),
             );
         let processing_resources = reader
             .required(
                 "processing_resources",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.processing_resources.as_deref(),
             );
         let role_arn = reader
-            .required("role_arn", InputType::String, self.role_arn.as_deref());
+            .required("role_arn", KfpType::String, self.role_arn.as_deref());
         let stopping_condition = reader
             .optional(
                 "stopping_condition",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.stopping_condition.as_deref(),
             );
-        let tags = reader.optional("tags", InputType::JsonArray, self.tags.as_deref());
+        let tags = reader.optional("tags", KfpType::JsonArray, self.tags.as_deref());
         let (
             Some(region),
             Some(app_specification),
@@ -765,7 +762,7 @@ impl ProcessingJobOutputPaths {
         [
             OutputValue {
                 name: "ack_resource_metadata",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.ack_resource_metadata.as_deref(),
                 value: status
                     .and_then(|s| s.ack_resource_metadata.as_ref())
@@ -773,7 +770,7 @@ impl ProcessingJobOutputPaths {
             },
             OutputValue {
                 name: "conditions",
-                ty: InputType::JsonArray,
+                ty: KfpType::JsonArray,
                 path: self.conditions.as_deref(),
                 value: status
                     .and_then(|s| s.conditions.as_ref())
@@ -781,7 +778,7 @@ impl ProcessingJobOutputPaths {
             },
             OutputValue {
                 name: "failure_reason",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.failure_reason.as_deref(),
                 value: status
                     .and_then(|s| s.failure_reason.as_ref())
@@ -789,7 +786,7 @@ impl ProcessingJobOutputPaths {
             },
             OutputValue {
                 name: "processing_job_status",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.processing_job_status.as_deref(),
                 value: status
                     .and_then(|s| s.processing_job_status.as_ref())

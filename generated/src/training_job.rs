@@ -9,9 +9,7 @@ use std::collections::BTreeMap;
 #[cfg(feature = "component")]
 use std::path::PathBuf;
 #[cfg(feature = "component")]
-use component_runtime::{
-    InputErrors, InputReader, InputType, OutputValue, ResourceInputs,
-};
+use component_runtime::{InputErrors, InputReader, KfpType, OutputValue, ResourceInputs};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use serde::{Deserialize, Serialize};
 use super::ack::{AckResourceMetadata, Condition};
@@ -1421,136 +1419,135 @@ impl TrainingJobInputs {
         training_job_name_if_absent: String,
     ) -> Result<ResourceInputs<TrainingJobSpec>, InputErrors> {
         let mut reader = InputReader::default();
-        let region = reader
-            .required("region", InputType::String, self.region.as_deref());
+        let region = reader.required("region", KfpType::String, self.region.as_deref());
         let algorithm_specification = reader
             .required(
                 "algorithm_specification",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.algorithm_specification.as_deref(),
             );
         let checkpoint_config = reader
             .optional(
                 "checkpoint_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.checkpoint_config.as_deref(),
             );
         let debug_hook_config = reader
             .optional(
                 "debug_hook_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.debug_hook_config.as_deref(),
             );
         let debug_rule_configurations = reader
             .optional(
                 "debug_rule_configurations",
-                InputType::JsonArray,
+                KfpType::JsonArray,
                 self.debug_rule_configurations.as_deref(),
             );
         let enable_inter_container_traffic_encryption = reader
             .optional(
                 "enable_inter_container_traffic_encryption",
-                InputType::Bool,
+                KfpType::Bool,
                 self.enable_inter_container_traffic_encryption.as_deref(),
             );
         let enable_managed_spot_training = reader
             .optional(
                 "enable_managed_spot_training",
-                InputType::Bool,
+                KfpType::Bool,
                 self.enable_managed_spot_training.as_deref(),
             );
         let enable_network_isolation = reader
             .optional(
                 "enable_network_isolation",
-                InputType::Bool,
+                KfpType::Bool,
                 self.enable_network_isolation.as_deref(),
             );
         let environment = reader
-            .optional("environment", InputType::JsonObject, self.environment.as_deref());
+            .optional("environment", KfpType::JsonObject, self.environment.as_deref());
         let experiment_config = reader
             .optional(
                 "experiment_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.experiment_config.as_deref(),
             );
         let hyper_parameters = reader
             .optional(
                 "hyper_parameters",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.hyper_parameters.as_deref(),
             );
         let infra_check_config = reader
             .optional(
                 "infra_check_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.infra_check_config.as_deref(),
             );
         let input_data_config = reader
             .optional(
                 "input_data_config",
-                InputType::JsonArray,
+                KfpType::JsonArray,
                 self.input_data_config.as_deref(),
             );
         let output_data_config = reader
             .required(
                 "output_data_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.output_data_config.as_deref(),
             );
         let profiler_config = reader
             .optional(
                 "profiler_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.profiler_config.as_deref(),
             );
         let profiler_rule_configurations = reader
             .optional(
                 "profiler_rule_configurations",
-                InputType::JsonArray,
+                KfpType::JsonArray,
                 self.profiler_rule_configurations.as_deref(),
             );
         let remote_debug_config = reader
             .optional(
                 "remote_debug_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.remote_debug_config.as_deref(),
             );
         let resource_config = reader
             .required(
                 "resource_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.resource_config.as_deref(),
             );
         let retry_strategy = reader
             .optional(
                 "retry_strategy",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.retry_strategy.as_deref(),
             );
         let role_arn = reader
-            .required("role_arn", InputType::String, self.role_arn.as_deref());
+            .required("role_arn", KfpType::String, self.role_arn.as_deref());
         let stopping_condition = reader
             .required(
                 "stopping_condition",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.stopping_condition.as_deref(),
             );
-        let tags = reader.optional("tags", InputType::JsonArray, self.tags.as_deref());
+        let tags = reader.optional("tags", KfpType::JsonArray, self.tags.as_deref());
         let tensor_board_output_config = reader
             .optional(
                 "tensor_board_output_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.tensor_board_output_config.as_deref(),
             );
         let training_job_name = reader
             .optional(
                 "training_job_name",
-                InputType::String,
+                KfpType::String,
                 self.training_job_name.as_deref(),
             )
             .unwrap_or(training_job_name_if_absent);
         let vpc_config = reader
-            .optional("vpc_config", InputType::JsonObject, self.vpc_config.as_deref());
+            .optional("vpc_config", KfpType::JsonObject, self.vpc_config.as_deref());
         let (
             Some(region),
             Some(algorithm_specification),
@@ -1726,7 +1723,7 @@ impl TrainingJobOutputPaths {
         [
             OutputValue {
                 name: "ack_resource_metadata",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.ack_resource_metadata.as_deref(),
                 value: status
                     .and_then(|s| s.ack_resource_metadata.as_ref())
@@ -1734,7 +1731,7 @@ impl TrainingJobOutputPaths {
             },
             OutputValue {
                 name: "conditions",
-                ty: InputType::JsonArray,
+                ty: KfpType::JsonArray,
                 path: self.conditions.as_deref(),
                 value: status
                     .and_then(|s| s.conditions.as_ref())
@@ -1742,7 +1739,7 @@ impl TrainingJobOutputPaths {
             },
             OutputValue {
                 name: "creation_time",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.creation_time.as_deref(),
                 value: status
                     .and_then(|s| s.creation_time.as_ref())
@@ -1750,7 +1747,7 @@ impl TrainingJobOutputPaths {
             },
             OutputValue {
                 name: "debug_rule_evaluation_statuses",
-                ty: InputType::JsonArray,
+                ty: KfpType::JsonArray,
                 path: self.debug_rule_evaluation_statuses.as_deref(),
                 value: status
                     .and_then(|s| s.debug_rule_evaluation_statuses.as_ref())
@@ -1758,7 +1755,7 @@ impl TrainingJobOutputPaths {
             },
             OutputValue {
                 name: "failure_reason",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.failure_reason.as_deref(),
                 value: status
                     .and_then(|s| s.failure_reason.as_ref())
@@ -1766,7 +1763,7 @@ impl TrainingJobOutputPaths {
             },
             OutputValue {
                 name: "last_modified_time",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.last_modified_time.as_deref(),
                 value: status
                     .and_then(|s| s.last_modified_time.as_ref())
@@ -1774,7 +1771,7 @@ impl TrainingJobOutputPaths {
             },
             OutputValue {
                 name: "model_artifacts",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.model_artifacts.as_deref(),
                 value: status
                     .and_then(|s| s.model_artifacts.as_ref())
@@ -1782,7 +1779,7 @@ impl TrainingJobOutputPaths {
             },
             OutputValue {
                 name: "profiler_rule_evaluation_statuses",
-                ty: InputType::JsonArray,
+                ty: KfpType::JsonArray,
                 path: self.profiler_rule_evaluation_statuses.as_deref(),
                 value: status
                     .and_then(|s| s.profiler_rule_evaluation_statuses.as_ref())
@@ -1790,7 +1787,7 @@ impl TrainingJobOutputPaths {
             },
             OutputValue {
                 name: "profiling_status",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.profiling_status.as_deref(),
                 value: status
                     .and_then(|s| s.profiling_status.as_ref())
@@ -1798,7 +1795,7 @@ impl TrainingJobOutputPaths {
             },
             OutputValue {
                 name: "secondary_status",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.secondary_status.as_deref(),
                 value: status
                     .and_then(|s| s.secondary_status.as_ref())
@@ -1806,7 +1803,7 @@ impl TrainingJobOutputPaths {
             },
             OutputValue {
                 name: "training_job_status",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.training_job_status.as_deref(),
                 value: status
                     .and_then(|s| s.training_job_status.as_ref())
@@ -1814,7 +1811,7 @@ impl TrainingJobOutputPaths {
             },
             OutputValue {
                 name: "warm_pool_status",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.warm_pool_status.as_deref(),
                 value: status
                     .and_then(|s| s.warm_pool_status.as_ref())

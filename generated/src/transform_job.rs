@@ -9,9 +9,7 @@ use std::collections::BTreeMap;
 #[cfg(feature = "component")]
 use std::path::PathBuf;
 #[cfg(feature = "component")]
-use component_runtime::{
-    InputErrors, InputReader, InputType, OutputValue, ResourceInputs,
-};
+use component_runtime::{InputErrors, InputReader, KfpType, OutputValue, ResourceInputs};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 use super::ack::{AckResourceMetadata, Condition};
@@ -484,72 +482,67 @@ impl TransformJobInputs {
         transform_job_name_if_absent: String,
     ) -> Result<ResourceInputs<TransformJobSpec>, InputErrors> {
         let mut reader = InputReader::default();
-        let region = reader
-            .required("region", InputType::String, self.region.as_deref());
+        let region = reader.required("region", KfpType::String, self.region.as_deref());
         let batch_strategy = reader
-            .optional(
-                "batch_strategy",
-                InputType::String,
-                self.batch_strategy.as_deref(),
-            );
+            .optional("batch_strategy", KfpType::String, self.batch_strategy.as_deref());
         let data_processing = reader
             .optional(
                 "data_processing",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.data_processing.as_deref(),
             );
         let environment = reader
-            .optional("environment", InputType::JsonObject, self.environment.as_deref());
+            .optional("environment", KfpType::JsonObject, self.environment.as_deref());
         let experiment_config = reader
             .optional(
                 "experiment_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.experiment_config.as_deref(),
             );
         let max_concurrent_transforms = reader
             .optional(
                 "max_concurrent_transforms",
-                InputType::Integer,
+                KfpType::Integer,
                 self.max_concurrent_transforms.as_deref(),
             );
         let max_payload_in_mb = reader
             .optional(
                 "max_payload_in_mb",
-                InputType::Integer,
+                KfpType::Integer,
                 self.max_payload_in_mb.as_deref(),
             );
         let model_client_config = reader
             .optional(
                 "model_client_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.model_client_config.as_deref(),
             );
         let model_name = reader
-            .required("model_name", InputType::String, self.model_name.as_deref());
-        let tags = reader.optional("tags", InputType::JsonArray, self.tags.as_deref());
+            .required("model_name", KfpType::String, self.model_name.as_deref());
+        let tags = reader.optional("tags", KfpType::JsonArray, self.tags.as_deref());
         let transform_input = reader
             .required(
                 "transform_input",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.transform_input.as_deref(),
             );
         let transform_job_name = reader
             .optional(
                 "transform_job_name",
-                InputType::String,
+                KfpType::String,
                 self.transform_job_name.as_deref(),
             )
             .unwrap_or(transform_job_name_if_absent);
         let transform_output = reader
             .required(
                 "transform_output",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.transform_output.as_deref(),
             );
         let transform_resources = reader
             .required(
                 "transform_resources",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.transform_resources.as_deref(),
             );
         let (
@@ -637,7 +630,7 @@ impl TransformJobOutputPaths {
         [
             OutputValue {
                 name: "ack_resource_metadata",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.ack_resource_metadata.as_deref(),
                 value: status
                     .and_then(|s| s.ack_resource_metadata.as_ref())
@@ -645,7 +638,7 @@ impl TransformJobOutputPaths {
             },
             OutputValue {
                 name: "conditions",
-                ty: InputType::JsonArray,
+                ty: KfpType::JsonArray,
                 path: self.conditions.as_deref(),
                 value: status
                     .and_then(|s| s.conditions.as_ref())
@@ -653,7 +646,7 @@ impl TransformJobOutputPaths {
             },
             OutputValue {
                 name: "failure_reason",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.failure_reason.as_deref(),
                 value: status
                     .and_then(|s| s.failure_reason.as_ref())
@@ -661,7 +654,7 @@ impl TransformJobOutputPaths {
             },
             OutputValue {
                 name: "transform_job_status",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.transform_job_status.as_deref(),
                 value: status
                     .and_then(|s| s.transform_job_status.as_ref())
