@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use component_runtime::KfpType;
 
 use crate::error::Error;
-use crate::model::{FieldType, ResourceModel, Scalar, TypeKind};
+use crate::model::{Field, FieldType, ResourceModel, Scalar, TypeId, TypeKind};
 use crate::template::ComponentTemplate;
 use crate::{docs, naming};
 
@@ -25,6 +25,43 @@ pub struct ComponentModel {
     /// One per top-level status field, in property order, then the template's spec
     /// outputs in name order.
     pub outputs: Vec<Output>,
+    /// What the launcher reads of the resource besides inputs and outputs; `None` when the
+    /// template names no field the launcher fills (the types and inputs are generated, but
+    /// the launcher cannot run the kind).
+    pub launched: Option<Launched>,
+}
+
+/// The fields the launcher reads of a resource it runs (the generated
+/// `component_runtime::Component` impl).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Launched {
+    /// The index in [`ComponentModel::inputs`] of the input of the spec field that names
+    /// the resource, which the launcher fills when it is empty.
+    pub name_input: usize,
+    /// That spec field.
+    pub name_field: FieldAccess,
+    /// `status.conditions`, and the type of its items.
+    pub conditions: FieldAccess,
+    pub condition_type: TypeId,
+    /// `status.ackResourceMetadata`, and its `arn`.
+    pub metadata: FieldAccess,
+    pub arn: FieldAccess,
+}
+
+/// A field as Rust reaches it: its name, and whether it is an `Option`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldAccess {
+    pub rust_name: String,
+    pub required: bool,
+}
+
+impl FieldAccess {
+    fn of(field: &Field) -> Self {
+        FieldAccess {
+            rust_name: field.rust_name.clone(),
+            required: field.required,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -109,10 +146,11 @@ pub fn kfp_type(ty: &FieldType, model: &ResourceModel) -> KfpType {
     }
 }
 
-/// The launcher's own options (`launcher/src/main.rs`, `RunOptions`, and clap's), as clap
+/// The launcher's own options (its `RunOptions`, and clap's `help` and `version`), as clap
 /// ids. A spec field of that name would give a second argument with the same id, which
-/// clap refuses by panicking when the launcher starts; `codegen/tests/launcher_options.rs`
-/// keeps this list in step with the launcher.
+/// clap refuses by panicking when the launcher starts; a test of the launcher's command
+/// line (`launcher/src/cli.rs`) derives its options from its clap command and checks that
+/// they are exactly these.
 pub const LAUNCHER_OPTIONS: &[&str] = &[
     "api_timeout",
     "dry_run",
@@ -244,6 +282,7 @@ pub fn build(model: &ResourceModel, template: &ComponentTemplate) -> Result<Comp
         outputs.iter().map(|o| o.name.as_str()),
         &model.kind,
     )?;
+    let launched = launched(model, template, &inputs)?;
     let flags: Vec<String> = inputs
         .iter()
         .map(|i| i.name.clone())
@@ -259,7 +298,86 @@ pub fn build(model: &ResourceModel, template: &ComponentTemplate) -> Result<Comp
         template: template.clone(),
         inputs,
         outputs,
+        launched,
     })
+}
+
+/// The fields the launcher reads, if the template names the one it fills: a String that
+/// names the resource (the launcher fills nothing else), with the ACK conditions and ARN in
+/// the status.
+fn launched(
+    model: &ResourceModel,
+    template: &ComponentTemplate,
+    inputs: &[Input],
+) -> Result<Option<Launched>, Error> {
+    let mut filled = template.filled_by_launcher.keys();
+    let (Some(name_json), None) = (filled.next(), filled.next()) else {
+        if template.filled_by_launcher.is_empty() && !template.updatable.is_empty() {
+            return Err(Error::Template(
+                "`updatable` needs the field the launcher fills (`filled_by_launcher`): only the \
+                 launcher updates a resource"
+                    .to_owned(),
+            ));
+        }
+        if template.filled_by_launcher.len() > 1 {
+            return Err(Error::Template(
+                "`filled_by_launcher` names more than one field; the launcher fills one, the \
+                 field that names the resource"
+                    .to_owned(),
+            ));
+        }
+        return Ok(None);
+    };
+    let spec = model.object(model.spec);
+    let Some(name_field) = spec.fields.iter().find(|f| &f.json_name == name_json) else {
+        return Ok(None); // Checked by the caller: a top-level spec field.
+    };
+    if name_field.ty != FieldType::Scalar(Scalar::String) {
+        return Err(Error::Template(format!(
+            "filled_by_launcher names `{name_json}`, which is not a string; the launcher fills \
+             the field that names the resource"
+        )));
+    }
+    let Some(name_input) = inputs.iter().position(
+        |i| matches!(&i.source, InputSource::SpecField { json_name, .. } if json_name == name_json),
+    ) else {
+        return Ok(None); // Every spec field is an input.
+    };
+    let missing = |what: &str| Error::Component {
+        kind: model.kind.clone(),
+        problem: format!("the launcher reads `{what}`, which the CRD does not have"),
+    };
+    let status = model.status.map(|id| model.object(id));
+    let status_field =
+        |json: &str| status.and_then(|s| s.fields.iter().find(|f| f.json_name == json));
+    let conditions = status_field("conditions").ok_or_else(|| missing("status.conditions"))?;
+    let FieldType::Array(items) = &conditions.ty else {
+        return Err(missing("status.conditions[]"));
+    };
+    let FieldType::Named(condition_type) = **items else {
+        return Err(missing("status.conditions[]"));
+    };
+    let metadata =
+        status_field("ackResourceMetadata").ok_or_else(|| missing("status.ackResourceMetadata"))?;
+    let FieldType::Named(metadata_type) = metadata.ty else {
+        return Err(missing("status.ackResourceMetadata.arn"));
+    };
+    let arn = match &model.ty(metadata_type).kind {
+        TypeKind::Object(object) => object
+            .fields
+            .iter()
+            .find(|f| f.json_name == "arn" && f.ty == FieldType::Scalar(Scalar::String)),
+        TypeKind::Enum(_) => None,
+    }
+    .ok_or_else(|| missing("status.ackResourceMetadata.arn"))?;
+    Ok(Some(Launched {
+        name_input,
+        name_field: FieldAccess::of(name_field),
+        conditions: FieldAccess::of(conditions),
+        condition_type,
+        metadata: FieldAccess::of(metadata),
+        arn: FieldAccess::of(arn),
+    }))
 }
 
 enum Renamed {

@@ -1,7 +1,7 @@
 //! ACK CustomResourceDefinition -> Rust types and a KFP component.yaml.
 //!
 //! The generator is a sequence of passes, each taking the previous one's output, run in
-//! this order by [`model`] and [`generate_from`]:
+//! this order by [`model()`] and [`generate_from`]:
 //!
 //! ```text
 //! CRD YAML --crd::parse--> ParsedCrd --lower--> ResourceModel (unnamed)
@@ -18,6 +18,7 @@
 pub mod ack;
 pub mod component;
 pub mod component_out;
+pub mod components_md;
 pub mod crd;
 pub mod docs;
 pub mod drift;
