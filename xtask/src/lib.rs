@@ -2,9 +2,11 @@
 //! scratch copy of the repository.
 //!
 //! Modules depend on each other one way: `add` and `upgrade` -> `regenerate` -> `image`
-//! (the image reference) -> `files`; `fetch`, `lock`, `parallel` and `rbac` depend on none of them.
+//! (the image reference) -> `files`; `fetch`, `lock`, `parallel`, `rbac` and `template_fit` depend on none of them;
+//! `docs` (the documented-commands runner) on none.
 
 pub mod add;
+pub mod docs;
 pub mod fetch;
 pub mod files;
 pub mod image;
@@ -12,4 +14,5 @@ pub mod lock;
 pub mod parallel;
 pub mod rbac;
 pub mod regenerate;
+pub mod template_fit;
 pub mod upgrade;
