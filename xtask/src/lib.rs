@@ -1,9 +1,9 @@
 //! The project's development tasks, as a library so that tests can run them in a
 //! scratch copy of the repository.
 //!
-//! Modules depend on each other one way: `add` and `upgrade` -> `regenerate` -> `image`
-//! (the image reference) -> `files`; `fetch`, `lock`, `parallel`, `rbac` and `template_fit` depend on none of them;
-//! `docs` (the documented-commands runner) on none.
+//! Modules depend on each other one way: `add` and `upgrade` -> `regenerate` ->
+//! `template_fit` -> `lock`, and `regenerate` -> `image` (the image reference) -> `files`;
+//! `fetch`, `parallel`, `rbac` and `docs` (the documented-commands runner) depend on none.
 
 pub mod add;
 pub mod docs;
