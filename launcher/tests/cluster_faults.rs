@@ -1,5 +1,5 @@
 //! Faults a real server will not make on demand, injected by a proxy in front of the real
-//! kube-apiserver ([`testbed::cluster::FaultProxy`]): everything the proxy does not
+//! kube-apiserver ([`testbed::FaultProxy`]): everything the proxy does not
 //! answer itself is the real server's answer, with the step's real RBAC.
 
 mod common;
@@ -8,14 +8,14 @@ use std::time::Duration;
 
 use common::cluster::{Namespace, shared};
 use common::*;
-use testbed::cluster::ProxyFault;
+use testbed::ProxyFault;
 
 #[test]
 fn a_burst_of_503_and_a_429_before_the_create_are_waited_out() {
     let cluster = shared();
     let ns = Namespace::new(cluster, "faults-burst");
     let _controller = ns.controller(Scenario::completes());
-    let proxy = cluster.fault_proxy().expect("proxy");
+    let proxy = testbed::FaultProxy::start(cluster).expect("proxy");
     proxy.inject(ProxyFault::Status(503), 3);
     proxy.inject(ProxyFault::TooManyRequests(1), 1);
     let step = Step::with_kubeconfig(&proxy.kubeconfig_yaml(&ns.kubeconfig, cluster));
@@ -54,7 +54,7 @@ fn cut_watch_streams_are_resumed_without_a_second_resource() {
             ..ControllerOptions::default()
         },
     );
-    let proxy = cluster.fault_proxy().expect("proxy");
+    let proxy = testbed::FaultProxy::start(cluster).expect("proxy");
     proxy.cut_watches_after(Some(Duration::from_millis(400)));
     let step = Step::with_kubeconfig(&proxy.kubeconfig_yaml(&ns.kubeconfig, cluster));
     let run = step.run(&valid_inputs("xgboost-cut"), &[]);

@@ -81,7 +81,7 @@
 //! history expiry forcing 410, and refused connections (also at start, via
 //! [`Options::refuse_connections_for`]). Faults apply to HTTP requests only, never to the
 //! simulated controller. Bursts of 5xx and 429 and cut watch streams can also be put in
-//! front of the real server with [`cluster::FaultProxy`].
+//! front of the real server with [`FaultProxy`].
 //!
 //! ## The simulated controller
 //! See [`Controller`] and [`Scenario`] and the `controller` module docs for the time model.
@@ -113,19 +113,22 @@
 
 mod api_error;
 mod clock;
-pub mod cluster;
 mod controller;
 mod crd;
 mod faults;
 mod http;
 mod kubeconfig;
 mod patch;
+mod proxy;
 mod request_log;
 mod schema;
 mod selector;
 mod server;
 mod store;
-mod tls;
+
+/// The real control plane ([`cluster::Cluster`]), re-exported for the tests.
+pub use cluster;
+pub use cluster::TlsError;
 
 pub use api_error::{ApiError, Cause};
 pub use clock::rfc3339;
@@ -140,12 +143,12 @@ pub use controller::{
 pub use crd::{Crd, CrdError, CrdVersion};
 pub use faults::{Fault, Faults};
 pub use kubeconfig::TOKEN;
+pub use proxy::{FaultProxy, ProxyFault};
 pub use request_log::{RequestLog, RequestRecord, Verb};
 pub use server::{
     Options, StartError, TestBed, WaitTimeout, fixture, fixture_path, training_job_crd_path,
 };
 pub use store::{EventType, StoredEvent};
-pub use tls::TlsError;
 
 /// Names one served resource: API group, version and plural (the URL segments).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -52,7 +52,7 @@ pub enum StartError {
     Io(#[from] std::io::Error),
     /// Generating the TLS certificates failed.
     #[error(transparent)]
-    Tls(#[from] crate::tls::TlsError),
+    Tls(#[from] cluster::tls::TlsError),
 }
 
 /// The object did not reach the awaited state in time; carries its last state.
@@ -109,7 +109,7 @@ impl TestBed {
         };
         let log = RequestLog::default();
         let tls = if options.tls {
-            Some(crate::tls::Tls::generate()?)
+            Some(cluster::tls::Tls::generate()?)
         } else {
             None
         };

@@ -263,7 +263,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Task::GenerateAll { dir } => generate_all(&dir),
         Task::GoBuild => {
-            for tool in testbed::cluster::Tool::ALL {
+            for tool in cluster::Tool::ALL {
                 let started = Instant::now();
                 let path = tool.ensure_built()?;
                 println!(
@@ -282,7 +282,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// `cargo xtask cluster up|down`.
 fn cluster(dir: &Path, action: &ClusterAction) -> anyhow::Result<ExitCode> {
-    use testbed::cluster::Cluster;
+    use cluster::Cluster;
     match action {
         ClusterAction::Up => {
             if dir.join("pgid").exists() {

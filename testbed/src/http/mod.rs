@@ -29,7 +29,7 @@ pub(crate) struct Ctx {
     /// Interval of spontaneous BOOKMARK events on watches that allow them.
     pub bookmark_interval: Option<Duration>,
     /// Serve HTTPS with this configuration (plain HTTP when `None`).
-    pub tls: Option<crate::tls::Tls>,
+    pub tls: Option<cluster::tls::Tls>,
 }
 
 /// Binds `addr`, retrying briefly: the port was ours a moment ago and is normally free.

@@ -99,11 +99,9 @@ impl Tool {
         }
     }
 
-    /// The wrapper module's directory.
+    /// The wrapper module's directory (`testbed/go/<tool>`).
     pub fn module_dir(self) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("go")
-            .join(self.name())
+        testbed_dir().join("go").join(self.name())
     }
 
     /// The pinned version: the wrapper's `require` of the module that holds the package.
@@ -143,7 +141,7 @@ impl Tool {
             return Ok(out); // Another process built it while this one waited.
         }
         eprintln!(
-            "testbed: building {} {} with Go (cold: minutes; cached in {})",
+            "cluster: building {} {} with Go (cold: minutes; cached in {})",
             self.name(),
             self.version()?,
             root.display()
@@ -189,7 +187,7 @@ impl Tool {
             }
         }
         eprintln!(
-            "testbed: built {} in {:.0} s",
+            "cluster: built {} in {:.0} s",
             self.name(),
             started.elapsed().as_secs_f64()
         );
@@ -206,10 +204,16 @@ pub fn go_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            let testbed = Path::new(env!("CARGO_MANIFEST_DIR"));
-            testbed.parent().unwrap_or(testbed).join("target")
+            let testbed = testbed_dir();
+            testbed.parent().unwrap_or(&testbed).join("target")
         })
         .join("go")
+}
+
+/// `testbed/`, this crate's parent folder.
+fn testbed_dir() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
 }
 
 fn pinned_version(go_mod: &str, module: &str) -> Option<String> {

@@ -1,7 +1,7 @@
-//! HTTPS for the double: a throwaway CA and a server certificate for `127.0.0.1` and
-//! `localhost`, generated when the test bed starts, so clients verify the server the way
-//! they would a real cluster (CA data in the kubeconfig, no "insecure" switch). The same
-//! certificates serve the real kube-apiserver of [`crate::cluster`].
+//! Certificates made per run: a throwaway CA and a server certificate for `127.0.0.1` and
+//! `localhost`, so clients verify the kube-apiserver (and anything serving in front of
+//! it, such as a fault proxy) the way they would a real cluster's (CA data in the
+//! kubeconfig, no "insecure" switch).
 
 use std::sync::Arc;
 
@@ -16,7 +16,7 @@ use tokio_rustls::rustls::{self, pki_types::PrivateKeyDer, pki_types::PrivatePkc
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
     /// Certificate generation failed.
-    #[error("cannot generate the test bed certificates: {0}")]
+    #[error("cannot generate the cluster's certificates: {0}")]
     Certificate(#[from] rcgen::Error),
     /// rustls refused the configuration.
     #[error("cannot configure TLS: {0}")]
@@ -25,7 +25,7 @@ pub enum TlsError {
 
 /// The server side of TLS plus the CA a client must trust.
 #[derive(Clone)]
-pub(crate) struct Tls {
+pub struct Tls {
     pub ca_pem: String,
     pub acceptor: TlsAcceptor,
 }
@@ -41,7 +41,7 @@ impl std::fmt::Debug for Tls {
 /// A per-run CA and a server certificate for `127.0.0.1` and `localhost` signed by it, as
 /// PEM: what a real kube-apiserver is given (`--tls-cert-file`, `--tls-private-key-file`)
 /// and what a kubeconfig carries (`certificate-authority-data`).
-pub(crate) struct ServingCert {
+pub struct ServingCert {
     pub ca_pem: String,
     /// The server certificate followed by the CA.
     pub chain_pem: String,
@@ -60,7 +60,7 @@ impl std::fmt::Debug for ServingCert {
 }
 
 impl ServingCert {
-    pub(crate) fn generate(common_name: &str) -> Result<ServingCert, TlsError> {
+    pub fn generate(common_name: &str) -> Result<ServingCert, TlsError> {
         let mut ca = CertificateParams::new(Vec::<String>::new())?;
         ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         ca.distinguished_name
@@ -98,13 +98,13 @@ impl ServingCert {
 
 /// A key pair (ECDSA P-256) as PEM: the PKCS#8 private key and the public key, e.g. the
 /// service-account signing key and the key that verifies its tokens.
-pub(crate) fn key_pair_pem() -> Result<(String, String), TlsError> {
+pub fn key_pair_pem() -> Result<(String, String), TlsError> {
     let key = KeyPair::generate()?;
     Ok((key.serialize_pem(), key.public_key_pem()))
 }
 
 impl Tls {
-    pub(crate) fn generate() -> Result<Tls, TlsError> {
+    pub fn generate() -> Result<Tls, TlsError> {
         let cert = ServingCert::generate("testbed-apiserver")?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.key_der));

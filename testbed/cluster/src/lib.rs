@@ -4,7 +4,7 @@
 //! dropped (a watchdog kills them if the test process dies without dropping it).
 //!
 //! ```no_run
-//! let cluster = testbed::cluster::Cluster::start().unwrap();
+//! let cluster = cluster::Cluster::start().unwrap();
 //! cluster.create_namespace("team-a").unwrap();
 //! cluster.write_kubeconfig("/tmp/kubeconfig", "team-a").unwrap();
 //! // ... run a client with KUBECONFIG=/tmp/kubeconfig; dropping `cluster` stops it all.
@@ -19,8 +19,9 @@
 //! writes hold only tokens.
 
 mod go_build;
+pub mod kubeconfig;
 mod process;
-mod proxy;
+pub mod tls;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -35,7 +36,7 @@ use kube::api::{Api, ObjectMeta, PostParams};
 
 pub use go_build::{BuildError, Tool, go_dir};
 use process::{Server, Watchdog, free_port, log_tail, wait_for_port};
-pub use proxy::{FaultProxy, ProxyFault};
+pub use tls::TlsError;
 
 /// Starting or using the cluster failed. Its `Debug` is its message, so a test's
 /// `.expect(...)` says what to do (e.g. install Go) instead of printing a struct.
@@ -56,7 +57,7 @@ pub enum ClusterError {
     },
     /// Certificates could not be generated.
     #[error(transparent)]
-    Tls(#[from] crate::TlsError),
+    Tls(#[from] TlsError),
     /// A server process exited.
     #[error("{name} exited ({status}); its log ends with:\n{log_tail}")]
     Exited {
@@ -90,7 +91,8 @@ impl std::fmt::Debug for ClusterError {
 }
 
 impl ClusterError {
-    pub(crate) fn io(what: &'static str, path: &Path, source: std::io::Error) -> ClusterError {
+    /// A file or process operation on `path` failed.
+    pub fn io(what: &'static str, path: &Path, source: std::io::Error) -> ClusterError {
         ClusterError::Io {
             what,
             path: path.to_path_buf(),
@@ -195,10 +197,10 @@ impl Cluster {
             std::fs::write(&path, text).map_err(|e| ClusterError::io("cannot write", &path, e))?;
             Ok(path)
         };
-        let cert = crate::tls::ServingCert::generate("testbed-kube-apiserver")?;
+        let cert = tls::ServingCert::generate("testbed-kube-apiserver")?;
         let cert_file = write("apiserver.crt", &cert.chain_pem)?;
         let key_file = write("apiserver.key", &cert.key_pem)?;
-        let (sa_private, sa_public) = crate::tls::key_pair_pem()?;
+        let (sa_private, sa_public) = tls::key_pair_pem()?;
         let sa_key = write("service-account.key", &sa_private)?;
         let sa_pub = write("service-account.pub", &sa_public)?;
         let admin_token = random_token()?;
@@ -251,8 +253,7 @@ impl Cluster {
             "--allow-privileged=true".into(),
             "--disable-admission-plugins=ServiceAccount".into(),
         ];
-        let kubeconfig =
-            crate::kubeconfig::render(&url, "default", Some(&cert.ca_pem), &admin_token);
+        let kubeconfig = kubeconfig::render(&url, "default", Some(&cert.ca_pem), &admin_token);
         let client = runtime.block_on(client_from(&kubeconfig))?;
         let cluster = Cluster {
             runtime,
@@ -341,6 +342,11 @@ impl Cluster {
         &self.ca_pem
     }
 
+    /// The same CA, DER-encoded (for a client of the API server such as a proxy).
+    pub fn ca_der(&self) -> &[u8] {
+        &self.ca_der
+    }
+
     /// The directory with the keys, etcd's data and both servers' logs.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -364,7 +370,7 @@ impl Cluster {
 
     /// An administrator's kubeconfig with `namespace` as the context's namespace.
     pub fn kubeconfig_yaml(&self, namespace: &str) -> String {
-        crate::kubeconfig::render(&self.url, namespace, Some(&self.ca_pem), &self.admin_token)
+        kubeconfig::render(&self.url, namespace, Some(&self.ca_pem), &self.admin_token)
     }
 
     /// Writes [`Cluster::kubeconfig_yaml`] to `path`.
@@ -430,7 +436,7 @@ impl Cluster {
             .status
             .map(|s| s.token)
             .ok_or_else(|| ClusterError::Invalid("TokenRequest without a token".into()))?;
-        Ok(crate::kubeconfig::render(
+        Ok(kubeconfig::render(
             &self.url,
             namespace,
             Some(&self.ca_pem),

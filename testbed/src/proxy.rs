@@ -20,7 +20,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::{self, RootCertStore, pki_types::CertificateDer, pki_types::ServerName};
 
-use super::{Cluster, ClusterError};
+use cluster::{Cluster, ClusterError};
 
 type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -100,13 +100,13 @@ impl FaultProxy {
     }
 }
 
-impl Cluster {
-    /// Starts a [`FaultProxy`] in front of this cluster's kube-apiserver.
-    pub fn fault_proxy(&self) -> Result<FaultProxy, ClusterError> {
-        let tls = crate::tls::Tls::generate()?;
+impl FaultProxy {
+    /// Starts a proxy in front of `cluster`'s kube-apiserver, on the cluster's runtime.
+    pub fn start(cluster: &Cluster) -> Result<FaultProxy, ClusterError> {
+        let tls = cluster::tls::Tls::generate()?;
         let mut roots = RootCertStore::empty();
         roots
-            .add(CertificateDer::from(self.ca_der.clone()))
+            .add(CertificateDer::from(cluster.ca_der().to_vec()))
             .map_err(|e| ClusterError::Invalid(format!("cluster CA: {e}")))?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut client = rustls::ClientConfig::builder_with_provider(provider)
@@ -116,8 +116,8 @@ impl Cluster {
             .with_no_client_auth();
         client.alpn_protocols = vec![b"http/1.1".to_vec()];
         let connector = TlsConnector::from(Arc::new(client));
-        let upstream = self.url.trim_start_matches("https://").to_string();
-        let listener = self
+        let upstream = cluster.url().trim_start_matches("https://").to_string();
+        let listener = cluster
             .block_on(TcpListener::bind("127.0.0.1:0"))
             .map_err(|e| ClusterError::io("cannot bind", std::path::Path::new("127.0.0.1:0"), e))?;
         let port = listener
@@ -126,7 +126,7 @@ impl Cluster {
             .port();
         let state = Arc::new(State::default());
         let shared = state.clone();
-        let task = self.handle().spawn(async move {
+        let task = cluster.handle().spawn(async move {
             loop {
                 let Ok((tcp, _)) = listener.accept().await else {
                     continue;
