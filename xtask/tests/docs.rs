@@ -197,15 +197,15 @@ fn every_run_block_runs_as_written() {
                 failures.push(format!("{} failed:\n{output}", block.at()));
                 continue;
             }
-            if let Some(expected) = blocks.get(index + 1).filter(|b| b.has("output")) {
-                if let Err(missing) = matches_output(&expected.text, &output) {
-                    failures.push(format!(
-                        "{}: the output shown at {} is not what it printed: no line `{missing}` \
-                         (in order) in:\n{output}",
-                        block.at(),
-                        expected.at()
-                    ));
-                }
+            if let Some(expected) = blocks.get(index + 1).filter(|b| b.has("output"))
+                && let Err(missing) = matches_output(&expected.text, &output)
+            {
+                failures.push(format!(
+                    "{}: the output shown at {} is not what it printed: no line `{missing}` \
+                     (in order) in:\n{output}",
+                    block.at(),
+                    expected.at()
+                ));
             }
         }
         // A block that started a cluster and failed before stopping it leaves nothing behind.

@@ -204,7 +204,7 @@ fn the_readme_rbac_command_grants_exactly_the_launchers_verbs_in_that_namespace(
     );
     let manifest = String::from_utf8(output.stdout).expect("UTF-8");
 
-    let cluster = testbed::cluster::Cluster::start().expect("cluster starts");
+    let cluster = cluster::Cluster::start().expect("cluster starts");
     for ns in [namespace.as_str(), "another-team"] {
         cluster.create_namespace(ns).expect("namespace");
     }
