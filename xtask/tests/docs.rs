@@ -337,7 +337,7 @@ fn scratch_repository(root: &Path, checkout: &Path) {
         std::fs::copy(&from, &to).expect("copy");
     }
     for args in [
-        &["init", "-q"][..],
+        &["-c", "init.defaultBranch=main", "init", "-q"][..],
         &["add", "-A"],
         &[
             "-c",
