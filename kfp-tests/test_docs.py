@@ -20,6 +20,7 @@ import re
 import shlex
 import subprocess
 import sys
+import textwrap
 
 import pytest
 import yaml
@@ -29,7 +30,8 @@ from sdk import SDK
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-FENCE = re.compile(r"^```(\S+)([^\n]*)\n(.*?)^```$", re.M | re.S)
+# A fenced block, also one indented inside a list item (as xtask/src/docs.rs reads them).
+FENCE = re.compile(r"^[ \t]*```(\S+)([^\n]*)\n(.*?)^[ \t]*```$", re.M | re.S)
 SDK_SPECS = {"kfp==1.8.22": 1, "kfp>=2,<3": 2}
 # The one warning of kfp 1.8 a pipeline triggers whatever it does (sdk.SDK_NOISE): pending
 # deprecations are not shown when a script runs, so nothing at all is expected on stderr.
@@ -41,7 +43,7 @@ def _blocks(page):
         for word in shlex.split(info):
             key, _, value = word.partition("=")
             marks[key] = value
-        yield lang, marks, text
+        yield lang, marks, textwrap.dedent(text)
 
 
 def _sdks(text):
