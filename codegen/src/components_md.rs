@@ -1,7 +1,8 @@
 //! `docs/components.md`: every component in one table, with the launcher subcommand its
-//! command runs, its inputs and outputs in component.yaml's order, when the step is done,
-//! what fails it and which inputs update an existing resource. Generated from the same
-//! [`ComponentModel`]s as component.yaml, so the page cannot disagree with the components.
+//! command runs, its inputs and outputs in component.yaml's order and the inputs that
+//! update an existing resource. Generated from the same [`ComponentModel`]s as
+//! component.yaml, so the page cannot disagree with the components. (When a kind is done
+//! is the launcher's rule, described in `docs/launcher.md`.)
 
 use std::fmt::Write as _;
 
@@ -16,9 +17,10 @@ pub fn render(components: &[(&str, &ComponentModel)]) -> String {
          Every component, with the launcher subcommand its command runs. A component's inputs \
          and outputs are listed in its component.yaml's order; `region` is the resource's AWS \
          region, every other input a top-level field of the resource's spec and every output \
-         a top-level field of its status (or of its spec, as `sagemaker_resource_name`).\n\n\
-         | component | inputs | outputs | done when | fails on (besides `ACK.Terminal` and validation errors) | updates |\n\
-         |---|---|---|---|---|---|\n",
+         a top-level field of its status (or of its spec, as `sagemaker_resource_name`). When \
+         each kind is done, and what fails it: [launcher.md](launcher.md).\n\n\
+         | component | inputs | outputs | updates an existing resource |\n\
+         |---|---|---|---|\n",
     );
     for (module, component) in components {
         let template = &component.template;
@@ -49,12 +51,7 @@ pub fn render(components: &[(&str, &ComponentModel)]) -> String {
         };
         let _ = writeln!(
             out,
-            "| [`{module}`](../generated/components/{module}/component.yaml) `{subcommand}` | {inputs} | {outputs} | {} | {} | {updates} |",
-            template.done_when.as_deref().unwrap_or(""),
-            template
-                .fails_on
-                .as_deref()
-                .unwrap_or("(only Terminal and validation errors)"),
+            "| [`{module}`](../generated/components/{module}/component.yaml) `{subcommand}` | {inputs} | {outputs} | {updates} |",
         );
     }
     out

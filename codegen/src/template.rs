@@ -39,14 +39,6 @@ pub struct ComponentTemplate {
     /// only the Role of kinds with some gets `patch`.
     #[serde(default)]
     pub updatable: Vec<String>,
-    /// When the step is done, as `docs/components.md` says it to users (the launcher's
-    /// rule for the kind, `launcher/src/kinds/`, is what decides).
-    #[serde(default)]
-    pub done_when: Option<String>,
-    /// What fails the step besides `ACK.Terminal` and validation errors, as
-    /// `docs/components.md` says it.
-    #[serde(default)]
-    pub fails_on: Option<String>,
 }
 
 impl ComponentTemplate {
@@ -62,8 +54,6 @@ impl ComponentTemplate {
             filled_by_launcher: BTreeMap::new(),
             spec_outputs: BTreeMap::new(),
             updatable: Vec::new(),
-            done_when: None,
-            fails_on: None,
         }
     }
 

@@ -1,5 +1,6 @@
 //! The KFP types of component inputs and outputs, and how KFP spells their values on the
-//! command line: `True`/`False` or `true`/`false` for booleans, `3600.0` for an integer
+//! command line (`kfp-tests/sdk.py` spells them as each SDK does): `True`/`False` or
+//! `true`/`false` for booleans, `3600.0` for an integer
 //! that went through a float64, JSON with or without spaces, or YAML for hand-written
 //! arguments; and the neutral defaults (`''`, `'{}'`, `'[]'`, `'False'`) that mean "not set".
 

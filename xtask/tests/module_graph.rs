@@ -16,6 +16,21 @@ use quote::ToTokens;
 /// The crate root's node in the graph.
 const ROOT: &str = "(crate root)";
 
+/// Crates whose modules still use items of their crate root, with the cycle: the test kit
+/// and the cluster harness, being reworked by other issues (issue 20 and the node stack).
+/// Each must still have its cycle (so the list cannot go stale): once the root's items
+/// move into a module of their own, remove the crate from the list.
+const NOT_YET: &[(&str, &str)] = &[
+    (
+        "testbed/src/lib.rs",
+        "(crate root) -> controller -> (crate root)",
+    ),
+    (
+        "testbed/cluster/src/lib.rs",
+        "(crate root) -> process -> (crate root)",
+    ),
+];
+
 #[derive(Debug, serde::Deserialize)]
 struct Manifest {
     workspace: Workspace,
@@ -293,11 +308,23 @@ fn path_starts(tokens: TokenStream) -> Vec<String> {
 fn every_crates_module_graph_is_acyclic() {
     let mut cycles = Vec::new();
     let mut checked = 0;
+    let repo = common::repo_root();
     for root in crate_roots() {
         let graph = Graph::of(&root);
         checked += graph.modules.len();
-        if let Some(cycle) = graph.cycle() {
-            cycles.push(format!("{}: {}", root.display(), cycle.join(" -> ")));
+        let cycle = graph.cycle().map(|cycle| cycle.join(" -> "));
+        let relative = root
+            .strip_prefix(&repo)
+            .unwrap_or(&root)
+            .to_string_lossy()
+            .into_owned();
+        match (NOT_YET.iter().find(|(file, _)| *file == relative), cycle) {
+            (Some((_, expected)), Some(cycle)) if *expected == cycle => {}
+            (Some(_), cycle) => cycles.push(format!(
+                "{relative}: listed in NOT_YET with another cycle than {cycle:?}: update the list"
+            )),
+            (None, Some(cycle)) => cycles.push(format!("{relative}: {cycle}")),
+            (None, None) => {}
         }
     }
     assert!(checked >= 40, "{checked} modules");
