@@ -35,6 +35,9 @@ pub struct ComponentModel {
 /// `component_runtime::Component` impl).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Launched {
+    /// The launcher's subcommand the component's command runs (the template's
+    /// `command[1]`).
+    pub subcommand: String,
     /// The index in [`ComponentModel::inputs`] of the input of the spec field that names
     /// the resource, which the launcher fills when it is empty.
     pub name_input: usize,
@@ -328,6 +331,17 @@ fn launched(
         }
         return Ok(None);
     };
+    let Some(subcommand) = template
+        .command
+        .get(1)
+        .filter(|_| template.command.first().map(String::as_str) == Some("ack-kfp-launcher"))
+    else {
+        return Err(Error::Template(
+            "`command` must run the launcher's subcommand for the kind \
+             (`[ack-kfp-launcher, <subcommand>, ...]`): the launcher fills `filled_by_launcher`"
+                .to_owned(),
+        ));
+    };
     let spec = model.object(model.spec);
     let Some(name_field) = spec.fields.iter().find(|f| &f.json_name == name_json) else {
         return Ok(None); // Checked by the caller: a top-level spec field.
@@ -371,6 +385,7 @@ fn launched(
     }
     .ok_or_else(|| missing("status.ackResourceMetadata.arn"))?;
     Ok(Some(Launched {
+        subcommand: subcommand.clone(),
         name_input,
         name_field: FieldAccess::of(name_field),
         conditions: FieldAccess::of(conditions),

@@ -775,6 +775,7 @@ fn component_impl(
     let name_input = &component.inputs[launched.name_input];
     let name_input_field = ident(&name_input.rust_name);
     let name_input_name = &name_input.name;
+    let subcommand = &launched.subcommand;
     let updatable = &component.template.updatable;
 
     let name_field = ident(&launched.name_field.rust_name);
@@ -809,6 +810,7 @@ fn component_impl(
             type OutputPaths = #output_paths;
             type Condition = #condition;
 
+            const SUBCOMMAND: &'static str = #subcommand;
             const NAME_INPUT: &'static str = #name_input_name;
             const UPDATABLE_FIELDS: &'static [&'static str] = &[#(#updatable),*];
 

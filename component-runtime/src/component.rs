@@ -1,7 +1,7 @@
 //! What the generator knows about a kind's component, as a trait the generated code
 //! implements for every kind whose template names the field the launcher fills: the
-//! resource's inputs and outputs, the spec field that names it, its ACK conditions and
-//! ARN, and the fields the controller updates. The launcher is written against this
+//! launcher subcommand its command runs, the resource's inputs and outputs, the spec field
+//! that names it, its ACK conditions and ARN, and the fields the controller updates. The launcher is written against this
 //! trait, and adds only what a person decides (when a kind is done or failed, what an
 //! update looks like, what is worth logging).
 
@@ -20,6 +20,8 @@ pub trait Component: Sized {
     /// The type of `status.conditions`' items: the ACK runtime's `Condition`.
     type Condition;
 
+    /// The launcher's subcommand that the component's command runs (`endpoint`).
+    const SUBCOMMAND: &'static str;
     /// The input of the spec field that names the resource (and the SageMaker resource),
     /// which the launcher fills when it is left empty.
     const NAME_INPUT: &'static str;

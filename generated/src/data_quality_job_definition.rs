@@ -571,6 +571,7 @@ impl component_runtime::Component for DataQualityJobDefinition {
     type OutputPaths = DataQualityJobDefinitionOutputPaths;
     type Condition = Condition;
 
+    const SUBCOMMAND: &'static str = "data-quality-job-definition";
     const NAME_INPUT: &'static str = "job_definition_name";
     const UPDATABLE_FIELDS: &'static [&'static str] = &[];
 

@@ -924,6 +924,7 @@ impl component_runtime::Component for Endpoint {
     type OutputPaths = EndpointOutputPaths;
     type Condition = Condition;
 
+    const SUBCOMMAND: &'static str = "endpoint";
     const NAME_INPUT: &'static str = "endpoint_name";
 
     const UPDATABLE_FIELDS: &'static [&'static str] = &[

@@ -639,6 +639,7 @@ impl component_runtime::Component for EndpointConfig {
     type OutputPaths = EndpointConfigOutputPaths;
     type Condition = Condition;
 
+    const SUBCOMMAND: &'static str = "endpoint-config";
     const NAME_INPUT: &'static str = "endpoint_config_name";
     const UPDATABLE_FIELDS: &'static [&'static str] = &[];
 

@@ -2001,6 +2001,7 @@ impl component_runtime::Component for HyperParameterTuningJob {
     type OutputPaths = HyperParameterTuningJobOutputPaths;
     type Condition = Condition;
 
+    const SUBCOMMAND: &'static str = "hyper-parameter-tuning-job";
     const NAME_INPUT: &'static str = "hyper_parameter_tuning_job_name";
     const UPDATABLE_FIELDS: &'static [&'static str] = &[];
 

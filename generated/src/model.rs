@@ -641,6 +641,7 @@ impl component_runtime::Component for Model {
     type OutputPaths = ModelOutputPaths;
     type Condition = Condition;
 
+    const SUBCOMMAND: &'static str = "model";
     const NAME_INPUT: &'static str = "model_name";
     const UPDATABLE_FIELDS: &'static [&'static str] = &[];
 

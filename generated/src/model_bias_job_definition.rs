@@ -556,6 +556,7 @@ impl component_runtime::Component for ModelBiasJobDefinition {
     type OutputPaths = ModelBiasJobDefinitionOutputPaths;
     type Condition = Condition;
 
+    const SUBCOMMAND: &'static str = "model-bias-job-definition";
     const NAME_INPUT: &'static str = "job_definition_name";
     const UPDATABLE_FIELDS: &'static [&'static str] = &[];
 

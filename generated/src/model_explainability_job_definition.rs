@@ -547,6 +547,7 @@ impl component_runtime::Component for ModelExplainabilityJobDefinition {
     type OutputPaths = ModelExplainabilityJobDefinitionOutputPaths;
     type Condition = Condition;
 
+    const SUBCOMMAND: &'static str = "model-explainability-job-definition";
     const NAME_INPUT: &'static str = "job_definition_name";
     const UPDATABLE_FIELDS: &'static [&'static str] = &[];
 

@@ -290,6 +290,7 @@ impl component_runtime::Component for ModelPackageGroup {
     type OutputPaths = ModelPackageGroupOutputPaths;
     type Condition = Condition;
 
+    const SUBCOMMAND: &'static str = "model-package-group";
     const NAME_INPUT: &'static str = "model_package_group_name";
     const UPDATABLE_FIELDS: &'static [&'static str] = &[];
 

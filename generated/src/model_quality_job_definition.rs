@@ -571,6 +571,7 @@ impl component_runtime::Component for ModelQualityJobDefinition {
     type OutputPaths = ModelQualityJobDefinitionOutputPaths;
     type Condition = Condition;
 
+    const SUBCOMMAND: &'static str = "model-quality-job-definition";
     const NAME_INPUT: &'static str = "job_definition_name";
     const UPDATABLE_FIELDS: &'static [&'static str] = &[];
 

@@ -655,6 +655,7 @@ impl component_runtime::Component for MonitoringSchedule {
     type OutputPaths = MonitoringScheduleOutputPaths;
     type Condition = Condition;
 
+    const SUBCOMMAND: &'static str = "monitoring-schedule";
     const NAME_INPUT: &'static str = "monitoring_schedule_name";
     const UPDATABLE_FIELDS: &'static [&'static str] = &["monitoringScheduleConfig"];
 

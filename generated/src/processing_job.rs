@@ -704,6 +704,7 @@ impl component_runtime::Component for ProcessingJob {
     type OutputPaths = ProcessingJobOutputPaths;
     type Condition = Condition;
 
+    const SUBCOMMAND: &'static str = "processing-job";
     const NAME_INPUT: &'static str = "processing_job_name";
     const UPDATABLE_FIELDS: &'static [&'static str] = &[];
 

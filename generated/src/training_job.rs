@@ -1561,6 +1561,7 @@ impl component_runtime::Component for TrainingJob {
     type OutputPaths = TrainingJobOutputPaths;
     type Condition = Condition;
 
+    const SUBCOMMAND: &'static str = "training-job";
     const NAME_INPUT: &'static str = "training_job_name";
     const UPDATABLE_FIELDS: &'static [&'static str] = &[];
 

@@ -606,6 +606,7 @@ impl component_runtime::Component for TransformJob {
     type OutputPaths = TransformJobOutputPaths;
     type Condition = Condition;
 
+    const SUBCOMMAND: &'static str = "transform-job";
     const NAME_INPUT: &'static str = "transform_job_name";
     const UPDATABLE_FIELDS: &'static [&'static str] = &[];
 

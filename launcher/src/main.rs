@@ -83,7 +83,7 @@ struct Launch<'a> {
 
 impl Visit for Launch<'_> {
     fn kind<K: Kind>(&mut self) {
-        if self.subcommand != cli::subcommand_name::<K>() {
+        if self.subcommand != K::SUBCOMMAND {
             return;
         }
         let Some(signals) = self.signals.take() else {
