@@ -3,8 +3,11 @@
 //!
 //! Modules depend on each other one way: `add` and `upgrade` -> `regenerate` -> `image`
 //! (the image reference) -> `files`; `fetch`, `lock`, `parallel` and `rbac` depend on none of them.
+//! `stack` (`cluster up|down`) and `demo` run the real stack (the `cluster` crate and our
+//! SageMaker API) and depend on none of the others.
 
 pub mod add;
+pub mod demo;
 pub mod fetch;
 pub mod files;
 pub mod image;
@@ -12,4 +15,5 @@ pub mod lock;
 pub mod parallel;
 pub mod rbac;
 pub mod regenerate;
+pub mod stack;
 pub mod upgrade;

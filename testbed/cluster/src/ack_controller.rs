@@ -44,8 +44,7 @@ use crate::{Cluster, ClusterError, established, kubeconfig, lock};
 pub const CONTROLLER_VERSION: &str = "v1.9.1";
 
 /// The ACK runtime it runs on, as it is: a commit, not the release its go.mod names.
-pub const RUNTIME_VERSION: &str = "commit 95428e7 (2026-07-24; the controller's go.mod asks \
-                                   for v0.62.0, which does not exist in the runtime's repository)";
+pub const RUNTIME_VERSION: &str = "commit 95428e7 (its go.mod names v0.62.0, which does not exist)";
 
 /// The kinds with a component, which the controller reconciles unless told otherwise
 /// (`--reconcile-resources`).

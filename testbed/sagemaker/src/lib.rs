@@ -46,7 +46,7 @@
 //!   (TrainingJob: `ValidationException` "Requested resource not found."; Processing and
 //!   Transform jobs: `ValidationException` "Could not find requested job with name ...";
 //!   Model, EndpointConfig, Endpoint: `ValidationException` "Could not find model /
-//!   endpoint configuration / endpoint "<arn>"."; tuning jobs, schedules and job
+//!   endpoint configuration / endpoint "`<arn>`"."; tuning jobs, schedules and job
 //!   definitions: `ResourceNotFound`; ModelPackageGroup: a `ValidationException` ending
 //!   "does not exist.").
 //! - A name SageMaker holds is refused on Create (`ResourceInUse` for jobs, schedules and

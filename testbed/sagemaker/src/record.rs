@@ -95,8 +95,14 @@ impl Record {
             if !over {
                 break;
             }
+            // A timed phase ends when its time is up, whenever SageMaker is next asked:
+            // the next phase began then.
+            let began = match self.timeline[0].lasts {
+                Lasts::For(d) => self.since + d,
+                _ => Instant::now(),
+            };
             self.timeline.pop_front();
-            if !self.enter_phase() {
+            if !self.enter_phase(began) {
                 return false;
             }
         }
@@ -113,13 +119,13 @@ impl Record {
         self.advanced = true;
     }
 
-    fn enter_phase(&mut self) -> bool {
+    fn enter_phase(&mut self, began: Instant) -> bool {
         self.shown = 0;
-        self.since = Instant::now();
+        self.since = began;
         self.advanced = false;
-        let now = now_epoch();
-        self.modified = now;
-        self.entered = now;
+        let at = now_epoch() - began.elapsed().as_secs_f64();
+        self.modified = at;
+        self.entered = at;
         match self.timeline[0].effect.clone() {
             Effect::None => {}
             Effect::ApplyUpdate => {
@@ -140,7 +146,7 @@ impl Record {
         self.timeline = phases.into();
         // The first new phase is entered now; a phase that lasts no time is skipped at
         // the next Describe.
-        let _ = self.enter_phase();
+        let _ = self.enter_phase(Instant::now());
     }
 
     /// The status values of the current phase, as this kind shows them.
@@ -265,6 +271,20 @@ mod tests {
             seen,
             ["InProgress", "InProgress", "Completed", "Completed"].map(|s| Some(s.to_string()))
         );
+    }
+
+    #[test]
+    fn timed_phases_follow_each_other_however_rarely_sagemaker_is_asked() {
+        let ms = |n| Lasts::For(std::time::Duration::from_millis(n));
+        let mut r = job(Script::timeline(vec![
+            Phase::new(Stage::Working, ms(30)).secondary_status("Starting"),
+            Phase::new(Stage::Working, ms(30)).secondary_status("Training"),
+            Phase::new(Stage::Done, Lasts::Forever),
+        ]));
+        assert_eq!(describe(&mut r).as_deref(), Some("InProgress"));
+        // Asked only after both timed phases are over: done, not in the second phase.
+        std::thread::sleep(std::time::Duration::from_millis(80));
+        assert_eq!(describe(&mut r).as_deref(), Some("Completed"));
     }
 
     #[test]
