@@ -163,7 +163,14 @@ fn build_launcher(root: &Path) -> anyhow::Result<PathBuf> {
     let status = Command::new(cargo)
         .current_dir(root)
         .env("CARGO_TARGET_DIR", &target)
-        .args(["build", "--quiet", "-p", "launcher", "--bin", "ack-kfp-launcher"])
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "launcher",
+            "--bin",
+            "ack-kfp-launcher",
+        ])
         .status()
         .context("cargo build -p launcher")?;
     if !status.success() {
