@@ -39,9 +39,12 @@
 //!   `MaxRuntimeInSeconds`; TransformJob's `DataProcessing`, `CompressionType`, `SplitType`,
 //!   `AssembleWith`, `KmsKeyId`; Model's `EnableNetworkIsolation` and containers' `Mode`;
 //!   EndpointConfig's `EnableNetworkIsolation`; an Endpoint's variants as deployed from
-//!   its configuration and model (images resolved to digests), `LastDeploymentConfig`,
-//!   and while an update is pending its configuration's name and
-//!   `PendingDeploymentSummary`; a schedule's `MonitoringType` and `EndpointName`.
+//!   its configuration and model (images resolved to digests; none while Creating),
+//!   `LastDeploymentConfig`, and while an update is pending the new configuration's name
+//!   and `PendingDeploymentSummary` (as the controller's testdata
+//!   `endpoint/testdata/sdkapi/describe/update_deployment_config.json` shows: so the
+//!   controller sees no difference while an update runs); a schedule's `MonitoringType`
+//!   and `EndpointName`.
 //! - Not found: each kind's own error, exactly as the controller recognises it
 //!   (TrainingJob: `ValidationException` "Requested resource not found."; Processing and
 //!   Transform jobs: `ValidationException` "Could not find requested job with name ...";
@@ -60,6 +63,12 @@
 //!   creating or updating cannot be deleted. `UpdateEndpoint`: Updating, then InService
 //!   on the new configuration or rolled back to the old one with a `FailureReason`;
 //!   refused unless InService. `UpdateMonitoringSchedule`: Pending, then Scheduled.
+//!
+//! What no script can shorten: a job deleted while it runs is released one 30 s requeue
+//! after `Stop<Kind>` (the controller requeues whenever the Describe after Stop still finds
+//! the job, and SageMaker keeps jobs), an Endpoint or MonitoringSchedule update is seen done
+//! one requeue after the Update call, and anything Working is seen again only at the
+//! next requeue.
 //!
 //! ## Scripts and the call log
 //! Per resource name a [`Script`] decides what SageMaker does: the timeline of statuses
@@ -83,6 +92,12 @@
 //!   an HPO's `TrainingJobEarlyStoppingType`, built-in algorithms' metric definitions,
 //!   `ImageConfig.RepositoryAuthConfig`. A CR leaving such a field out may meet a delta
 //!   (and a Terminal "not implemented") on real SageMaker that it does not meet here.
+//! - Guessed values the controller needs: TrainingJob's `OutputDataConfig.CompressionType`
+//!   `GZIP` and `ResourceConfig.InstanceCount` 1 when the request has none (late
+//!   initialization waits for them), a tuning job's `ObjectiveMetric` regex.
+//! - An Endpoint update rolled back goes from Updating straight to InService (no
+//!   `RollingBack` phase unless scripted with [`Stage::Status`]); a SystemUpdating endpoint,
+//!   an OutOfService one, a Deleting ModelPackageGroup appear only when scripted.
 //! - Made-up values where SageMaker reports real ones: a tuning job's best training job
 //!   (the first value of each parameter range, objective 0.125), rule evaluation jobs'
 //!   ARNs, image digests, billable seconds (wall time between creation and end).
