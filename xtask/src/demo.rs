@@ -17,10 +17,15 @@ use serde_json::Value;
 const NAMESPACE: &str = "kubeflow";
 const SERVICE_ACCOUNT: &str = "pipeline-runner";
 
-/// The README's kfp 1.8 example ("Use it in a pipeline"), as that SDK hands the values to
-/// the step: dicts and lists as `json.dumps` writes them, a `Bool` as `True`.
-pub const SAMPLE_INPUTS: [(&str, &str); 10] = [
+/// The README's pipeline example ("A pipeline", for kfp 1.8 and 2), as kfp 1.8 hands the
+/// values to the step: dicts and lists as `json.dumps` writes them. The training job's
+/// name is left to the launcher (one per run and step).
+pub const SAMPLE_INPUTS: [(&str, &str); 8] = [
     ("region", "us-west-2"),
+    (
+        "role_arn",
+        "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-20240101",
+    ),
     (
         "algorithm_specification",
         r#"{"trainingImage": "246618743249.dkr.ecr.us-west-2.amazonaws.com/sagemaker-xgboost:1.7-1", "trainingInputMode": "File"}"#,
@@ -30,6 +35,10 @@ pub const SAMPLE_INPUTS: [(&str, &str); 10] = [
         r#"[{"channelName": "train", "contentType": "text/csv", "dataSource": {"s3DataSource": {"s3DataType": "S3Prefix", "s3URI": "s3://my-bucket/churn/train/"}}}]"#,
     ),
     (
+        "hyper_parameters",
+        r#"{"objective": "binary:logistic", "num_round": "100"}"#,
+    ),
+    (
         "output_data_config",
         r#"{"s3OutputPath": "s3://my-bucket/churn/models/"}"#,
     ),
@@ -37,32 +46,24 @@ pub const SAMPLE_INPUTS: [(&str, &str); 10] = [
         "resource_config",
         r#"{"instanceCount": 1, "instanceType": "ml.m5.xlarge", "volumeSizeInGB": 30}"#,
     ),
-    (
-        "hyper_parameters",
-        r#"{"max_depth": "5", "eta": "0.2", "objective": "binary:logistic", "num_round": "100"}"#,
-    ),
-    (
-        "stopping_condition",
-        r#"{"maxRuntimeInSeconds": 3600, "maxWaitTimeInSeconds": 7200}"#,
-    ),
-    (
-        "role_arn",
-        "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-20240101",
-    ),
-    ("enable_managed_spot_training", "True"),
-    ("training_job_name", "xgboost-churn-20240101"),
+    ("stopping_condition", r#"{"maxRuntimeInSeconds": 3600}"#),
 ];
 
 /// What Argo substitutes for `{{workflow.uid}}` and `{{node.name}}` in a KFP 1.8 run.
 const RUN_ID: &str = "5f0c2b8e-3c51-4c6f-9a3e-7b1d2c4e5f60";
 const NODE_NAME: &str = "churn-training-7x9kq.sagemaker-trainingjob";
 
-/// Runs the demo from the repository at `root`.
-pub fn run(root: &Path) -> anyhow::Result<()> {
+/// Runs the demo from the repository at `root`, with the launcher binary `launcher` (else
+/// one built in `target/demo/`).
+pub fn run(root: &Path, launcher: Option<&Path>) -> anyhow::Result<()> {
     let started = Instant::now();
-    let launcher = build_launcher(root)?;
+    let launcher = match launcher {
+        Some(path) if path.is_file() => path.to_path_buf(),
+        Some(path) => anyhow::bail!("--launcher {}: no such file", path.display()),
+        None => build_launcher(root)?,
+    };
     println!(
-        "launcher built ({:.1} s); starting etcd, kube-apiserver, our SageMaker API and the \
+        "launcher ready ({:.1} s); starting etcd, kube-apiserver, our SageMaker API and the \
          ACK SageMaker controller {} (runtime {})",
         started.elapsed().as_secs_f64(),
         cluster::CONTROLLER_VERSION,
@@ -317,24 +318,23 @@ implementation:
     }
 
     #[test]
-    fn the_sample_inputs_are_the_readmes_kfp1_example() {
+    fn the_sample_inputs_are_the_readmes_pipeline_example() {
         let readme =
             std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
                 .unwrap();
         let example = readme
-            .split("```python\n")
-            .find(|block| block.starts_with("# kfp==1.8.22"))
-            .expect("the kfp 1.8 example");
+            .split("```python")
+            .find(|block| block.contains("# kfp==1.8.22") && block.contains("training_job"))
+            .expect("the README's training pipeline");
         for (name, value) in SAMPLE_INPUTS {
+            assert!(example.contains(&format!("{name}=")), "{name}");
             match serde_json::from_str::<Value>(value) {
-                // Each JSON input's keys and string values are in the example.
-                Ok(Value::Object(_) | Value::Array(_)) => {
-                    let json: Value = serde_json::from_str(value).unwrap();
+                // A JSON input: its keys and string values are in the example.
+                Ok(json @ (Value::Object(_) | Value::Array(_))) => {
                     for text in strings(&json) {
                         assert!(example.contains(&format!("\"{text}\"")), "{name}: {text}");
                     }
                 }
-                _ if value == "True" => assert!(example.contains("spot: \"Bool\" = True")),
                 _ => assert!(example.contains(&format!("\"{value}\"")), "{name}: {value}"),
             }
         }
