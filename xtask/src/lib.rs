@@ -2,7 +2,8 @@
 //! scratch copy of the repository.
 //!
 //! Modules depend on each other one way: `add` and `upgrade` -> `regenerate` -> `image`
-//! (the image reference) -> `files`; `fetch`, `lock`, `parallel` and `rbac` depend on none of them.
+//! (the image reference) -> `files`; `pipeline` -> `regenerate` and `image`; `fetch`,
+//! `lock`, `parallel` and `rbac` depend on none of them.
 
 pub mod add;
 pub mod fetch;
@@ -10,6 +11,7 @@ pub mod files;
 pub mod image;
 pub mod lock;
 pub mod parallel;
+pub mod pipeline;
 pub mod rbac;
 pub mod regenerate;
 pub mod upgrade;

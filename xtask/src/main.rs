@@ -78,14 +78,26 @@ enum Task {
     Image {
         /// Only set the image version in `component-template/image.toml` and regenerate
         /// the components that name it; build nothing.
-        #[arg(long, value_name = "X.Y.Z")]
+        #[arg(long, value_name = "X.Y.Z", conflicts_with = "push")]
         set_version: Option<String>,
+        /// Build the image as tagged here, push it to this reference with skopeo, then
+        /// make it what every component names (`image.toml`, regenerated).
+        #[arg(long, value_name = "REGISTRY/NAME:TAG")]
+        push: Option<String>,
+        /// Push over plain HTTP, without TLS (a registry on this machine, such as
+        /// `cargo xtask cluster up --nodes`' one).
+        #[arg(long, requires = "push")]
+        plain_http: bool,
     },
-    /// Build etcd and kube-apiserver from the Go wrapper modules in `testbed/go/` (cached
-    /// under `target/go/` by pin; the real-cluster tests build them on first use too).
+    /// Build the Go parts of the test stack from the wrapper modules in `testbed/go/`
+    /// (etcd, the Kubernetes binaries, Argo Workflows) and the node's images (pause,
+    /// Argo's executor), cached under `target/go/` by pin; the tests build them on first
+    /// use too.
     GoBuild,
     /// Start (`up`) or stop (`down`) etcd and kube-apiserver on 127.0.0.1, detached, as
-    /// the real-cluster tests run them; `up` prints the admin kubeconfig's path.
+    /// the real-cluster tests run them (with `--nodes`, the whole stack pipelines run on:
+    /// a node, a registry, an S3 server, Argo Workflows); `up` prints the admin
+    /// kubeconfig's path.
     Cluster {
         #[command(subcommand)]
         action: ClusterAction,
@@ -99,7 +111,13 @@ enum Task {
 #[derive(Debug, Subcommand)]
 enum ClusterAction {
     /// Start the stack in `target/cluster/` (building it first if needed).
-    Up,
+    Up {
+        /// Also a node that runs pods (kubelet, kube-proxy, containerd in the node's own
+        /// namespaces), the scheduler and controller manager, a registry, an S3 server
+        /// and Argo Workflows: what compiled KFP v1 pipelines run on.
+        #[arg(long)]
+        nodes: bool,
+    },
     /// Stop the stack `up` started and remove `target/cluster/`.
     Down,
 }
@@ -212,13 +230,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Task::Bench { quick } => bench(&root, quick),
         Task::Image {
             set_version: Some(version),
+            ..
         } => {
             let image = xtask::image::set_version(&root, &version)?;
             println!("{}: {}", xtask::image::IMAGE_TOML, image.reference());
             print_changes(&regenerate::apply(&root, &regenerate::plan(&root)?)?);
             Ok(ExitCode::SUCCESS)
         }
-        Task::Image { set_version: None } => {
+        Task::Image {
+            push: Some(reference),
+            plain_http,
+            ..
+        } => {
+            // Checked before anything is built; written only once the push succeeded.
+            let config = xtask::image::with_reference(&root, &reference)?;
+            let built = xtask::image::build_with(&root, &config)?;
+            xtask::image::push(&built, &reference, plain_http)?;
+            xtask::image::write_config(&root, &config)?;
+            println!("{}: {}", xtask::image::IMAGE_TOML, config.reference());
+            print_changes(&regenerate::apply(&root, &regenerate::plan(&root)?)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Task::Image { .. } => {
             let built = xtask::image::build(&root)?;
             println!(
                 "\nimage: ok: static binary {} bytes ({:.1} MiB), image {} bytes ({:.1} MiB) \
@@ -245,6 +278,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     started.elapsed().as_secs_f64()
                 );
             }
+            let started = Instant::now();
+            for image in cluster::images::ensure_all()? {
+                println!(
+                    "image {}:{}: {}",
+                    image.name,
+                    image.tag,
+                    image.dir.display()
+                );
+            }
+            println!("images ({:.1} s)", started.elapsed().as_secs_f64());
             Ok(ExitCode::SUCCESS)
         }
         Task::Cluster { action } => cluster(&root.join("target/cluster"), &action),
@@ -255,22 +298,47 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn cluster(dir: &Path, action: &ClusterAction) -> anyhow::Result<ExitCode> {
     use cluster::Cluster;
     match action {
-        ClusterAction::Up => {
-            if dir.join("pgid").exists() {
+        ClusterAction::Up { nodes } => {
+            if dir.exists() {
                 anyhow::bail!(
                     "a cluster is already up in {} (`cargo xtask cluster down` first)",
                     dir.display()
                 );
             }
             let started = Instant::now();
-            let up = Cluster::start_detached(dir)?;
-            println!(
-                "cluster up in {:.1} s (process group {}; logs in {})",
-                started.elapsed().as_secs_f64(),
-                up.group,
-                dir.display()
-            );
-            println!("export KUBECONFIG={}", up.kubeconfig.display());
+            if *nodes {
+                // Built first, so that start-up is start-up.
+                for tool in cluster::Tool::ALL {
+                    tool.ensure_built()?;
+                }
+                cluster::images::ensure_all()?;
+                let up = cluster::Stack::start_detached(dir, &cluster::StackOptions::default())?;
+                println!(
+                    "cluster with a node up in {:.1} s (process group {}; logs in {})",
+                    started.elapsed().as_secs_f64(),
+                    up.group,
+                    dir.display()
+                );
+                println!(
+                    "registry (plain HTTP, also Docker Hub's mirror for the node): {}",
+                    up.registry
+                );
+                println!("S3 artifact store (Argo's): http://{}", up.s3);
+                println!(
+                    "push the launcher: cargo xtask image --push {}/ack-sagemaker-kfp-launcher:<version> --plain-http",
+                    up.registry
+                );
+                println!("export KUBECONFIG={}", up.kubeconfig.display());
+            } else {
+                let up = Cluster::start_detached(dir)?;
+                println!(
+                    "cluster up in {:.1} s (process group {}; logs in {})",
+                    started.elapsed().as_secs_f64(),
+                    up.group,
+                    dir.display()
+                );
+                println!("export KUBECONFIG={}", up.kubeconfig.display());
+            }
         }
         ClusterAction::Down => {
             if Cluster::stop_detached(dir)? {

@@ -362,7 +362,10 @@ mod tests {
             assert_eq!(pins(tool), apiserver, "{}", tool.name());
         }
         assert_eq!(Tool::WorkflowController.version().unwrap(), "v3.7.18");
-        assert_eq!(Tool::Argoexec.module_dir(), Tool::WorkflowController.module_dir());
+        assert_eq!(
+            Tool::Argoexec.module_dir(),
+            Tool::WorkflowController.module_dir()
+        );
     }
 
     #[test]
