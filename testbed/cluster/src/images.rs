@@ -8,7 +8,14 @@
 //!   container then copies it into every step's pod, so it must be static: it is, `CGO`
 //!   is off).
 //!
-//! Layouts are cached under `<target>/go/images/<name>-<hash of the binary>`.
+//! - a stand-in for Docker Hub's `python:3.11-slim`, which KFP's lightweight Python
+//!   components name (the README's hosting chain has four): Debian bookworm's `python3`
+//!   (3.11) on a minimal Debian root filesystem made with Debian's `mmdebstrap`, as the
+//!   official image is Debian bookworm with Python 3.11 (built from source there). Pushed
+//!   as `library/python:3.11-slim`, the node pulls it under its Docker Hub name through
+//!   the registry that mirrors Docker Hub for it.
+//!
+//! Layouts are cached under `<target>/go/images/<name>-<hash of what made it>`.
 
 use std::path::{Path, PathBuf};
 
@@ -93,6 +100,71 @@ pub fn argoexec() -> Result<Layout, ClusterError> {
     let work = root.join(format!("argoexec-{hash}.build"));
     recreate(&work)?;
     build_layout(&work, &binary, "/bin/argoexec", &layout)?;
+    Ok(layout)
+}
+
+/// What the Python stand-in is made with: a minimal Debian bookworm and its `python3`,
+/// without documentation.
+const PYTHON_ROOTFS: [&str; 5] = [
+    "--variant=minbase",
+    "--include=python3",
+    "--dpkgopt=path-exclude=/usr/share/{doc,man,locale,info}/*",
+    "bookworm",
+    "-",
+];
+
+/// The stand-in for `python:3.11-slim`, built if needed (about 2 minutes: Debian's
+/// packages are downloaded).
+pub fn python() -> Result<Layout, ClusterError> {
+    let root = go_dir().join("images");
+    let _lock = lock(&root)?;
+    let hash = short_hash(PYTHON_ROOTFS.join(" ").as_bytes());
+    let layout = Layout {
+        dir: root.join(format!("python-{hash}")),
+        tag: "3.11-slim".into(),
+        name: "library/python",
+    };
+    if layout.dir.join("index.json").is_file() {
+        return Ok(layout);
+    }
+    which("mmdebstrap", "mmdebstrap")?;
+    which("umoci", "umoci")?;
+    let work = root.join(format!("python-{hash}.build"));
+    recreate(&work)?;
+    let tar = work.join("rootfs.tar");
+    let file = std::fs::File::create(&tar).map_err(|e| ClusterError::io("cannot create", &tar, e))?;
+    let out = std::process::Command::new("mmdebstrap")
+        .arg("--quiet")
+        .args(PYTHON_ROOTFS)
+        .stdout(file)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .map_err(|e| ClusterError::io("cannot run", Path::new("mmdebstrap"), e))?;
+    if !out.status.success() {
+        return Err(ClusterError::Invalid(format!(
+            "mmdebstrap (a Debian root filesystem with python3) failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    let oci = work.join("oci");
+    let image = format!("{}:{}", oci.display(), layout.tag);
+    run("umoci", &["init", "--layout", &oci.display().to_string()])?;
+    run("umoci", &["new", "--image", &image])?;
+    run("umoci", &["raw", "add-layer", "--image", &image, &tar.display().to_string()])?;
+    run(
+        "umoci",
+        &[
+            "config",
+            "--image",
+            &image,
+            "--config.env",
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "--config.cmd",
+            "python3",
+        ],
+    )?;
+    std::fs::rename(&oci, &layout.dir).map_err(|e| ClusterError::io("cannot rename", &oci, e))?;
+    let _ = std::fs::remove_dir_all(&work);
     Ok(layout)
 }
 
