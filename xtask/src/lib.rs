@@ -3,9 +3,12 @@
 //!
 //! Modules depend on each other one way: `add` and `upgrade` -> `regenerate` -> `image`
 //! (the image reference) -> `files`; `pipeline` -> `regenerate` and `image`; `fetch`,
-//! `lock`, `parallel` and `rbac` depend on none of them.
+//! `lock`, `parallel` and `rbac` depend on none of them. `stack` (`cluster up|down`) and
+//! `demo` run the real stack (the `cluster` crate and our SageMaker API); `demo` also
+//! `pipeline`.
 
 pub mod add;
+pub mod demo;
 pub mod fetch;
 pub mod files;
 pub mod image;
@@ -14,4 +17,5 @@ pub mod parallel;
 pub mod pipeline;
 pub mod rbac;
 pub mod regenerate;
+pub mod stack;
 pub mod upgrade;

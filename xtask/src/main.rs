@@ -90,17 +90,29 @@ enum Task {
         plain_http: bool,
     },
     /// Build the Go parts of the test stack from the wrapper modules in `testbed/go/`
-    /// (etcd, the Kubernetes binaries, Argo Workflows) and the node's images (pause,
-    /// Argo's executor), cached under `target/go/` by pin; the tests build them on first
-    /// use too.
+    /// (etcd, the Kubernetes binaries, the ACK SageMaker controller from
+    /// `../shared/ack-src`, Argo Workflows from `../shared/argo-src`) and the node's images
+    /// (pause, Argo's executor, the Python stand-in), cached under `target/go/` by pin;
+    /// the tests build them on first use too.
     GoBuild,
-    /// Start (`up`) or stop (`down`) etcd and kube-apiserver on 127.0.0.1, detached, as
-    /// the real-cluster tests run them (with `--nodes`, the whole stack pipelines run on:
-    /// a node, a registry, an S3 server, Argo Workflows); `up` prints the admin
-    /// kubeconfig's path.
+    /// Start (`up`) or stop (`down`) etcd, kube-apiserver, our SageMaker API and the ACK
+    /// SageMaker controller (with the release's CRDs), detached, as the real-cluster tests
+    /// run them (with `--nodes`, also the node, registry, S3 server and Argo Workflows that
+    /// compiled pipelines run on); `up` prints the admin kubeconfig's path.
     Cluster {
         #[command(subcommand)]
         action: ClusterAction,
+    },
+    /// Start the stack, run the TrainingJob component's step as KFP 1.8 runs it with the
+    /// README's sample inputs, show its log, the resource as `kubectl get` shows it and
+    /// the outputs, then stop everything.
+    Demo,
+    /// Serve our SageMaker API until killed (what `cluster up` runs as a process).
+    #[command(hide = true)]
+    SagemakerApi {
+        /// Where to write the API's URL once it listens.
+        #[arg(long)]
+        addr_file: PathBuf,
     },
     /// Generate every CRD `*.yaml` of a folder in this one process, writing nothing (for
     /// timing the generator as a whole process; `bench` runs it).
@@ -291,57 +303,50 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Task::Cluster { action } => cluster(&root.join("target/cluster"), &action),
+        Task::Demo => {
+            xtask::demo::run(&root)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Task::SagemakerApi { addr_file } => {
+            xtask::stack::serve_sagemaker(&addr_file)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
 /// `cargo xtask cluster up|down`.
 fn cluster(dir: &Path, action: &ClusterAction) -> anyhow::Result<ExitCode> {
-    use cluster::Cluster;
     match action {
         ClusterAction::Up { nodes } => {
-            if dir.exists() {
-                anyhow::bail!(
-                    "a cluster is already up in {} (`cargo xtask cluster down` first)",
-                    dir.display()
-                );
-            }
             let started = Instant::now();
-            if *nodes {
-                // Built first, so that start-up is start-up.
-                for tool in cluster::Tool::ALL {
-                    tool.ensure_built()?;
-                }
-                cluster::images::ensure_all()?;
-                let up = cluster::Stack::start_detached(dir, &cluster::StackOptions::default())?;
+            let up = xtask::stack::up(dir, *nodes)?;
+            println!(
+                "cluster up in {:.1} s: etcd, kube-apiserver, the ACK SageMaker controller {} \
+                 (runtime {}) and our SageMaker API at {} (process group {}; logs in {})",
+                started.elapsed().as_secs_f64(),
+                cluster::CONTROLLER_VERSION,
+                cluster::RUNTIME_VERSION,
+                up.sagemaker_url,
+                up.group,
+                up.dir.display()
+            );
+            if let Some(node) = &up.node {
                 println!(
-                    "cluster with a node up in {:.1} s (process group {}; logs in {})",
-                    started.elapsed().as_secs_f64(),
-                    up.group,
-                    dir.display()
+                    "with a node, Argo Workflows {}, a registry at {} (plain HTTP; the node's \
+                     mirror of Docker Hub too) and an S3 artifact store at http://{}",
+                    cluster::Tool::WorkflowController.version()?,
+                    node.registry,
+                    node.s3
                 );
-                println!(
-                    "registry (plain HTTP, also Docker Hub's mirror for the node): {}",
-                    up.registry
-                );
-                println!("S3 artifact store (Argo's): http://{}", up.s3);
                 println!(
                     "push the launcher: cargo xtask image --push {}/ack-sagemaker-kfp-launcher:<version> --plain-http",
-                    up.registry
+                    node.registry
                 );
-                println!("export KUBECONFIG={}", up.kubeconfig.display());
-            } else {
-                let up = Cluster::start_detached(dir)?;
-                println!(
-                    "cluster up in {:.1} s (process group {}; logs in {})",
-                    started.elapsed().as_secs_f64(),
-                    up.group,
-                    dir.display()
-                );
-                println!("export KUBECONFIG={}", up.kubeconfig.display());
             }
+            println!("export KUBECONFIG={}", up.kubeconfig.display());
         }
         ClusterAction::Down => {
-            if Cluster::stop_detached(dir)? {
+            if xtask::stack::down(dir)? {
                 println!("cluster down");
             } else {
                 println!("no cluster was up in {}", dir.display());

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use cluster::Stack;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DynamicObject, ListParams, LogParams};
+use sagemaker_emulator::Script;
 use serde_json::Value;
 use xtask::pipeline::{self, CompileOptions, Node, Run};
 
@@ -23,6 +24,7 @@ use sagemaker::SageMakerSide;
 
 /// Everything a test needs: the stack, the components naming the pushed image, kfp 1.8.
 struct Rig {
+    sagemaker: SageMakerSide,
     stack: Stack,
     components: PathBuf,
     python: PathBuf,
@@ -44,7 +46,9 @@ fn rig() -> &'static Rig {
         let components =
             pipeline::components_for(&root, scratch.path(), &reference).expect("components");
         let python = pipeline::kfp1_python(&root).expect("kfp 1.8 venv");
+        let sagemaker = SageMakerSide::start(&stack);
         Rig {
+            sagemaker,
             stack,
             components,
             python,
@@ -60,15 +64,15 @@ impl Rig {
     }
 
     /// A namespace ready for pipelines (KFP's profile: pipeline-runner, its Roles, the
-    /// artifact Secret) and the CRDs the steps create.
-    fn namespace(&self, name: &str) -> SageMakerSide {
+    /// artifact Secret); the SageMaker side.
+    fn namespace(&self, name: &str) -> &SageMakerSide {
         let rbac =
             std::fs::read_to_string(common::repo_root().join("component-template/rbac.yaml"))
                 .expect("rbac.yaml");
         self.stack
             .prepare_namespace(name, &rbac)
             .expect("namespace");
-        SageMakerSide::start(&self.stack, name)
+        &self.sagemaker
     }
 
     fn compile(&self, name: &str, options: &CompileOptions) -> Value {
@@ -104,7 +108,14 @@ impl Rig {
                 Duration::from_secs(300),
                 |_| {},
             ))
-            .unwrap_or_else(|e| panic!("{e:#}\n{}", self.argo_log_tail()))
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{e:#}\nArgo's log ends with:\n{}\nthe ACK controller about {}:\n{}",
+                    self.argo_log_tail(),
+                    run.namespace,
+                    self.sagemaker.controller.log_for(&run.namespace)
+                )
+            })
     }
 
     fn argo_log_tail(&self) -> String {
@@ -158,6 +169,32 @@ impl Rig {
                     == Some(&node.name)
             })
             .unwrap_or_else(|| panic!("no pod for {}", node.name))
+    }
+
+    /// [`Rig::step_log`] once, `None` if the pod or its log is not there (yet).
+    fn try_step_log(&self, run: &Run, node: &Node) -> Option<String> {
+        let pods: Api<Pod> = Api::namespaced(self.cluster().client(), &run.namespace);
+        let selector = format!("workflows.argoproj.io/workflow={}", run.name);
+        let pod = self
+            .cluster()
+            .block_on(pods.list(&ListParams::default().labels(&selector)))
+            .ok()?
+            .items
+            .into_iter()
+            .find(|p| {
+                p.metadata
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.get("workflows.argoproj.io/node-name"))
+                    == Some(&node.name)
+            })?;
+        let params = LogParams {
+            container: Some("main".into()),
+            ..LogParams::default()
+        };
+        self.cluster()
+            .block_on(pods.logs(pod.metadata.name.as_deref()?, &params))
+            .ok()
     }
 
     /// The launcher's log in a step's pod (its `main` container), through the API server
@@ -376,18 +413,41 @@ fn a_killed_step_is_retried_and_reattaches_to_its_job() {
     let rig = rig();
     let ns = "killed";
     let sagemaker = rig.namespace(ns);
-    sagemaker.jobs_train_for(Duration::from_secs(25));
+    // A name given, so that SageMaker's script for it is set before the run.
+    let name = "killed-step-job";
+    sagemaker
+        .sagemaker
+        .script(name, Script::works_until_advanced());
     let options = CompileOptions {
         retry: Some(2),
+        job_name: Some(name.into()),
         ..CompileOptions::default()
     };
     let run = rig.submit(ns, &rig.compile("training", &options));
-    let name = rig.eventually("the job to be created", || {
+    rig.eventually("the job to be training", || {
         let jobs = rig.training_jobs(ns);
-        let name = jobs.keys().next()?.clone();
-        (sagemaker.creates(&name) == 1).then_some(name)
+        (jobs.get(name)?.data["status"]["trainingJobStatus"] == "InProgress").then_some(())
     });
     kill_launcher(&run);
+    // Argo retries the step (after its back-off); the new attempt finds the job.
+    rig.eventually("the retry to re-attach", || {
+        let running = rig.cluster().block_on(async {
+            let api = pipeline::workflows(rig.cluster().client(), ns);
+            api.get(&run.name)
+                .await
+                .ok()
+                .map(|w| w.data["status"].clone())
+        })?;
+        let nodes = pod_nodes(&running);
+        let second = nodes.get(1)?;
+        rig.try_step_log(&run, second)
+            .filter(|log| log.contains("re-attaching"))
+            .map(|_| ())
+    });
+    assert!(
+        sagemaker.sagemaker.advance(name),
+        "SageMaker finishes the job"
+    );
     let status = rig.wait(&run);
     assert_eq!(status["phase"], "Succeeded", "{status:#}");
     let nodes = pod_nodes(&status);
@@ -420,12 +480,18 @@ fn a_terminated_run_stops_its_job() {
     let rig = rig();
     let ns = "terminated";
     let sagemaker = rig.namespace(ns);
-    sagemaker.jobs_run_until_stopped();
-    let run = rig.submit(ns, &rig.compile("training", &CompileOptions::default()));
-    let name = rig.eventually("the job to be training", || {
+    let name = "terminated-run-job".to_string();
+    sagemaker
+        .sagemaker
+        .script(&name, Script::works_until_advanced());
+    let options = CompileOptions {
+        job_name: Some(name.clone()),
+        ..CompileOptions::default()
+    };
+    let run = rig.submit(ns, &rig.compile("training", &options));
+    rig.eventually("the job to be training", || {
         let jobs = rig.training_jobs(ns);
-        let (name, job) = jobs.into_iter().next()?;
-        (job.data["status"]["trainingJobStatus"] == "InProgress").then_some(name)
+        (jobs.get(&name)?.data["status"]["trainingJobStatus"] == "InProgress").then_some(())
     });
     let running = rig.cluster().block_on(async {
         let api = pipeline::workflows(rig.cluster().client(), ns);

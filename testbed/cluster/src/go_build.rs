@@ -1,5 +1,6 @@
-//! Builds the Go parts of the stack (etcd, the Kubernetes binaries, Argo Workflows) from
-//! the wrapper modules in `testbed/go/` with the machine's Go toolchain, caching binaries, GOMODCACHE and GOCACHE under
+//! Builds the Go parts of the stack (etcd, the Kubernetes binaries, the ACK SageMaker
+//! controller, Argo Workflows) from the wrapper modules in `testbed/go/` with the
+//! machine's Go toolchain, caching binaries, GOMODCACHE and GOCACHE under
 //! `<target>/go/`. A binary is named after its version and a hash of its module's
 //! `go.mod` and `go.sum`, so it is rebuilt only when a pin changes. Parallel test
 //! binaries (and their threads) build each tool once: the build holds a file lock.
@@ -29,6 +30,19 @@ pub enum BuildError {
         path: PathBuf,
         /// The error.
         source: std::io::Error,
+    },
+    /// A wrapper module's `replace` directory is missing: the ACK controller's and Argo's
+    /// sources are read from `../shared/ack-src` and `../shared/argo-src` beside the
+    /// project (see their READMEs).
+    #[error(
+        "{tool}: the source its wrapper module replaces is missing: {path} (`../shared` \
+         beside the project root: ack-src for the ACK controller, argo-src for Argo)"
+    )]
+    MissingSource {
+        /// The tool.
+        tool: &'static str,
+        /// The missing directory.
+        path: PathBuf,
     },
     /// `go build` failed; the tail of its output.
     #[error("go build of {tool} failed (full log: {log}):\n{tail}")]
@@ -61,13 +75,18 @@ pub enum Tool {
     WorkflowController,
     /// Argo Workflows' executor, `argoexec` (wrapper `argo`).
     Argoexec,
+    /// The ACK SageMaker controller (`github.com/aws-controllers-k8s/sagemaker-controller
+    /// /cmd/controller` v1.9.1, on ACK runtime commit 95428e7), from the source in
+    /// `../shared/ack-src` (the Go module proxy refuses both modules).
+    SagemakerController,
 }
 
 impl Tool {
     /// Every tool, in build order (the small one first, so a broken toolchain shows fast).
-    pub const ALL: [Tool; 8] = [
+    pub const ALL: [Tool; 9] = [
         Tool::Etcd,
         Tool::KubeApiserver,
+        Tool::SagemakerController,
         Tool::Kubelet,
         Tool::KubeProxy,
         Tool::KubeScheduler,
@@ -76,10 +95,8 @@ impl Tool {
         Tool::Argoexec,
     ];
 
-    /// What [`crate::Cluster::start`] runs: etcd and kube-apiserver.
-    pub const CONTROL_PLANE: [Tool; 2] = [Tool::Etcd, Tool::KubeApiserver];
-
-    /// What a cluster with a node ([`crate::NodeCluster`]) runs besides the control plane.
+    /// What a cluster with a node ([`crate::Stack`]) runs besides the control plane and
+    /// the ACK controller.
     pub const NODE: [Tool; 6] = [
         Tool::Kubelet,
         Tool::KubeProxy,
@@ -100,6 +117,7 @@ impl Tool {
             Tool::KubeControllerManager => "kube-controller-manager",
             Tool::WorkflowController => "workflow-controller",
             Tool::Argoexec => "argoexec",
+            Tool::SagemakerController => "sagemaker-controller",
         }
     }
 
@@ -112,6 +130,7 @@ impl Tool {
                 "kube-node"
             }
             Tool::WorkflowController | Tool::Argoexec => "argo",
+            Tool::SagemakerController => "sagemaker-controller",
         }
     }
 
@@ -127,6 +146,9 @@ impl Tool {
                 "github.com/argoproj/argo-workflows/v3/cmd/workflow-controller"
             }
             Tool::Argoexec => "github.com/argoproj/argo-workflows/v3/cmd/argoexec",
+            Tool::SagemakerController => {
+                "github.com/aws-controllers-k8s/sagemaker-controller/cmd/controller"
+            }
         }
     }
 
@@ -138,7 +160,9 @@ impl Tool {
     /// cgo (no C toolchain needed; argoexec must be static anyway: it is copied into
     /// every step's container), and the version the binary reports (`hack/` and Argo's
     /// Makefile set it from git; without it Kubernetes' `/version` says `v0.0.0-master`,
-    /// and the kubelet registers a node of that version).
+    /// and the kubelet registers a node of that version; the controller's release Makefile
+    /// sets `pkg/version`: without it the controller logs an empty version and tags what it
+    /// creates with it).
     fn build_flags(self) -> Result<Vec<String>, BuildError> {
         let mut flags = vec!["-trimpath".to_string()];
         if self.module() == "argo" {
@@ -166,6 +190,17 @@ impl Tool {
                 ldflags.push_str(&format!(" -X k8s.io/component-base/version.{var}={value}"));
             }
         }
+        if self == Tool::SagemakerController {
+            let version = self.version()?;
+            for (var, value) in [
+                ("GitVersion", version.as_str()),
+                ("GitCommit", CONTROLLER_COMMIT),
+            ] {
+                ldflags.push_str(&format!(
+                    " -X github.com/aws-controllers-k8s/sagemaker-controller/pkg/version.{var}={value}"
+                ));
+            }
+        }
         flags.push(format!("-ldflags={ldflags}"));
         Ok(flags)
     }
@@ -183,8 +218,22 @@ impl Tool {
         match self.module() {
             "etcd" => "go.etcd.io/etcd/server/v3",
             "argo" => "github.com/argoproj/argo-workflows/v3",
+            "sagemaker-controller" => "github.com/aws-controllers-k8s/sagemaker-controller",
             _ => "k8s.io/kubernetes",
         }
+    }
+
+    /// The directories the wrapper's `replace` directives name (relative to it).
+    pub(crate) fn replaced_dirs(self) -> Result<Vec<PathBuf>, BuildError> {
+        let dir = self.module_dir();
+        let go_mod = read(&dir.join("go.mod"))?;
+        Ok(go_mod
+            .lines()
+            .filter_map(|line| line.split(" => ").nth(1))
+            .map(str::trim)
+            .filter(|target| target.starts_with('.'))
+            .map(|target| dir.join(target))
+            .collect())
     }
 
     /// The wrapper module's directory (`testbed/go/<module>`).
@@ -218,6 +267,12 @@ impl Tool {
         let out = self.cached_path()?;
         if out.is_file() {
             return Ok(out);
+        }
+        if let Some(path) = self.replaced_dirs()?.into_iter().find(|d| !d.is_dir()) {
+            return Err(BuildError::MissingSource {
+                tool: self.name(),
+                path,
+            });
         }
         let root = go_dir();
         let bin = root.join("bin");
@@ -286,6 +341,9 @@ impl Tool {
 /// `go build -overlay` file of the Argo wrapper, relative to it.
 const OVERLAY: &str = "overlay.json";
 
+/// The commit of the controller's v1.9.1 tag (`../shared/ack-src/README.md`).
+const CONTROLLER_COMMIT: &str = "dc497070";
+
 /// Where the Go caches and binaries live: `$TESTBED_GO_DIR`, else `<target>/go` in the
 /// workspace's target directory (or `CARGO_TARGET_DIR`).
 pub fn go_dir() -> PathBuf {
@@ -333,6 +391,7 @@ mod tests {
     fn the_pinned_versions_are_read_from_the_wrapper_modules() {
         assert_eq!(Tool::KubeApiserver.version().unwrap(), "v1.35.4");
         assert!(Tool::Etcd.version().unwrap().starts_with("v3.6."));
+        assert_eq!(Tool::SagemakerController.version().unwrap(), "v1.9.1");
         let one_line = "module x\nrequire k8s.io/kubernetes v1.35.4\n";
         assert_eq!(
             pinned_version(one_line, "k8s.io/kubernetes").as_deref(),
@@ -384,5 +443,24 @@ mod tests {
             assert_eq!(parts[0], parts[2], "{line}: replaced by the same module");
             assert_eq!(parts[3], "v0.35.4", "{line}");
         }
+    }
+
+    #[test]
+    fn the_controller_is_built_from_the_offline_source_of_its_release_and_runtime() {
+        let dirs = Tool::SagemakerController.replaced_dirs().unwrap();
+        let names: Vec<String> = dirs
+            .iter()
+            .map(|d| d.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["runtime-95428e7", "sagemaker-controller-v1.9.1"]);
+        for dir in dirs {
+            assert!(
+                dir.parent().unwrap().ends_with("ack-src"),
+                "{}",
+                dir.display()
+            );
+        }
+        let flags = Tool::SagemakerController.build_flags().unwrap().join(" ");
+        assert!(flags.contains("pkg/version.GitVersion=v1.9.1"), "{flags}");
     }
 }

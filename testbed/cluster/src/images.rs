@@ -132,7 +132,8 @@ pub fn python() -> Result<Layout, ClusterError> {
     let work = root.join(format!("python-{hash}.build"));
     recreate(&work)?;
     let tar = work.join("rootfs.tar");
-    let file = std::fs::File::create(&tar).map_err(|e| ClusterError::io("cannot create", &tar, e))?;
+    let file =
+        std::fs::File::create(&tar).map_err(|e| ClusterError::io("cannot create", &tar, e))?;
     let out = std::process::Command::new("mmdebstrap")
         .arg("--quiet")
         .args(PYTHON_ROOTFS)
@@ -150,7 +151,16 @@ pub fn python() -> Result<Layout, ClusterError> {
     let image = format!("{}:{}", oci.display(), layout.tag);
     run("umoci", &["init", "--layout", &oci.display().to_string()])?;
     run("umoci", &["new", "--image", &image])?;
-    run("umoci", &["raw", "add-layer", "--image", &image, &tar.display().to_string()])?;
+    run(
+        "umoci",
+        &[
+            "raw",
+            "add-layer",
+            "--image",
+            &image,
+            &tar.display().to_string(),
+        ],
+    )?;
     run(
         "umoci",
         &[

@@ -18,6 +18,7 @@
 //! static token in `system:masters` rather than a client certificate, so the kubeconfigs it
 //! writes hold only tokens.
 
+mod ack_controller;
 pub mod argo;
 mod cgroups;
 pub mod containerd;
@@ -49,6 +50,9 @@ use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, ObjectMeta, PostParams};
 
+pub use ack_controller::{
+    AckController, CONTROLLER_VERSION, ControllerOptions, KINDS, RUNTIME_VERSION, release_crds,
+};
 pub use go_build::{BuildError, Tool, go_dir};
 use process::{Server, free_port, log_tail, wait_for_port};
 pub use stack::{DetachedStack, Stack, StackOptions};
@@ -235,19 +239,31 @@ impl Cluster {
     /// Starts a cluster in `dir` that outlives this process: writes `dir/kubeconfig` and
     /// `dir/pgid`; [`Cluster::stop_detached`] stops it.
     pub fn start_detached(dir: &Path) -> Result<Detached, ClusterError> {
+        Self::start_kept(dir)?.detach()
+    }
+
+    /// Starts a cluster in `dir`, which is kept (no watchdog; the processes are killed on
+    /// drop unless [`Cluster::detach`]ed first): for `cargo xtask cluster up`, which adds
+    /// more processes to the cluster's group before it detaches.
+    pub fn start_kept(dir: &Path) -> Result<Cluster, ClusterError> {
         std::fs::create_dir_all(dir).map_err(|e| ClusterError::io("cannot create", dir, e))?;
-        let mut cluster = Self::start_in(dir.to_path_buf(), None, &ControlPlane::loopback(), None)?;
-        let kubeconfig = dir.join("kubeconfig");
-        cluster.write_kubeconfig(&kubeconfig, "default")?;
-        let group = cluster.group;
+        Self::start_in(dir.to_path_buf(), None, &ControlPlane::loopback(), None)
+    }
+
+    /// Leaves the processes running after this handle is gone: writes `dir/kubeconfig`
+    /// and the teardown's record for [`Cluster::stop_detached`].
+    pub fn detach(mut self) -> Result<Detached, ClusterError> {
+        let kubeconfig = self.dir.join("kubeconfig");
+        self.write_kubeconfig(&kubeconfig, "default")?;
+        let group = self.group;
         Teardown {
             group,
-            dir: Some(dir.to_path_buf()),
+            dir: Some(self.dir.clone()),
             ..Teardown::default()
         }
-        .record(dir)?;
+        .record(&self.dir)?;
         // The processes are meant to outlive this one.
-        cluster.detach();
+        self.keep_running();
         Ok(Detached { kubeconfig, group })
     }
 
@@ -424,7 +440,7 @@ impl Cluster {
     }
 
     /// Leaves etcd and kube-apiserver running when this handle is dropped.
-    pub(crate) fn detach(&mut self) {
+    pub(crate) fn keep_running(&mut self) {
         self.detached = true;
         lock(&self.etcd).detach();
         if let Some(s) = lock(&self.apiserver).as_mut() {
@@ -545,6 +561,12 @@ impl Cluster {
     /// The directory with the keys, etcd's data and both servers' logs.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The process group of etcd, kube-apiserver and whatever else joins it (the ACK
+    /// controller): killed with the cluster.
+    pub fn process_group(&self) -> u32 {
+        self.group
     }
 
     /// A client authenticated as the harness's administrator (`system:masters`). Use it
@@ -750,6 +772,8 @@ impl Drop for Cluster {
         }
         self.stop_apiserver();
         lock(&self.etcd).kill();
+        // Whatever else joined the group (the ACK controller) goes with it.
+        kill_group(self.group, "KILL");
         drop(self.watchdog.take());
         drop(self.temp.take());
     }

@@ -111,25 +111,30 @@ impl Stack {
         Self::start_in(dir, Some(temp), options)
     }
 
-    /// Starts a stack in `dir` that outlives this process; [`Cluster::stop_detached`]
-    /// stops it.
-    pub fn start_detached(
-        dir: &Path,
-        options: &StackOptions,
-    ) -> Result<DetachedStack, ClusterError> {
+    /// Starts a stack in `dir`, which is kept (no watchdog; torn down on drop unless
+    /// [`Stack::detach`]ed first): for `cargo xtask cluster up --nodes`, which adds the
+    /// ACK controller and our SageMaker API to the stack's process group before it
+    /// detaches.
+    pub fn start_kept(dir: &Path, options: &StackOptions) -> Result<Stack, ClusterError> {
         std::fs::create_dir_all(dir).map_err(|e| ClusterError::io("cannot create", dir, e))?;
-        let mut stack = Self::start_in(dir.to_path_buf(), None, options)?;
+        Self::start_in(dir.to_path_buf(), None, options)
+    }
+
+    /// Leaves everything running after this handle is gone: writes `dir/kubeconfig` and
+    /// the teardown's record for [`Cluster::stop_detached`].
+    pub fn detach(mut self) -> Result<DetachedStack, ClusterError> {
+        let dir = self.cluster.dir().to_path_buf();
         let kubeconfig = dir.join("kubeconfig");
-        stack.cluster.write_kubeconfig(&kubeconfig, "default")?;
-        stack.teardown.record(dir)?;
+        self.cluster.write_kubeconfig(&kubeconfig, "default")?;
+        self.teardown.record(&dir)?;
         let detached = DetachedStack {
             kubeconfig,
-            group: stack.teardown.group,
-            registry: stack.registry.host(),
-            s3: stack.s3.endpoint(),
-            host_address: stack.node.host_address(),
+            group: self.teardown.group,
+            registry: self.registry.host(),
+            s3: self.s3.endpoint(),
+            host_address: self.node.host_address(),
         };
-        stack.detach();
+        self.keep_running();
         Ok(detached)
     }
 
@@ -139,7 +144,10 @@ impl Stack {
         options: &StackOptions,
     ) -> Result<Stack, ClusterError> {
         // Everything that may take minutes first, so that start-up is start-up.
-        for tool in Tool::ALL {
+        for tool in [Tool::Etcd, Tool::KubeApiserver]
+            .into_iter()
+            .chain(Tool::NODE)
+        {
             tool.ensure_built()?;
         }
         let pause = images::pause()?;
@@ -405,7 +413,7 @@ impl Stack {
         Ok(())
     }
 
-    fn detach(&mut self) {
+    fn keep_running(&mut self) {
         self.detached = true;
         self.argo.detach();
         self.s3.detach();
@@ -415,7 +423,7 @@ impl Stack {
         self.scheduler.detach();
         self.controller_manager.detach();
         self.registry.detach();
-        self.cluster.detach();
+        self.cluster.keep_running();
         self.node.detach();
     }
 }
