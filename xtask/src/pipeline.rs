@@ -221,6 +221,8 @@ pub struct Node {
     pub kind: String,
     pub phase: String,
     pub message: String,
+    /// Its input parameters (`name` -> value, as Argo substituted them).
+    pub inputs: BTreeMap<String, String>,
     /// Its output parameters (`name` -> value) and artifacts (`name` -> S3 key).
     pub parameters: BTreeMap<String, String>,
     pub artifacts: BTreeMap<String, String>,
@@ -249,6 +251,7 @@ pub fn nodes(status: &Value) -> BTreeMap<String, Node> {
                 kind: text(&node["type"]),
                 phase: text(&node["phase"]),
                 message: text(&node["message"]),
+                inputs: pairs(&node["inputs"]["parameters"], &|p| text(&p["value"])),
                 parameters: pairs(&outputs["parameters"], &|p| text(&p["value"])),
                 artifacts: pairs(&outputs["artifacts"], &|a| text(&a["s3"]["key"])),
             };

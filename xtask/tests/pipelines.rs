@@ -124,6 +124,40 @@ impl Rig {
         lines[lines.len().saturating_sub(30)..].join("\n")
     }
 
+    /// Pushes the stand-in for `python:3.11-slim` (KFP's lightweight Python components'
+    /// image) to the registry the node pulls Docker Hub's images from; once.
+    fn python_image(&self) {
+        static PUSHED: OnceLock<()> = OnceLock::new();
+        PUSHED.get_or_init(|| {
+            let layout = cluster::images::python().expect("the Python image");
+            self.stack
+                .registry()
+                .push(
+                    &layout.dir,
+                    &layout.tag,
+                    &format!("{}:{}", layout.name, layout.tag),
+                )
+                .expect("push the Python image");
+        });
+    }
+
+    /// The resources of `plural` in a namespace, by name.
+    fn resources(&self, namespace: &str, kind: &str) -> BTreeMap<String, DynamicObject> {
+        let gvk = kube::api::GroupVersionKind::gvk("sagemaker.services.k8s.aws", "v1alpha1", kind);
+        let api: Api<DynamicObject> = Api::namespaced_with(
+            self.cluster().client(),
+            namespace,
+            &kube::api::ApiResource::from_gvk(&gvk),
+        );
+        self.cluster()
+            .block_on(api.list(&ListParams::default()))
+            .unwrap_or_else(|e| panic!("list {kind}: {e}"))
+            .items
+            .into_iter()
+            .map(|o| (o.metadata.name.clone().unwrap_or_default(), o))
+            .collect()
+    }
+
     /// The TrainingJobs of a namespace, by name, as the API server has them.
     fn training_jobs(&self, namespace: &str) -> BTreeMap<String, DynamicObject> {
         let api = sagemaker::training_jobs(self.cluster().client(), namespace);
@@ -601,4 +635,84 @@ fn a_rerun_with_a_fixed_name_is_refused() {
         format!("{}/{}.sagemaker-trainingjob", first.uid, first.name),
         "the first run's job, untouched"
     );
+}
+
+/// The one resource of `kind` a run made.
+fn only(resources: BTreeMap<String, DynamicObject>, kind: &str) -> (String, Value) {
+    assert_eq!(resources.len(), 1, "{kind}: {:?}", resources.keys());
+    let (name, object) = resources.into_iter().next().expect("one");
+    (name, object.data)
+}
+
+#[test]
+fn the_readme_chain_hands_each_steps_outputs_to_the_next_through_argo() {
+    let rig = rig();
+    let ns = "chain";
+    let sagemaker = rig.namespace(ns);
+    rig.python_image();
+    let run = rig.submit(ns, &rig.compile("chain", &CompileOptions::default()));
+    let status = rig.wait(&run);
+    assert_eq!(status["phase"], "Succeeded", "{status:#}");
+
+    // Every edge: what the consumer received is what the producer wrote. KFP v1 names
+    // both ends `<producer task>-<output>`.
+    let nodes = pod_nodes(&status);
+    assert_eq!(
+        nodes.len(),
+        10,
+        "{:?}",
+        nodes.iter().map(|n| &n.display_name).collect::<Vec<_>>()
+    );
+    let produced: BTreeMap<&String, &String> =
+        nodes.iter().flat_map(|n| n.parameters.iter()).collect();
+    let mut edges = 0;
+    for node in &nodes {
+        for (input, value) in &node.inputs {
+            if let Some(written) = produced.get(input) {
+                assert_eq!(value, *written, "{} <- {input}", node.display_name);
+                edges += 1;
+            }
+        }
+    }
+    assert_eq!(edges, 9, "the chain's nine edges");
+
+    // And they reached SageMaker: each resource names the one before it.
+    let (_, training) = only(rig.training_jobs(ns), "TrainingJob");
+    let (model_name, model) = only(rig.resources(ns, "Model"), "Model");
+    let (config_name, config) = only(rig.resources(ns, "EndpointConfig"), "EndpointConfig");
+    let (endpoint_name, endpoint) = only(rig.resources(ns, "Endpoint"), "Endpoint");
+    let (definition_name, definition) = only(
+        rig.resources(ns, "DataQualityJobDefinition"),
+        "DataQualityJobDefinition",
+    );
+    let (schedule_name, schedule) = only(
+        rig.resources(ns, "MonitoringSchedule"),
+        "MonitoringSchedule",
+    );
+    assert_eq!(
+        model["spec"]["primaryContainer"]["modelDataURL"],
+        training["status"]["modelArtifacts"]["s3ModelArtifacts"]
+    );
+    assert_eq!(
+        config["spec"]["productionVariants"][0]["modelName"],
+        model_name.as_str()
+    );
+    assert_eq!(endpoint["spec"]["endpointConfigName"], config_name.as_str());
+    assert_eq!(
+        definition["spec"]["dataQualityJobInput"]["endpointInput"]["endpointName"],
+        endpoint_name.as_str()
+    );
+    assert_eq!(
+        schedule["spec"]["monitoringScheduleConfig"]["monitoringJobDefinitionName"],
+        definition_name.as_str()
+    );
+    for (name, op) in [
+        (&model_name, "CreateModel"),
+        (&config_name, "CreateEndpointConfig"),
+        (&endpoint_name, "CreateEndpoint"),
+        (&definition_name, "CreateDataQualityJobDefinition"),
+        (&schedule_name, "CreateMonitoringSchedule"),
+    ] {
+        assert_eq!(sagemaker.sagemaker.count(name, op), 1, "{op} {name}");
+    }
 }
