@@ -4,11 +4,12 @@
 //! Modules depend on each other one way: `add` and `upgrade` -> `regenerate` -> `image`
 //! (the image reference) -> `files`; `pipeline` -> `regenerate` and `image`; `fetch`,
 //! `lock`, `parallel` and `rbac` depend on none of them. `stack` (`cluster up|down`) and
-//! `demo` run the real stack (the `cluster` crate and our SageMaker API); `demo` also
-//! `pipeline`.
+//! `demo` run the real stack (the `cluster` crate and our SageMaker API); `demo_pipeline`
+//! (`demo --pipeline`) also `pipeline`.
 
 pub mod add;
 pub mod demo;
+pub mod demo_pipeline;
 pub mod fetch;
 pub mod files;
 pub mod image;

@@ -106,7 +106,13 @@ enum Task {
     /// Start the stack, run the TrainingJob component's step as KFP 1.8 runs it with the
     /// README's sample inputs, show its log, the resource as `kubectl get` shows it and
     /// the outputs, then stop everything.
-    Demo,
+    Demo {
+        /// Instead: the README's pipeline from training to a monitored endpoint, compiled
+        /// by kfp 1.8 and run as an Argo Workflow on a node (pods, the launcher image from
+        /// a registry), showing its steps and SageMaker's calls as they happen.
+        #[arg(long)]
+        pipeline: bool,
+    },
     /// Serve our SageMaker API until killed (what `cluster up` runs as a process).
     #[command(hide = true)]
     SagemakerApi {
@@ -303,8 +309,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Task::Cluster { action } => cluster(&root.join("target/cluster"), &action),
-        Task::Demo => {
-            xtask::demo::run(&root)?;
+        Task::Demo { pipeline } => {
+            if pipeline {
+                xtask::demo_pipeline::run(&root)?;
+            } else {
+                xtask::demo::run(&root)?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Task::SagemakerApi { addr_file } => {
