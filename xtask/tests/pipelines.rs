@@ -439,6 +439,20 @@ fn a_training_step_runs_in_a_pod_and_its_outputs_are_sagemakers_answers() {
     );
     let metadata: Value = serde_json::from_str(&output("ack_resource_metadata")).expect("JSON");
     assert_eq!(metadata["arn"], job_status["ackResourceMetadata"]["arn"]);
+    // ... and what SageMaker answered the controller.
+    let answer = sagemaker
+        .sagemaker
+        .describe(sagemaker_emulator::Kind::TrainingJob, name)
+        .expect("SageMaker knows the job");
+    assert_eq!(
+        artifacts["s3ModelArtifacts"],
+        answer["ModelArtifacts"]["S3ModelArtifacts"]
+    );
+    assert_eq!(metadata["arn"], answer["TrainingJobArn"]);
+    assert_eq!(
+        output("training_job_status"),
+        answer["TrainingJobStatus"].as_str().unwrap()
+    );
     assert_eq!(output("failure_reason"), "");
 }
 
@@ -715,4 +729,81 @@ fn the_readme_chain_hands_each_steps_outputs_to_the_next_through_argo() {
     ] {
         assert_eq!(sagemaker.sagemaker.count(name, op), 1, "{op} {name}");
     }
+}
+
+/// What a pod deleted under a running step leads to (not a crash: the kubelet still sends
+/// SIGTERM, with a grace period of at least 2 s, which the launcher takes for a cancel).
+#[test]
+fn a_deleted_pod_cancels_its_attempt_and_leaves_no_job_running() {
+    let rig = rig();
+    let ns = "deleted-pod";
+    let sagemaker = rig.namespace(ns);
+    let name = "deleted-pod-job";
+    sagemaker
+        .sagemaker
+        .script(name, Script::works_until_advanced());
+    let options = CompileOptions {
+        retry: Some(2),
+        job_name: Some(name.into()),
+        ..CompileOptions::default()
+    };
+    let run = rig.submit(ns, &rig.compile("training", &options));
+    rig.eventually("the job to be training", || {
+        let jobs = rig.training_jobs(ns);
+        (jobs.get(name)?.data["status"]["trainingJobStatus"] == "InProgress").then_some(())
+    });
+    let running = rig.cluster().block_on(async {
+        let api = pipeline::workflows(rig.cluster().client(), ns);
+        api.get(&run.name).await.expect("the workflow").data["status"].clone()
+    });
+    let first = pod_nodes(&running)[0].clone();
+    let log = rig.follow_log(&run, &first);
+    let pod = rig.pod(&run, &first);
+    let pods: Api<Pod> = Api::namespaced(rig.cluster().client(), ns);
+    rig.cluster()
+        .block_on(pods.delete(
+            pod.metadata.name.as_deref().unwrap_or_default(),
+            &kube::api::DeleteParams {
+                grace_period_seconds: Some(0),
+                ..kube::api::DeleteParams::default()
+            },
+        ))
+        .expect("delete the pod");
+    let log = rig.cluster().block_on(log).expect("the log");
+    assert!(log.contains("SIGTERM"), "{log}");
+    assert!(log.contains(&format!("deleted {name}")), "{log}");
+    rig.eventually("SageMaker to stop the job", || {
+        (sagemaker.stops(name) == 1).then_some(())
+    });
+    let status = rig.wait(&run);
+    assert_eq!(status["phase"], "Failed", "{status:#}");
+    let nodes = pipeline::nodes(&status);
+    let retry = &nodes[&format!("{}.sagemaker-trainingjob", run.name)];
+    assert_eq!(
+        (retry.phase.as_str(), retry.message.as_str()),
+        ("Failed", "No more retries left")
+    );
+    // Argo starts the step again (first a new pod for the same attempt, then its
+    // retries); SageMaker keeps a stopped job's name, which the controller finds before
+    // it would create one, so each new attempt fails on it.
+    let attempts = pod_nodes(&status);
+    assert_eq!(attempts.len(), 3, "{attempts:#?}");
+    let last = attempts.last().expect("an attempt");
+    assert_eq!(rig.exit_code(&run, last), Some(1));
+    let last_log = rig.step_log(&run, last);
+    assert!(last_log.contains("already exists"), "{last_log}");
+    assert_eq!(
+        sagemaker.creates(name),
+        1,
+        "{:?}",
+        sagemaker.sagemaker.ops(name)
+    );
+    let job = sagemaker
+        .sagemaker
+        .describe(sagemaker_emulator::Kind::TrainingJob, name)
+        .expect("SageMaker knows the job");
+    assert_eq!(
+        job["TrainingJobStatus"], "Stopped",
+        "no job is left running"
+    );
 }

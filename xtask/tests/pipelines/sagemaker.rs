@@ -32,7 +32,7 @@ impl SageMakerSide {
         }
     }
 
-    /// Successful `CreateTrainingJob` calls for `name`.
+    /// `CreateTrainingJob` calls for `name`, answered or refused.
     pub fn creates(&self, name: &str) -> usize {
         self.sagemaker.count(name, "CreateTrainingJob")
     }
