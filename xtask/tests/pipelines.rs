@@ -516,7 +516,7 @@ fn a_killed_step_is_retried_and_reattaches_to_its_job() {
         "the second attempt re-attached"
     );
     assert_eq!(
-        sagemaker.creates(&name),
+        sagemaker.creates(name),
         1,
         "SageMaker saw one CreateTrainingJob"
     );

@@ -242,8 +242,7 @@ fn short_hash(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Builds both layouts (for `cargo xtask go-build`'s callers); the command that made one
-/// is in its error.
+/// Builds every layout (`cargo xtask go-build`); the command that failed is in the error.
 pub fn ensure_all() -> Result<Vec<Layout>, ClusterError> {
-    Ok(vec![pause()?, argoexec()?])
+    Ok(vec![pause()?, argoexec()?, python()?])
 }
