@@ -1,6 +1,6 @@
 //! The images the node needs besides the launcher's, built here (no registry outside this
 //! machine is reachable) as OCI layouts of one static binary each, with umoci (as
-//! `cargo xtask image` uses it), and pushed to the cluster's [`crate::Registry`]:
+//! `cargo xtask image` uses it), and pushed to the cluster's [`crate::registry::Registry`]:
 //! - the sandbox ("pause") image: `pause/pause.c`, compiled static with the machine's C
 //!   compiler (the one Rust links with);
 //! - Argo's executor image: `argoexec` from [`Tool::Argoexec`] at `/bin/argoexec` (the

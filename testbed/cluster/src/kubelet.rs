@@ -1,6 +1,6 @@
 //! The kubelet (`k8s.io/kubernetes` v1.35.4, wrapper `testbed/go/kube-node`) inside the
 //! node's namespaces, registering the node `<name>` with the node's address, running its
-//! pods on [`crate::Containerd`] under the node's own cgroup root.
+//! pods on [`crate::containerd::Containerd`] under the node's own cgroup root.
 //!
 //! What this machine needs (`../shared/reference/single-node-kubernetes.md`): cgroup v1
 //! allowed (`failCgroupV1: false`), the `cgroupfs` driver (no systemd), swap tolerated,
