@@ -245,8 +245,9 @@ impl Rig {
         let mut last_error = None;
         for _ in 0..20 {
             match self.cluster().block_on(pods.logs(&name, &params)) {
-                Ok(log) => return log,
-                Err(e) => last_error = Some(e),
+                Ok(log) if !log.starts_with("unable to retrieve container logs") => return log,
+                Ok(log) => last_error = Some(log),
+                Err(e) => last_error = Some(e.to_string()),
             }
             std::thread::sleep(Duration::from_millis(500));
         }

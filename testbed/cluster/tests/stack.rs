@@ -62,10 +62,20 @@ fn run_version_pod(stack: &Stack, namespace: &str) -> String {
         matches!(phase.as_str(), "Succeeded" | "Failed").then_some(phase)
     });
     assert_eq!(phase, "Succeeded");
-    stack
-        .cluster()
-        .block_on(pods.logs("version", &LogParams::default()))
-        .expect("the pod's log through the API server")
+    // Right after a container exits the kubelet may answer for a moment that it cannot
+    // retrieve its log (its runtime's status call failed); ask again.
+    let mut log = String::new();
+    for _ in 0..20 {
+        log = stack
+            .cluster()
+            .block_on(pods.logs("version", &LogParams::default()))
+            .expect("the pod's log through the API server");
+        if !log.starts_with("unable to retrieve container logs") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    log
 }
 
 /// Every trace a stack could leave on the host.
