@@ -17,10 +17,14 @@ use serde_json::Value;
 const NAMESPACE: &str = "kubeflow";
 const SERVICE_ACCOUNT: &str = "pipeline-runner";
 
-/// The README's kfp 1.8 example ("Use it in a pipeline"), as that SDK hands the values to
-/// the step: dicts and lists as `json.dumps` writes them, a `Bool` as `True`.
-pub const SAMPLE_INPUTS: [(&str, &str); 10] = [
+/// The README's pipeline example ("A pipeline", kfp 1.8.22 or kfp 2), as kfp 1.8 hands
+/// the values to the step: dicts and lists as `json.dumps` writes them.
+pub const SAMPLE_INPUTS: [(&str, &str); 8] = [
     ("region", "us-west-2"),
+    (
+        "role_arn",
+        "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-20240101",
+    ),
     (
         "algorithm_specification",
         r#"{"trainingImage": "246618743249.dkr.ecr.us-west-2.amazonaws.com/sagemaker-xgboost:1.7-1", "trainingInputMode": "File"}"#,
@@ -30,6 +34,10 @@ pub const SAMPLE_INPUTS: [(&str, &str); 10] = [
         r#"[{"channelName": "train", "contentType": "text/csv", "dataSource": {"s3DataSource": {"s3DataType": "S3Prefix", "s3URI": "s3://my-bucket/churn/train/"}}}]"#,
     ),
     (
+        "hyper_parameters",
+        r#"{"objective": "binary:logistic", "num_round": "100"}"#,
+    ),
+    (
         "output_data_config",
         r#"{"s3OutputPath": "s3://my-bucket/churn/models/"}"#,
     ),
@@ -37,20 +45,7 @@ pub const SAMPLE_INPUTS: [(&str, &str); 10] = [
         "resource_config",
         r#"{"instanceCount": 1, "instanceType": "ml.m5.xlarge", "volumeSizeInGB": 30}"#,
     ),
-    (
-        "hyper_parameters",
-        r#"{"max_depth": "5", "eta": "0.2", "objective": "binary:logistic", "num_round": "100"}"#,
-    ),
-    (
-        "stopping_condition",
-        r#"{"maxRuntimeInSeconds": 3600, "maxWaitTimeInSeconds": 7200}"#,
-    ),
-    (
-        "role_arn",
-        "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-20240101",
-    ),
-    ("enable_managed_spot_training", "True"),
-    ("training_job_name", "xgboost-churn-20240101"),
+    ("stopping_condition", r#"{"maxRuntimeInSeconds": 3600}"#),
 ];
 
 /// What Argo substitutes for `{{workflow.uid}}` and `{{node.name}}` in a KFP 1.8 run.
@@ -322,9 +317,9 @@ implementation:
             std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
                 .unwrap();
         let example = readme
-            .split("```python\n")
-            .find(|block| block.starts_with("# kfp==1.8.22"))
-            .expect("the kfp 1.8 example");
+            .split("```python kfp file=churn_training.py\n")
+            .nth(1)
+            .expect("the README's pipeline example");
         for (name, value) in SAMPLE_INPUTS {
             match serde_json::from_str::<Value>(value) {
                 // Each JSON input's keys and string values are in the example.
