@@ -281,10 +281,12 @@ impl Rig {
             ..LogParams::default()
         };
         let name = pod.metadata.name.clone().unwrap_or_default();
+        // Opened before this returns, so that a pod deleted right after is still followed.
+        let opened = self.cluster().block_on(pods.log_stream(&name, &params));
         self.cluster().handle().spawn(async move {
             let mut bytes = Vec::new();
             let mut ending = String::new();
-            match pods.log_stream(&name, &params).await {
+            match opened {
                 Ok(mut stream) => {
                     let mut buf = [0u8; 4096];
                     loop {
