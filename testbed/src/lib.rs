@@ -111,6 +111,7 @@
 //! their rollback), MonitoringSchedule and ModelPackageGroup; their module docs list what
 //! they emulate and where they differ from the real controller.
 
+pub mod ack;
 mod api_error;
 mod clock;
 mod controller;
