@@ -115,12 +115,10 @@ mod api_error;
 mod clock;
 mod controller;
 mod crd;
-mod faults;
 mod http;
 mod kubeconfig;
 mod patch;
 mod proxy;
-mod request_log;
 mod schema;
 mod selector;
 mod server;
@@ -141,12 +139,10 @@ pub use controller::{
     UNMANAGED_REASON, UpdateOutcome, request_id,
 };
 pub use crd::{Crd, CrdError, CrdVersion};
-pub use faults::{Fault, Faults};
 pub use kubeconfig::TOKEN;
-pub use proxy::{FaultProxy, ProxyFault};
-pub use request_log::{RequestLog, RequestRecord, Verb};
+pub use proxy::{Fault, FaultProxy, RequestLog, RequestRecord, Verb};
 pub use server::{
-    Options, StartError, TestBed, WaitTimeout, fixture, fixture_path, training_job_crd_path,
+    Faults, Options, StartError, TestBed, WaitTimeout, fixture, fixture_path, training_job_crd_path,
 };
 pub use store::{EventType, StoredEvent};
 
