@@ -1,8 +1,8 @@
 //! Reading KFP command-line arguments into the generated spec types.
 //!
 //! Kubeflow Pipelines hands every component input to the container as one command-line
-//! string, and how it spells values depends on the SDK and backend (see the README's notes
-//! on KFP): `True`/`False` or `true`/`false` for booleans, `3600.0` for an integer that went
+//! string, and how it spells values depends on the SDK and backend (`kfp-tests/sdk.py`
+//! spells them as each does): `True`/`False` or `true`/`false` for booleans, `3600.0` for an integer that went
 //! through a float64, JSON with or without spaces, or YAML for hand-written arguments.
 //! Optional inputs always arrive, carrying a neutral default (`''`, `'{}'`, `'[]'`,
 //! `'False'`) that means "not set".

@@ -1,10 +1,12 @@
 //! The project's development tasks, as a library so that tests can run them in a
 //! scratch copy of the repository.
 //!
-//! Modules depend on each other one way: `add` and `upgrade` -> `regenerate` -> `image`
-//! (the image reference) -> `files`; `fetch`, `lock`, `parallel` and `rbac` depend on none of them.
+//! Modules depend on each other one way: `add` and `upgrade` -> `regenerate` ->
+//! `template_fit` -> `lock`, and `regenerate` -> `image` (the image reference) -> `files`;
+//! `fetch`, `parallel`, `rbac` and `docs` (the documented-commands runner) depend on none.
 
 pub mod add;
+pub mod docs;
 pub mod fetch;
 pub mod files;
 pub mod image;
@@ -12,4 +14,5 @@ pub mod lock;
 pub mod parallel;
 pub mod rbac;
 pub mod regenerate;
+pub mod template_fit;
 pub mod upgrade;

@@ -33,9 +33,9 @@ enum Task {
         /// needed when the lock pins CRDs of several controllers.
         #[arg(long, value_name = "NAME", requires = "controller_version")]
         controller: Option<String>,
-        /// Base URL of the release files, instead of $ACK_RELEASES_URL or
-        /// https://raw.githubusercontent.com (files are at
-        /// <URL>/aws-controllers-k8s/<controller>/<tag>/helm/crds/<file>).
+        /// Where the release files are, instead of $ACK_RELEASES_URL or
+        /// https://raw.githubusercontent.com: a mirror's base URL or a folder on this machine
+        /// (files are at <URL>/aws-controllers-k8s/<controller>/<tag>/helm/crds/<file>).
         #[arg(long, value_name = "URL", requires = "controller_version")]
         mirror: Option<String>,
         /// Also write the drift report as Markdown, for a pull request description.
@@ -60,9 +60,21 @@ enum Task {
         /// the plain English one.
         #[arg(long, value_name = "NAME")]
         file: Option<String>,
-        /// Base URL of the release files, as for `regenerate`.
+        /// Where the release files are, as for `regenerate`.
         #[arg(long, value_name = "URL")]
         mirror: Option<String>,
+    },
+    /// Print the Role and RoleBinding the pipeline steps of one namespace need, for
+    /// `kubectl apply -f -`: the manifest `regenerate` writes to
+    /// `component-template/rbac.yaml`, for your namespace and service account.
+    Rbac {
+        /// The namespace the pipelines run in (a Kubeflow profile's namespace).
+        #[arg(long, value_name = "NAME")]
+        namespace: String,
+        /// The service account the steps run as (Kubeflow multi-user: default-editor;
+        /// standalone KFP: pipeline-runner).
+        #[arg(long, value_name = "NAME")]
+        service_account: String,
     },
     /// Measure the launcher and the generator and write `BENCHMARKS.md` (runs the `bench`
     /// crate on release builds).
@@ -142,6 +154,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("{}", codegen::drift::render_text(drift));
                 markdown.push_str(&codegen::drift::render_markdown(drift));
             }
+            print_notes(&upgrade.notes);
+            if !upgrade.notes.is_empty() {
+                markdown.push_str("\n**Template keys this release cannot honour**\n\n");
+                for note in &upgrade.notes {
+                    markdown.push_str(&format!("- {note}\n"));
+                }
+            }
             for path in &upgrade.crds_changed {
                 println!("{:>8} {path}", "pinned");
             }
@@ -161,6 +180,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for line in &plan.resources {
                 println!("{line}");
             }
+            print_notes(&plan.notes);
             if check {
                 let changes = regenerate::changes(&root, &plan)?;
                 if changes.is_empty() {
@@ -207,6 +227,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
             print_changes(&added.generated_changed);
+            Ok(ExitCode::SUCCESS)
+        }
+        Task::Rbac {
+            namespace,
+            service_account,
+        } => {
+            let subject = xtask::rbac::Subject::new(&namespace, &service_account)?;
+            let plan = regenerate::plan(&root)?;
+            print!("{}", xtask::rbac::manifest(&plan.grants, &subject));
             Ok(ExitCode::SUCCESS)
         }
         Task::Bench { quick } => bench(&root, quick),
@@ -381,6 +410,14 @@ fn base_url(mirror: Option<String>) -> String {
 
 fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
+}
+
+/// Template keys the release cannot honour: on stdout beside the drift, where a reviewer
+/// reads.
+fn print_notes(notes: &[String]) {
+    for note in notes {
+        println!("note: {note}");
+    }
 }
 
 fn print_changes(changes: &[(String, Change)]) {

@@ -52,6 +52,11 @@ pub struct Plan {
     pub files: BTreeMap<String, String>,
     /// One line per generated resource, for the summary.
     pub resources: Vec<String>,
+    /// What a reviewer should read: template keys the pinned release cannot honour
+    /// ([`crate::template_fit`]).
+    pub notes: Vec<String>,
+    /// Every kind with a component, for the step's Role ([`crate::rbac`]).
+    pub grants: Vec<crate::rbac::Grant>,
 }
 
 /// Generates from the CRDs that `crds/lock.toml` pins, after checking their checksums.
@@ -88,7 +93,6 @@ pub fn plan_with_templates(
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let modules = module_names(&models);
-    let mut components = Vec::new();
     for ((locked, model), module) in lock.crds.iter().zip(models).zip(&modules) {
         let template_path = format!("{TEMPLATE_DIR}/{module}.yaml");
         // Without a template the types are still generated, but no component.yaml.
@@ -97,10 +101,13 @@ pub fn plan_with_templates(
             None => std::fs::read_to_string(root.join(&template_path)),
         };
         let (mut template, has_template) = match text {
-            Ok(text) => (
-                ComponentTemplate::parse(&text).with_context(|| template_path.clone())?,
-                true,
-            ),
+            Ok(text) => {
+                let parsed =
+                    ComponentTemplate::parse(&text).with_context(|| template_path.clone())?;
+                let fitted = crate::template_fit::fit(parsed, &model, locked, &template_path)?;
+                plan.notes.extend(fitted.notes);
+                (fitted.template, true)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 (ComponentTemplate::generic(&model.kind), false)
             }
@@ -132,7 +139,7 @@ pub fn plan_with_templates(
         plan.files
             .insert(format!("{GENERATED_DIR}/src/{module}.rs"), generated.rust);
         if has_template {
-            components.push(resource);
+            plan.grants.push(resource);
             plan.files.insert(
                 format!("{GENERATED_DIR}/components/{module}/component.yaml"),
                 generated.component_yaml,
@@ -156,7 +163,7 @@ pub fn plan_with_templates(
         .insert(format!("{GENERATED_DIR}/src/lib.rs"), lib_rs(&modules));
     plan.files.insert(
         crate::rbac::RBAC_FILE.to_owned(),
-        crate::rbac::manifest(&components),
+        crate::rbac::manifest(&plan.grants, &crate::rbac::Subject::default()),
     );
     Ok(plan)
 }

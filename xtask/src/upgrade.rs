@@ -24,6 +24,9 @@ pub struct Upgrade {
     pub drifts: Vec<Drift>,
     /// Files written under `crds/`.
     pub crds_changed: Vec<String>,
+    /// Template keys the new release cannot honour, for the reviewer
+    /// ([`crate::template_fit`]).
+    pub notes: Vec<String>,
     pub generated_changed: Vec<(String, Change)>,
 }
 
@@ -101,6 +104,7 @@ pub fn upgrade(
     Ok(Upgrade {
         drifts,
         crds_changed,
+        notes: plan.notes,
         generated_changed,
     })
 }

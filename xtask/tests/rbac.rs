@@ -165,3 +165,204 @@ fn rbac_manifest_grants_only_what_the_launcher_uses_in_one_namespace() {
     assert!(!subject.name.is_empty());
     assert_eq!(subject.namespace.as_deref(), Some(namespace));
 }
+
+/// The README's command for a user's namespace, as written: its Role and RoleBinding,
+/// applied to a real kube-apiserver (as `kubectl apply -f -` would create them), let the
+/// service account do exactly what the launcher does there, and nothing elsewhere, as the
+/// API server's own authorizer answers.
+#[test]
+fn the_readme_rbac_command_grants_exactly_the_launchers_verbs_in_that_namespace() {
+    use k8s_openapi::api::authorization::v1::{
+        ResourceAttributes, SubjectAccessReview, SubjectAccessReviewSpec,
+    };
+    use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+    use kube::api::{Api, PostParams};
+
+    let root = common::repo_root();
+    let block = xtask::docs::block_by_id(&root, "rbac").expect("the README's RBAC block");
+    let [line] = block.command_lines().try_into().expect("one command line");
+    let (command, apply) = line
+        .split_once(" | ")
+        .expect("`cargo xtask rbac ... | kubectl ...`");
+    assert_eq!(apply.trim(), "kubectl apply -f -");
+    let words = xtask::docs::split_words(command).expect("words");
+    assert_eq!(words[..3], ["cargo", "xtask", "rbac"]);
+    let flag = |name: &str| {
+        let at = words.iter().position(|w| w == name).expect(name);
+        words[at + 1].clone()
+    };
+    let (namespace, service_account) = (flag("--namespace"), flag("--service-account"));
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(&words[2..])
+        .current_dir(&root)
+        .output()
+        .expect("xtask runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let manifest = String::from_utf8(output.stdout).expect("UTF-8");
+
+    let cluster = cluster::Cluster::start().expect("cluster starts");
+    for ns in [namespace.as_str(), "another-team"] {
+        cluster.create_namespace(ns).expect("namespace");
+    }
+    for doc in serde_saphyr::from_multiple::<serde_json::Value>(&manifest).expect("YAML") {
+        let ns = doc["metadata"]["namespace"]
+            .as_str()
+            .expect("namespaced")
+            .to_owned();
+        assert_eq!(
+            ns, namespace,
+            "every object goes to the namespace asked for"
+        );
+        let pp = PostParams::default();
+        match doc["kind"].as_str() {
+            Some("Role") => {
+                let role: Role = serde_json::from_value(doc).expect("Role");
+                cluster
+                    .block_on(Api::<Role>::namespaced(cluster.client(), &ns).create(&pp, &role))
+                    .expect("the API server accepts the Role");
+            }
+            Some("RoleBinding") => {
+                let binding: RoleBinding = serde_json::from_value(doc).expect("RoleBinding");
+                cluster
+                    .block_on(
+                        Api::<RoleBinding>::namespaced(cluster.client(), &ns).create(&pp, &binding),
+                    )
+                    .expect("the API server accepts the RoleBinding");
+            }
+            other => panic!("unexpected kind {other:?}"),
+        }
+    }
+
+    let user = format!("system:serviceaccount:{namespace}:{service_account}");
+    let reviews: Api<SubjectAccessReview> = Api::all(cluster.client());
+    let allowed = |ns: &str, group: &str, resource: &str, verb: &str| {
+        let review = SubjectAccessReview {
+            spec: SubjectAccessReviewSpec {
+                user: Some(user.clone()),
+                groups: Some(vec![
+                    "system:serviceaccounts".into(),
+                    format!("system:serviceaccounts:{namespace}"),
+                    "system:authenticated".into(),
+                ]),
+                resource_attributes: Some(ResourceAttributes {
+                    namespace: Some(ns.into()),
+                    group: Some(group.into()),
+                    resource: Some(resource.into()),
+                    verb: Some(verb.into()),
+                    ..ResourceAttributes::default()
+                }),
+                ..SubjectAccessReviewSpec::default()
+            },
+            ..SubjectAccessReview::default()
+        };
+        let answer = cluster
+            .block_on(reviews.create(&PostParams::default(), &review))
+            .expect("the authorizer answers");
+        answer.status.expect("status").allowed
+    };
+
+    let group = "sagemaker.services.k8s.aws";
+    let grants = xtask::regenerate::plan(&root).expect("plan").grants;
+    assert_eq!(grants.len(), 13, "every kind with a component");
+    let all_verbs = [
+        "get",
+        "list",
+        "watch",
+        "create",
+        "delete",
+        "patch",
+        "update",
+        "deletecollection",
+    ];
+    for grant in &grants {
+        for verb in all_verbs {
+            let expected = xtask::rbac::LAUNCHER_VERBS.contains(&verb)
+                || (grant.updatable && xtask::rbac::UPDATE_VERBS.contains(&verb));
+            assert_eq!(
+                allowed(&namespace, group, &grant.plural, verb),
+                expected,
+                "{verb} {} in {namespace}",
+                grant.plural
+            );
+            assert!(
+                !allowed("another-team", group, &grant.plural, verb),
+                "{verb} {} in another namespace",
+                grant.plural
+            );
+        }
+    }
+    let updatable: Vec<&str> = (grants.iter().filter(|g| g.updatable))
+        .map(|g| g.plural.as_str())
+        .collect();
+    assert_eq!(updatable, ["endpoints", "monitoringschedules"]);
+    for (group, resource) in [
+        ("", "secrets"),
+        ("", "pods"),
+        ("", "configmaps"),
+        (group, "apps"),
+    ] {
+        for verb in ["get", "list", "create"] {
+            assert!(
+                !allowed(&namespace, group, resource, verb),
+                "{verb} {resource}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_name_kubernetes_would_refuse_is_refused_with_nothing_printed() {
+    let run = |namespace: &str, service_account: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args([
+                "rbac",
+                "--namespace",
+                namespace,
+                "--service-account",
+                service_account,
+            ])
+            .env("RUST_BACKTRACE", "0")
+            .output()
+            .expect("xtask runs")
+    };
+    for (namespace, service_account, named) in [
+        ("Team_A", "default-editor", "--namespace `Team_A`"),
+        ("team-a-", "default-editor", "--namespace `team-a-`"),
+        (
+            &"a".repeat(64) as &str,
+            "default-editor",
+            "--namespace `aaaa",
+        ),
+        (
+            "team-a",
+            "Default Editor",
+            "--service-account `Default Editor`",
+        ),
+        ("team-a", "editor..x", "--service-account `editor..x`"),
+    ] {
+        let output = run(namespace, service_account);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{namespace} {service_account}"
+        );
+        assert!(stderr.contains(named), "{stderr}");
+        assert!(output.stdout.is_empty(), "nothing printed");
+    }
+    let fine = run("kubeflow", "pipeline-runner.v1");
+    assert!(
+        fine.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fine.stderr)
+    );
+    let text = String::from_utf8(fine.stdout).expect("UTF-8");
+    assert!(
+        text.contains("  name: pipeline-runner.v1\n  namespace: kubeflow\n"),
+        "{text}"
+    );
+}

@@ -224,3 +224,107 @@ fn the_command_line_fails_on_breaking_and_writes_the_report() {
         "{stdout}"
     );
 }
+
+/// The README's offline rehearsal: every pinned kind to v0.4.2, the one earlier release the
+/// fixture mirror holds whole, from the mirror as a folder. Endpoint's `deploymentConfig`
+/// came after v0.4.2: it is left out of what the launcher updates, and said so.
+#[test]
+fn the_offline_rehearsal_moves_every_pinned_kind_to_v0_4_2_from_a_mirror_folder() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = common::scratch_copy(dir.path());
+    let mirror = common::repo_root().join("fixtures/ack-mirror");
+    let upgrade =
+        xtask::upgrade::upgrade(&root, None, "v0.4.2", mirror.to_str().expect("UTF-8 path"))
+            .unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(upgrade.drifts.len(), 13, "every pinned kind");
+    assert!(
+        upgrade
+            .drifts
+            .iter()
+            .all(|d| d.to == "v0.4.2" && d.from == "v1.9.1")
+    );
+    assert_eq!(
+        upgrade.notes,
+        [
+            "Endpoint of sagemaker-controller v0.4.2 has no spec field `deploymentConfig`, which \
+          component-template/endpoint.yaml lists as `updatable`: left out of what the launcher \
+          updates (Endpoint::UPDATABLE_FIELDS)"
+        ]
+    );
+    let lock = Lock::read(&root).expect("lock");
+    assert!(lock.crds.iter().all(|c| c.release == "v0.4.2"));
+    let endpoint = std::fs::read_to_string(root.join("generated/src/endpoint.rs")).expect("rust");
+    assert!(
+        endpoint.contains(r#"UPDATABLE_FIELDS: [&'static str; 1] = ["endpointConfigName"]"#),
+        "only the field v0.4.2 has"
+    );
+    // A plain regenerate of the new pin gives the same files and the same note, so that
+    // `regenerate --check` holds after the upgrade.
+    let plan = xtask::regenerate::plan(&root).expect("plan");
+    assert_eq!(
+        xtask::regenerate::changes(&root, &plan).expect("changes"),
+        []
+    );
+    assert_eq!(plan.notes, upgrade.notes);
+    // The controller of v0.4.2 still updates an endpoint's configuration: patch stays.
+    assert!(
+        plan.grants
+            .iter()
+            .any(|g| g.plural == "endpoints" && g.updatable)
+    );
+}
+
+/// A field the component cannot be generated without (here a spec output) that the chosen
+/// release lacks stops the upgrade, naming the field, the kind, the release and the
+/// template file; nothing is written.
+#[test]
+fn a_template_key_the_release_cannot_satisfy_stops_the_upgrade_naming_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = training_job_only(dir.path());
+    let template = root.join("component-template/training_job.yaml");
+    let text = std::fs::read_to_string(&template).expect("template");
+    // `remoteDebugConfig` is in v1.9.1's TrainingJob, not in v0.4.2's.
+    std::fs::write(
+        &template,
+        format!("{text}spec_outputs:\n  remote_debug: remoteDebugConfig\n"),
+    )
+    .expect("write template");
+    xtask::regenerate::apply(
+        &root,
+        &xtask::regenerate::plan(&root).expect("plan at v1.9.1"),
+    )
+    .expect("regenerate");
+    let before = tree(&root);
+    let mirror = common::repo_root().join("fixtures/ack-mirror");
+    let error = format!(
+        "{:#}",
+        xtask::upgrade::upgrade(&root, None, "v0.4.2", mirror.to_str().expect("UTF-8"))
+            .unwrap_err()
+    );
+    for named in [
+        "component-template/training_job.yaml",
+        "`spec_outputs` names `remoteDebugConfig`",
+        "TrainingJob of sagemaker-controller v0.4.2",
+    ] {
+        assert!(error.contains(named), "{named}: {error}");
+    }
+    assert_eq!(tree(&root), before, "nothing written");
+}
+
+#[test]
+fn a_release_missing_from_a_mirror_folder_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = training_job_only(dir.path());
+    let before = tree(&root);
+    let mirror = common::repo_root().join("fixtures/ack-mirror");
+    let error = format!(
+        "{:#}",
+        xtask::upgrade::upgrade(&root, None, "v9.9.9", mirror.to_str().expect("UTF-8"))
+            .unwrap_err()
+    );
+    assert!(
+        error.contains("v9.9.9/helm/crds/sagemaker.services.k8s.aws_trainingjobs.yaml: no such file in the mirror folder"),
+        "{error}"
+    );
+    assert_eq!(tree(&root), before);
+}

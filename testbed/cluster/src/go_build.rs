@@ -17,7 +17,7 @@ pub enum BuildError {
     /// `go` is not installed: the real-cluster tier cannot run without it.
     #[error(
         "the Go toolchain (`go`, 1.26 or later) is not on PATH ({0}); the real-cluster tests \
-         build etcd and kube-apiserver from Go modules (see README: Prerequisites)"
+         build etcd and kube-apiserver from Go modules (see docs/testing.md)"
     )]
     NoGo(std::io::Error),
     /// Reading the wrapper module or writing the cache failed.
