@@ -1,6 +1,59 @@
-//! [`TestBed`]: the running double. It owns a thread with a current-thread tokio runtime,
-//! so plain `#[test]` functions, async tests on their own runtime and separately spawned
-//! processes can all use it, and dropping it stops everything it started.
+//! [`TestBed`]: the API double, a hand-written Kubernetes API server for **namespaced custom
+//! resources** on `127.0.0.1:<ephemeral port>` (plain HTTP) with an in-memory store, on which
+//! the simulated controllers run in-process. Only the launcher's outcome tests that have not
+//! moved onto the real ACK controller use it; every test of how the launcher uses the API
+//! runs against the real kube-apiserver ([`crate::FaultProxy`]). It owns a thread with a
+//! current-thread tokio runtime, so plain `#[test]` functions, async tests and separately
+//! spawned processes can all use it, and dropping it stops everything it started.
+//!
+//! ## What it emulates
+//! - Discovery: `/version`, `/api`, `/api/v1`, `/apis`, `/apis/{group}`,
+//!   `/apis/{group}/{version}` (unaggregated documents built from the registered CRDs), and
+//!   `/healthz`, `/livez`, `/readyz`.
+//! - `POST` create: 201 with uid, resourceVersion, generation 1, creationTimestamp;
+//!   `generateName`; `dryRun=All`; 409 `AlreadyExists`; 400 `BadRequest` for a body that is
+//!   not JSON or has a wrong apiVersion/kind/namespace; 422 `Invalid` with `details.causes`
+//!   for names that are not DNS-1123 subdomains and for bodies violating the CRD's
+//!   `openAPIV3Schema` (types, `required`, `enum`, `format: date-time`); unknown fields are
+//!   pruned silently; `status` is dropped on create when the status subresource is on.
+//!   Whole-valued floats for integers are stored as integers. Bodies over 3 MiB get 413.
+//! - `GET` one object (also `/status`): 200 or 404 `NotFound`.
+//! - `LIST` (per namespace or across namespaces) with `fieldSelector` (`metadata.name`,
+//!   `metadata.namespace`; others 400 like for real CRs), `labelSelector` (`=`, `==`, `!=`,
+//!   `key`, `!key`), `limit`/`continue`; the list carries the current resourceVersion.
+//! - `PATCH` with `application/merge-patch+json` or `application/json-patch+json`, and
+//!   `PUT`, on the object and on `/status`: writes to the main resource ignore `status`,
+//!   writes to `/status` ignore everything else; `metadata.generation` bumps only when
+//!   something outside metadata and status changes; a write that changes nothing is a no-op
+//!   (no new resourceVersion, no event); a stale `metadata.resourceVersion` gives 409
+//!   `Conflict`; `PUT` without one gives 422. Strategic merge and apply patches get 415.
+//! - `DELETE`: without finalizers the object is removed (DELETED event); with finalizers
+//!   `deletionTimestamp` is set (generation bumps, MODIFIED event) and the object stays until
+//!   a write removes the last finalizer, which deletes it (DELETED event). New finalizers
+//!   cannot be added while deleting (422). `DeleteOptions.preconditions` are checked (409).
+//! - `watch=true` with `resourceVersion` (unset or `0`: synthetic ADDED events for the
+//!   current objects first), `fieldSelector`, `labelSelector`, `allowWatchBookmarks`
+//!   (periodic BOOKMARKs, see [`Options::bookmark_interval`]), `sendInitialEvents` (initial
+//!   ADDED events then a BOOKMARK annotated `k8s.io/initial-events-end`), `timeoutSeconds`.
+//!   A resourceVersion older than the retained history gets an `ERROR` event with a 410
+//!   `Expired` Status, as from the watch cache.
+//! - Errors are `Status` bodies with the real reasons and messages, so kube-rs returns
+//!   `kube::Error::Api` with the right code and reason.
+//!
+//! ## What it does not emulate
+//! TLS, authentication and authorization (any or no token is accepted), HTTP/2, protobuf,
+//! core resources (pods, namespaces: namespaces need not exist), cluster-scoped resources,
+//! server-side apply and managedFields, strategic merge patch, deletecollection, propagation
+//! policies and garbage collection, label-selector transitions in watches (events are
+//! filtered on the new object only), `resourceVersionMatch` on lists (lists always serve the
+//! latest state), CRD version conversion, defaulting, CEL and other validation keywords
+//! (pattern, min/max, maxLength), aggregated discovery, and admission webhooks. When the last
+//! finalizer is removed, the DELETED event carries the object as patched (the real server
+//! sends its previous state).
+//!
+//! ## Faults
+//! The [`crate::Fault`]s that need no real server behind them: delays, status answers and
+//! 429s ([`Faults`]). The others are the [`crate::FaultProxy`]'s.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
