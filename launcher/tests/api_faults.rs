@@ -1,8 +1,11 @@
 //! API faults between the launcher and the real kube-apiserver, injected by a
 //! [`testbed::FaultProxy`] in front of it: everything the proxy does not answer itself is
 //! the real server's answer, with the step's real RBAC. Each fault still leads to the right
-//! outcome with exactly one resource created, as the proxy's request log shows; cancels
-//! under faults delete only what is the step's. (Real refusals, 401 and 403 from the
+//! outcome with exactly one resource created, as the proxy's request log shows (and one
+//! SageMaker job, where the real ACK controller runs it); cancels under faults delete only
+//! what is the step's. Where a fault must meet a status that moves in several steps, or
+//! late, the test writes the status itself (the controller's 30 s requeue would make each
+//! step last that long). (Real refusals, 401 and 403 from the
 //! server's own authorizer, are `cluster_scenarios.rs`'s; a real API server restart is
 //! `cluster_restart.rs`'s.)
 
@@ -11,29 +14,37 @@ mod common;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use common::cluster::{Namespace, Script, eventually, shared};
+use common::cluster::{Namespace, Script, eventually, shared, with_controller};
 use common::*;
 use testbed::FaultProxy;
 use testbed::cluster::Cluster;
 
-/// A namespace of the shared cluster, a proxy and a step through it.
+/// A namespace where nothing reconciles TrainingJobs, a proxy and a step through it.
 fn scene(name: &str) -> (Namespace<'static>, FaultProxy, Step) {
     let ns = Namespace::new(shared(), name);
     let (proxy, step) = ns.proxied_step();
     (ns, proxy, step)
 }
 
+/// A namespace where the real ACK controller runs the job (it completes at once), a proxy
+/// and a step through it.
+fn scene_with_controller(name: &str) -> (Namespace<'static>, FaultProxy, Step) {
+    let ns = Namespace::new(&with_controller().cluster, name);
+    let (proxy, step) = ns.proxied_step();
+    (ns, proxy, step)
+}
+
+/// The SageMaker jobs the real controller created for `name`.
+fn sagemaker_jobs(name: &str) -> usize {
+    with_controller().sagemaker.count(name, "CreateTrainingJob")
+}
+
 fn creates_201(proxy: &FaultProxy) -> usize {
     proxy.requests().count_answered(Verb::Create, 201)
 }
 
-/// The job's status moves (six `InProgress` writes, then `Completed`) while the step runs;
-/// it succeeds with one resource.
+/// The step succeeds with one resource.
 fn succeeds_despite(ns: &Namespace<'_>, proxy: &FaultProxy, step: &Step, name: &str) -> Run {
-    let _jobs = ns.complete_jobs(Script {
-        steps: 6,
-        ..Script::default()
-    });
     let run = step.run(&valid_inputs(name), &[]);
     assert_eq!(run.code, Some(0), "{run:?}");
     assert_eq!(run.output("training_job_status"), "Completed");
@@ -51,12 +62,13 @@ fn following(proxy: &FaultProxy) {
 
 #[test]
 fn a_burst_of_503s_and_a_429_on_create_and_503s_on_watch_are_waited_out() {
-    let (ns, proxy, step) = scene("faults-burst");
+    let (ns, proxy, step) = scene_with_controller("faults-burst");
     proxy.inject(Fault::status(503).times(3).only(Verb::Create));
     proxy.inject(Fault::too_many_requests(1).only(Verb::Create));
     proxy.inject(Fault::status(503).times(2).only(Verb::Watch));
     let started = Instant::now();
     let run = succeeds_despite(&ns, &proxy, &step, "faults-burst");
+    assert_eq!(sagemaker_jobs("faults-burst"), 1);
     assert!(
         started.elapsed() >= Duration::from_secs(1),
         "Retry-After was honoured"
@@ -82,14 +94,14 @@ fn a_burst_of_503s_and_a_429_on_create_and_503s_on_watch_are_waited_out() {
 fn a_create_whose_answer_is_lost_re_attaches() {
     // The create reaches the server, which creates the resource; its answer is lost (the
     // client gets 500). The retried create gets 409 and the step re-attaches.
-    let (ns, proxy, step) = scene("faults-lost-answer");
+    let (ns, proxy, step) = scene_with_controller("faults-lost-answer");
     proxy.inject(Fault::lose_answer(500).only(Verb::Create));
-    let _jobs = ns.complete_jobs(Script::default());
     let run = step.run(&valid_inputs("faults-lost-answer"), &[]);
     assert_eq!(run.code, Some(0), "{run:?}");
     assert!(run.stderr.contains("re-attaching"), "{}", run.stderr);
     assert_eq!(run.output("training_job_status"), "Completed");
     assert_eq!(ns.names(), ["faults-lost-answer"]);
+    assert_eq!(sagemaker_jobs("faults-lost-answer"), 1);
     let creates: Vec<u16> = proxy
         .requests()
         .records()
@@ -102,8 +114,13 @@ fn a_create_whose_answer_is_lost_re_attaches() {
 
 #[test]
 fn watches_ended_every_two_events_are_resumed() {
+    // Six InProgress writes, then Completed: seven events, two per stream.
     let (ns, proxy, step) = scene("faults-dropped");
     proxy.inject(Fault::close_watch_after_events(2).times(usize::MAX));
+    let _jobs = ns.complete_jobs(Script {
+        steps: 6,
+        ..Script::default()
+    });
     succeeds_despite(&ns, &proxy, &step, "faults-dropped");
     let watches: Vec<_> = proxy
         .requests()
@@ -127,9 +144,14 @@ fn watches_ended_every_two_events_are_resumed() {
 fn an_expired_watch_history_is_listed_again() {
     // 410 as an ERROR event on the stream (the watch cache's answer), then as the watch
     // request's own answer: each time the launcher lists the one object and watches on.
+    // The job is still running when it lists (six steps of 100 ms).
     let (ns, proxy, step) = scene("faults-gone");
     proxy.inject(Fault::watch_error(410));
     proxy.inject(Fault::status(410).only(Verb::Watch));
+    let _jobs = ns.complete_jobs(Script {
+        steps: 6,
+        ..Script::default()
+    });
     let run = succeeds_despite(&ns, &proxy, &step, "faults-gone");
     let lists: Vec<_> = proxy
         .requests()
@@ -154,16 +176,18 @@ fn an_expired_watch_history_is_listed_again() {
 
 #[test]
 fn slow_answers() {
-    let (ns, proxy, step) = scene("faults-slow");
+    let (ns, proxy, step) = scene_with_controller("faults-slow");
     proxy.inject(Fault::delay(Duration::from_millis(300)).times(4));
     succeeds_despite(&ns, &proxy, &step, "faults-slow");
+    assert_eq!(sagemaker_jobs("faults-slow"), 1);
 }
 
 #[test]
 fn an_api_unreachable_at_start_is_waited_for() {
-    let (ns, proxy, step) = scene("faults-unreachable");
+    let (ns, proxy, step) = scene_with_controller("faults-unreachable");
     proxy.refuse_connections_for(Duration::from_millis(800));
     let run = succeeds_despite(&ns, &proxy, &step, "faults-unreachable");
+    assert_eq!(sagemaker_jobs("faults-unreachable"), 1);
     assert!(
         run.stderr.contains("could not create the resource"),
         "{}",
@@ -216,6 +240,14 @@ fn a_quiet_job_whose_watches_are_reset_again_and_again_still_succeeds() {
         "{}",
         run.stderr
     );
+    // Every status change reached the log, through the resets.
+    for expected in [
+        "secondary status: Training",
+        "training job status: InProgress",
+        "training job status: Completed",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}: {}", run.stderr);
+    }
     assert_eq!(creates_201(&proxy), 1);
     assert_eq!(ns.names(), ["faults-resets"]);
 }
@@ -452,8 +484,7 @@ fn no_usable_kubeconfig_is_a_configuration_error_not_unreachable() {
 
 #[test]
 fn outputs_that_cannot_be_written_after_success_are_not_a_failed_job() {
-    let ns = Namespace::new(shared(), "faults-outputs");
-    let _jobs = ns.complete_jobs(Script::default());
+    let ns = Namespace::new(&with_controller().cluster, "faults-outputs");
     let step = ns.step();
     // A file where the output's folder should be.
     let blocked = step.output_path("training_job_status");

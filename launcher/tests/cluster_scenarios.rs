@@ -1,16 +1,17 @@
 //! The launcher binary against a real kube-apiserver and etcd, as KFP runs it: with a
 //! ServiceAccount token bound only to `component-template/rbac.yaml`. The outcomes first,
 //! with the simulated ACK controller reconciling through the same server (watch,
-//! finalizer, `/status` patches); then how the launcher uses the API, seen in the request
-//! log of a [`testbed::FaultProxy`] (which injects nothing here): one create, one watch,
-//! nothing else; re-attaching and names; nothing sent before the inputs are read; a Role
-//! that is exactly sufficient. One cluster for the binary, one namespace per test.
+//! finalizer, `/status` patches); then how the launcher uses the API while the real ACK
+//! controller runs its job, seen in the request log of a [`testbed::FaultProxy`] (which
+//! injects nothing here): one create, one watch, nothing else; re-attaching and names;
+//! nothing sent before the inputs are read; a Role that is exactly sufficient. A cluster
+//! for each of the two controllers, one namespace per test.
 
 mod common;
 
 use std::time::Duration;
 
-use common::cluster::{Namespace, Script, eventually, shared};
+use common::cluster::{Namespace, eventually, shared, with_controller};
 use common::*;
 use serde_json::json;
 use testbed::{FINALIZER, FaultProxy};
@@ -184,8 +185,11 @@ mod the_role_is_minimal {
     #[test]
     fn get() {
         // A retried step finds its resource (created by the first attempt) and must read it.
-        let ns = without("get");
-        let _jobs = ns.complete_jobs(Script::default());
+        let ns = Namespace::with_role(&with_controller().cluster, "without-get", |role| {
+            for rule in role.rules.iter_mut().flatten() {
+                rule.verbs.retain(|v| v != "get");
+            }
+        });
         let first = ns.admin_step().run(&valid_inputs("xgboost"), &[]);
         assert_eq!(first.code, Some(0), "{first:?}");
         assert_refused(
@@ -219,10 +223,19 @@ fn creates_201(proxy: &FaultProxy) -> usize {
     proxy.requests().count_answered(Verb::Create, 201)
 }
 
+/// A namespace where the real ACK controller runs the jobs (they complete at once).
+fn controlled(name: &str) -> Namespace<'static> {
+    Namespace::new(&with_controller().cluster, name)
+}
+
+/// The SageMaker jobs the real controller created for `name`.
+fn sagemaker_jobs(name: &str) -> usize {
+    with_controller().sagemaker.count(name, "CreateTrainingJob")
+}
+
 #[test]
 fn a_step_makes_one_create_and_one_watch_and_keeps_the_resource() {
-    let ns = Namespace::new(shared(), "requests");
-    let _jobs = ns.complete_jobs(Script::default());
+    let ns = controlled("requests");
     let (proxy, step) = ns.proxied_step();
     let run = step.run(&valid_inputs("xgboost-ok"), &[]);
     assert_eq!(run.code, Some(0), "{run:?}");
@@ -239,8 +252,9 @@ fn a_step_makes_one_create_and_one_watch_and_keeps_the_resource() {
         0
     );
 
-    // The resource is kept and carries the region and the spec fingerprint; the log shows
-    // progress and links but never the environment's values.
+    // One SageMaker job. The resource is kept and carries the region and the spec
+    // fingerprint; the log shows the status and links but never the environment's values.
+    assert_eq!(sagemaker_jobs("xgboost-ok"), 1);
     assert_eq!(ns.names(), ["xgboost-ok"]);
     let object = ns.object("xgboost-ok").expect("resource kept");
     assert_eq!(
@@ -249,7 +263,7 @@ fn a_step_makes_one_create_and_one_watch_and_keeps_the_resource() {
     );
     assert!(object["metadata"]["annotations"]["ack-kfp.launcher/spec-sha256"].is_string());
     for expected in [
-        "secondary status: Training",
+        "secondary status: Completed",
         "training job status: Completed",
         "console: https://us-west-2.console.aws.amazon.com/sagemaker/home?region=us-west-2#/jobs/xgboost-ok",
         "succeeded",
@@ -269,8 +283,7 @@ fn a_step_makes_one_create_and_one_watch_and_keeps_the_resource() {
 
 #[test]
 fn a_retried_step_re_attaches_and_a_foreign_resource_is_exit_6() {
-    let ns = Namespace::new(shared(), "retried");
-    let _jobs = ns.complete_jobs(Script::default());
+    let ns = controlled("retried");
     let (proxy, step) = ns.proxied_step();
     let first = step.run(&valid_inputs("xgboost-retried"), &[]);
     assert_eq!(first.code, Some(0), "{first:?}");
@@ -281,6 +294,7 @@ fn a_retried_step_re_attaches_and_a_foreign_resource_is_exit_6() {
     assert_eq!(again.output("training_job_status"), "Completed");
     assert_eq!(creates_201(&proxy), 1);
     assert_eq!(ns.names(), ["xgboost-retried"]);
+    assert_eq!(sagemaker_jobs("xgboost-retried"), 1);
 
     // Same name, other inputs: not ours.
     let mut other = valid_inputs("xgboost-retried");
@@ -300,34 +314,35 @@ fn a_retried_step_re_attaches_and_a_foreign_resource_is_exit_6() {
 
 #[test]
 fn upper_case_names_are_lower_cased_for_kubernetes_only() {
-    let ns = Namespace::new(shared(), "upper-case");
-    let _jobs = ns.complete_jobs(Script::default());
+    let ns = controlled("upper-case");
     let run = ns.step().run(&valid_inputs("XGBoost-Upper"), &[]);
     assert_eq!(run.code, Some(0), "{run:?}");
     let object = ns
         .object("xgboost-upper")
         .expect("metadata.name is lower case");
     assert_eq!(object["spec"]["trainingJobName"], "XGBoost-Upper");
+    assert_eq!(
+        sagemaker_jobs("XGBoost-Upper"),
+        1,
+        "SageMaker has the name as given"
+    );
 }
 
 #[test]
 fn an_empty_name_gets_a_unique_generated_one() {
-    let ns = Namespace::new(shared(), "generated-name");
-    let _jobs = ns.complete_jobs(Script::default());
+    let ns = controlled("generated-name");
     let run = ns.step().run(&valid_inputs(""), &[]);
     assert_eq!(run.code, Some(0), "{run:?}");
-    let names = ns.names();
-    let [name] = names.as_slice() else {
-        panic!("one resource: {names:?}");
-    };
+    let arn = run.json("ack_resource_metadata")["arn"]
+        .as_str()
+        .expect("arn")
+        .to_owned();
+    let name = arn.rsplit('/').next().expect("name");
     assert!(
         name.starts_with("training-job-") && name.len() <= 63,
         "{name}"
     );
-    assert_eq!(
-        ns.object(name).expect("created")["spec"]["trainingJobName"],
-        name.as_str()
-    );
+    assert_eq!(ns.names(), [name]);
 }
 
 const RUN_A: [&str; 4] = [
@@ -345,8 +360,7 @@ const RUN_B: [&str; 4] = [
 
 #[test]
 fn an_empty_name_is_derived_from_the_run_and_step_and_a_retry_re_attaches() {
-    let ns = Namespace::new(shared(), "derived-name");
-    let _jobs = ns.complete_jobs(Script::default());
+    let ns = controlled("derived-name");
     let (proxy, step) = ns.proxied_step();
     let first = step.run(&valid_inputs(""), &RUN_A);
     assert_eq!(first.code, Some(0), "{first:?}");
@@ -383,12 +397,14 @@ fn an_empty_name_is_derived_from_the_run_and_step_and_a_retry_re_attaches() {
     assert_eq!(other_run.code, Some(0), "{other_run:?}");
     assert_eq!(creates_201(&proxy), 3);
     assert_eq!(ns.names().len(), 3);
+    for name in ns.names() {
+        assert_eq!(sagemaker_jobs(&name), 1, "{name}");
+    }
 }
 
 #[test]
 fn a_later_run_with_the_same_fixed_name_and_inputs_is_refused() {
-    let ns = Namespace::new(shared(), "fixed-name");
-    let _jobs = ns.complete_jobs(Script::default());
+    let ns = controlled("fixed-name");
     let (proxy, step) = ns.proxied_step();
     assert_eq!(
         step.run(&valid_inputs("xgboost-fixed"), &RUN_A).code,
@@ -411,14 +427,14 @@ fn a_later_run_with_the_same_fixed_name_and_inputs_is_refused() {
     assert_eq!(later.output("training_job_status"), "");
     assert_eq!(creates_201(&proxy), 1);
     assert_eq!(proxy.requests().count(Verb::Delete), 0);
+    assert_eq!(sagemaker_jobs("xgboost-fixed"), 1);
 }
 
 #[test]
 fn the_namespace_flag_overrides_the_kubeconfig() {
     // As the administrator: the step's Role is per namespace, and this is about the flag.
-    let here = Namespace::new(shared(), "namespace-flag-a");
-    let there = Namespace::new(shared(), "namespace-flag-b");
-    let _jobs = there.complete_jobs(Script::default());
+    let here = controlled("namespace-flag-a");
+    let there = controlled("namespace-flag-b");
     let run = here.admin_step().run(
         &valid_inputs("xgboost-elsewhere"),
         &["--namespace", "namespace-flag-b"],

@@ -12,6 +12,8 @@
 //!   a time, a watch connection reset; and refused connections for a while. It logs every
 //!   request with what the client got ([`RequestLog`]: verb, path, query, body, status,
 //!   when). Everything else is the real server's answer, with the client's own token.
+//! - [`ack`]: the real ACK SageMaker controller's stack ([`cluster::AckController`] with our
+//!   SageMaker API, `sagemaker-emulator`), a namespace per test.
 //! - Simulated ACK SageMaker controllers (below), in-process on the double's store or,
 //!   for TrainingJob, as a kube-rs client of the real server ([`ClusterController`]).
 //! - The API double ([`TestBed`], the `server` module): a hand-written Kubernetes API
@@ -60,6 +62,7 @@
 //! their rollback), MonitoringSchedule and ModelPackageGroup; their module docs list what
 //! they emulate and where they differ from the real controller.
 
+pub mod ack;
 mod api_error;
 mod clock;
 mod controller;

@@ -4,8 +4,11 @@
 //! Modules depend on each other one way: `add` and `upgrade` -> `regenerate` ->
 //! `template_fit` -> `lock`, and `regenerate` -> `image` (the image reference) -> `files`;
 //! `fetch`, `parallel`, `rbac` and `docs` (the documented-commands runner) depend on none.
+//! `stack` (`cluster up|down`) and `demo` run the real stack (the `cluster` crate and our
+//! SageMaker API) and depend on none of the others.
 
 pub mod add;
+pub mod demo;
 pub mod docs;
 pub mod fetch;
 pub mod files;
@@ -14,5 +17,6 @@ pub mod lock;
 pub mod parallel;
 pub mod rbac;
 pub mod regenerate;
+pub mod stack;
 pub mod template_fit;
 pub mod upgrade;

@@ -93,14 +93,31 @@ enum Task {
         #[arg(long, value_name = "X.Y.Z")]
         set_version: Option<String>,
     },
-    /// Build etcd and kube-apiserver from the Go wrapper modules in `testbed/go/` (cached
-    /// under `target/go/` by pin; the real-cluster tests build them on first use too).
+    /// Build etcd, kube-apiserver and the ACK SageMaker controller from the Go wrapper
+    /// modules in `testbed/go/` (cached under `target/go/` by pin; the real-cluster tests
+    /// build them on first use too; the controller from `../shared/ack-src`).
     GoBuild,
-    /// Start (`up`) or stop (`down`) etcd and kube-apiserver on 127.0.0.1, detached, as
-    /// the real-cluster tests run them; `up` prints the admin kubeconfig's path.
+    /// Start (`up`) or stop (`down`) etcd, kube-apiserver, our SageMaker API and the ACK
+    /// SageMaker controller (with the release's CRDs) on 127.0.0.1, detached, as the
+    /// real-cluster tests run them; `up` prints the admin kubeconfig's path.
     Cluster {
         #[command(subcommand)]
         action: ClusterAction,
+    },
+    /// Start the stack, run the TrainingJob component's step as KFP 1.8 runs it with the
+    /// README's sample inputs, show its log, the resource as `kubectl get` shows it and
+    /// the outputs, then stop everything.
+    Demo {
+        /// Run this launcher binary instead of building one in `target/demo/`.
+        #[arg(long, value_name = "PATH")]
+        launcher: Option<PathBuf>,
+    },
+    /// Serve our SageMaker API until killed (what `cluster up` runs as a process).
+    #[command(hide = true)]
+    SagemakerApi {
+        /// Where to write the API's URL once it listens.
+        #[arg(long)]
+        addr_file: PathBuf,
     },
     /// Generate every CRD `*.yaml` of a folder in this one process, writing nothing (for
     /// timing the generator as a whole process; `bench` runs it).
@@ -277,32 +294,37 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Task::Cluster { action } => cluster(&root.join("target/cluster"), &action),
+        Task::Demo { launcher } => {
+            xtask::demo::run(&root, launcher.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Task::SagemakerApi { addr_file } => {
+            xtask::stack::serve_sagemaker(&addr_file)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
 /// `cargo xtask cluster up|down`.
 fn cluster(dir: &Path, action: &ClusterAction) -> anyhow::Result<ExitCode> {
-    use cluster::Cluster;
     match action {
         ClusterAction::Up => {
-            if dir.join("pgid").exists() {
-                anyhow::bail!(
-                    "a cluster is already up in {} (`cargo xtask cluster down` first)",
-                    dir.display()
-                );
-            }
             let started = Instant::now();
-            let up = Cluster::start_detached(dir)?;
+            let up = xtask::stack::up(dir)?;
             println!(
-                "cluster up in {:.1} s (process group {}; logs in {})",
+                "cluster up in {:.1} s: etcd, kube-apiserver, the ACK SageMaker controller {} \
+                 (runtime {}) and our SageMaker API at {} (process group {}; logs in {})",
                 started.elapsed().as_secs_f64(),
+                cluster::CONTROLLER_VERSION,
+                cluster::RUNTIME_VERSION,
+                up.sagemaker_url,
                 up.group,
-                dir.display()
+                up.dir.display()
             );
             println!("export KUBECONFIG={}", up.kubeconfig.display());
         }
         ClusterAction::Down => {
-            if Cluster::stop_detached(dir)? {
+            if xtask::stack::down(dir)? {
                 println!("cluster down");
             } else {
                 println!("no cluster was up in {}", dir.display());

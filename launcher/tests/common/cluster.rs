@@ -1,8 +1,11 @@
-//! The launcher against a real kube-apiserver ([`testbed::cluster`]): one cluster per test
-//! binary, one namespace per test, the launcher authenticated as a ServiceAccount bound
-//! only to `component-template/rbac.yaml`, directly or through a [`FaultProxy`] that logs
-//! its requests and injects faults; the status of its TrainingJob written by the
-//! simulated controller as a kube-rs client, or by the test ([`Namespace::complete_jobs`]).
+//! The launcher against a real kube-apiserver ([`testbed::cluster`]): one namespace per
+//! test, the launcher authenticated as a ServiceAccount bound only to
+//! `component-template/rbac.yaml`, directly or through a [`FaultProxy`] that logs its
+//! requests and injects faults. Two clusters per test binary at most, each started by the
+//! first test that asks: [`shared`], where nothing reconciles TrainingJobs unless the test
+//! starts the simulated controller or writes their status itself
+//! ([`Namespace::complete_jobs`]), and [`with_controller`], where the real ACK controller
+//! does, with our SageMaker API.
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -11,6 +14,7 @@ use futures::StreamExt as _;
 use k8s_openapi::api::rbac::v1::Role;
 use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams, PostParams, WatchEvent};
 use serde_json::{Value, json};
+use testbed::ack::AckStack;
 use testbed::cluster::Cluster;
 use testbed::{ClusterController, ControllerOptions, FaultProxy, Scenario};
 
@@ -33,6 +37,15 @@ pub fn rbac_yaml() -> String {
 pub fn shared() -> &'static Cluster {
     static CLUSTER: OnceLock<Cluster> = OnceLock::new();
     CLUSTER.get_or_init(start)
+}
+
+/// The real ACK SageMaker controller (v1.9.1) and our SageMaker API on a cluster of their
+/// own (every CRD of the release installed), started once per test binary: a TrainingJob
+/// completes on the controller's first Describe, within a second, unless its SageMaker
+/// name is scripted (`stack.sagemaker.script`). SageMaker names are the binary's: each test
+/// uses its own.
+pub fn with_controller() -> &'static AckStack {
+    AckStack::shared()
 }
 
 /// A cluster of its own, for a test that restarts the API server.

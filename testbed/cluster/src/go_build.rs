@@ -1,5 +1,5 @@
-//! Builds etcd and kube-apiserver from the wrapper modules in `testbed/go/` with the
-//! machine's Go toolchain, caching binaries, GOMODCACHE and GOCACHE under
+//! Builds etcd, kube-apiserver and the ACK SageMaker controller from the wrapper modules in
+//! `testbed/go/` with the machine's Go toolchain, caching binaries, GOMODCACHE and GOCACHE under
 //! `<target>/go/`. A binary is named after its version and a hash of its module's
 //! `go.mod` and `go.sum`, so it is rebuilt only when a pin changes. Parallel test
 //! binaries (and their threads) build each tool once: the build holds a file lock.
@@ -30,6 +30,18 @@ pub enum BuildError {
         /// The error.
         source: std::io::Error,
     },
+    /// A wrapper module's `replace` directory is missing: the ACK controller's source is
+    /// read from `../shared/ack-src` beside the project (see its README).
+    #[error(
+        "{tool}: the source its wrapper module replaces is missing: {path} (the ACK \
+         controller and runtime source, `../shared/ack-src` beside the project root)"
+    )]
+    MissingSource {
+        /// The tool.
+        tool: &'static str,
+        /// The missing directory.
+        path: PathBuf,
+    },
     /// `go build` failed; the tail of its output.
     #[error("go build of {tool} failed (full log: {log}):\n{tail}")]
     Failed {
@@ -49,17 +61,22 @@ pub enum Tool {
     Etcd,
     /// `k8s.io/kubernetes/cmd/kube-apiserver`.
     KubeApiserver,
+    /// The ACK SageMaker controller (`github.com/aws-controllers-k8s/sagemaker-controller
+    /// /cmd/controller` v1.9.1, on ACK runtime commit 95428e7), from the source in
+    /// `../shared/ack-src` (the Go module proxy refuses both modules).
+    SagemakerController,
 }
 
 impl Tool {
     /// Every tool, in build order (the small one first, so a broken toolchain shows fast).
-    pub const ALL: [Tool; 2] = [Tool::Etcd, Tool::KubeApiserver];
+    pub const ALL: [Tool; 3] = [Tool::Etcd, Tool::KubeApiserver, Tool::SagemakerController];
 
     /// The binary's name.
     pub fn name(self) -> &'static str {
         match self {
             Tool::Etcd => "etcd",
             Tool::KubeApiserver => "kube-apiserver",
+            Tool::SagemakerController => "sagemaker-controller",
         }
     }
 
@@ -67,13 +84,17 @@ impl Tool {
         match self {
             Tool::Etcd => "go.etcd.io/etcd/server/v3",
             Tool::KubeApiserver => "k8s.io/kubernetes/cmd/kube-apiserver",
+            Tool::SagemakerController => {
+                "github.com/aws-controllers-k8s/sagemaker-controller/cmd/controller"
+            }
         }
     }
 
     /// `go build` flags: no paths or symbols in the binary (a smaller, faster link), no
-    /// cgo (no C toolchain needed), and for kube-apiserver the version it reports (`hack/`
-    /// sets it from git when Kubernetes builds itself; without it `/version` says
-    /// `v0.0.0-master`).
+    /// cgo (no C toolchain needed), and the version the binary reports: kube-apiserver's
+    /// (`hack/` sets it from git when Kubernetes builds itself; without it `/version` says
+    /// `v0.0.0-master`), the controller's (its release Makefile sets `pkg/version`; without
+    /// it the controller logs an empty version and tags what it creates with it).
     fn build_flags(self) -> Result<Vec<String>, BuildError> {
         let mut ldflags = "-s -w".to_string();
         if self == Tool::KubeApiserver {
@@ -89,6 +110,17 @@ impl Tool {
                 ldflags.push_str(&format!(" -X k8s.io/component-base/version.{var}={value}"));
             }
         }
+        if self == Tool::SagemakerController {
+            let version = self.version()?;
+            for (var, value) in [
+                ("GitVersion", version.as_str()),
+                ("GitCommit", CONTROLLER_COMMIT),
+            ] {
+                ldflags.push_str(&format!(
+                    " -X github.com/aws-controllers-k8s/sagemaker-controller/pkg/version.{var}={value}"
+                ));
+            }
+        }
         Ok(vec!["-trimpath".into(), format!("-ldflags={ldflags}")])
     }
 
@@ -96,7 +128,21 @@ impl Tool {
         match self {
             Tool::Etcd => "go.etcd.io/etcd/server/v3",
             Tool::KubeApiserver => "k8s.io/kubernetes",
+            Tool::SagemakerController => "github.com/aws-controllers-k8s/sagemaker-controller",
         }
+    }
+
+    /// The directories the wrapper's `replace` directives name (relative to it).
+    pub(crate) fn replaced_dirs(self) -> Result<Vec<PathBuf>, BuildError> {
+        let dir = self.module_dir();
+        let go_mod = read(&dir.join("go.mod"))?;
+        Ok(go_mod
+            .lines()
+            .filter_map(|line| line.split(" => ").nth(1))
+            .map(str::trim)
+            .filter(|target| target.starts_with('.'))
+            .map(|target| dir.join(target))
+            .collect())
     }
 
     /// The wrapper module's directory (`testbed/go/<tool>`).
@@ -130,6 +176,12 @@ impl Tool {
         let out = self.cached_path()?;
         if out.is_file() {
             return Ok(out);
+        }
+        if let Some(path) = self.replaced_dirs()?.into_iter().find(|d| !d.is_dir()) {
+            return Err(BuildError::MissingSource {
+                tool: self.name(),
+                path,
+            });
         }
         let root = go_dir();
         let bin = root.join("bin");
@@ -195,6 +247,9 @@ impl Tool {
     }
 }
 
+/// The commit of the controller's v1.9.1 tag (`../shared/ack-src/README.md`).
+const CONTROLLER_COMMIT: &str = "dc497070";
+
 /// Where the Go caches and binaries live: `$TESTBED_GO_DIR`, else `<target>/go` in the
 /// workspace's target directory (or `CARGO_TARGET_DIR`).
 pub fn go_dir() -> PathBuf {
@@ -242,6 +297,7 @@ mod tests {
     fn the_pinned_versions_are_read_from_the_wrapper_modules() {
         assert_eq!(Tool::KubeApiserver.version().unwrap(), "v1.35.4");
         assert!(Tool::Etcd.version().unwrap().starts_with("v3.6."));
+        assert_eq!(Tool::SagemakerController.version().unwrap(), "v1.9.1");
         let one_line = "module x\nrequire k8s.io/kubernetes v1.35.4\n";
         assert_eq!(
             pinned_version(one_line, "k8s.io/kubernetes").as_deref(),
@@ -266,5 +322,24 @@ mod tests {
             assert_eq!(parts[0], parts[2], "{line}: replaced by the same module");
             assert_eq!(parts[3], "v0.35.4", "{line}");
         }
+    }
+
+    #[test]
+    fn the_controller_is_built_from_the_offline_source_of_its_release_and_runtime() {
+        let dirs = Tool::SagemakerController.replaced_dirs().unwrap();
+        let names: Vec<String> = dirs
+            .iter()
+            .map(|d| d.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["runtime-95428e7", "sagemaker-controller-v1.9.1"]);
+        for dir in dirs {
+            assert!(
+                dir.parent().unwrap().ends_with("ack-src"),
+                "{}",
+                dir.display()
+            );
+        }
+        let flags = Tool::SagemakerController.build_flags().unwrap().join(" ");
+        assert!(flags.contains("pkg/version.GitVersion=v1.9.1"), "{flags}");
     }
 }

@@ -18,6 +18,7 @@
 //! static token in `system:masters` rather than a client certificate, so the kubeconfigs it
 //! writes hold only tokens.
 
+mod ack_controller;
 mod go_build;
 pub mod kubeconfig;
 mod process;
@@ -34,6 +35,9 @@ use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, ObjectMeta, PostParams};
 
+pub use ack_controller::{
+    AckController, CONTROLLER_VERSION, ControllerOptions, KINDS, RUNTIME_VERSION, release_crds,
+};
 pub use go_build::{BuildError, Tool, go_dir};
 use process::{Server, Watchdog, free_port, log_tail, wait_for_port};
 pub use tls::TlsError;
@@ -149,16 +153,28 @@ impl Cluster {
     /// Starts a cluster in `dir` that outlives this process: writes `dir/kubeconfig` and
     /// `dir/pgid`; [`Cluster::stop_detached`] stops it.
     pub fn start_detached(dir: &Path) -> Result<Detached, ClusterError> {
+        Self::start_kept(dir)?.detach()
+    }
+
+    /// Starts a cluster in `dir`, which is kept (no watchdog; the processes are killed on
+    /// drop unless [`Cluster::detach`]ed first): for `cargo xtask cluster up`, which adds
+    /// more processes to the cluster's group before it detaches.
+    pub fn start_kept(dir: &Path) -> Result<Cluster, ClusterError> {
         std::fs::create_dir_all(dir).map_err(|e| ClusterError::io("cannot create", dir, e))?;
-        let mut cluster = Self::start_in(dir.to_path_buf(), None)?;
-        let kubeconfig = dir.join("kubeconfig");
-        cluster.write_kubeconfig(&kubeconfig, "default")?;
-        let pgid = dir.join("pgid");
-        std::fs::write(&pgid, cluster.group.to_string())
+        Self::start_in(dir.to_path_buf(), None)
+    }
+
+    /// Leaves the processes running after this handle is gone: writes `dir/kubeconfig`
+    /// and `dir/pgid` for [`Cluster::stop_detached`].
+    pub fn detach(mut self) -> Result<Detached, ClusterError> {
+        let kubeconfig = self.dir.join("kubeconfig");
+        self.write_kubeconfig(&kubeconfig, "default")?;
+        let pgid = self.dir.join("pgid");
+        std::fs::write(&pgid, self.group.to_string())
             .map_err(|e| ClusterError::io("cannot write", &pgid, e))?;
-        let group = cluster.group;
+        let group = self.group;
         // Nothing to kill on drop: the processes are meant to outlive this one.
-        cluster.group = 0;
+        self.group = 0;
         Ok(Detached { kubeconfig, group })
     }
 
@@ -350,6 +366,12 @@ impl Cluster {
     /// The directory with the keys, etcd's data and both servers' logs.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The process group of etcd, kube-apiserver and whatever else joins it (the ACK
+    /// controller): killed with the cluster.
+    pub fn process_group(&self) -> u32 {
+        self.group
     }
 
     /// A client authenticated as the harness's administrator (`system:masters`). Use it
@@ -555,6 +577,8 @@ impl Drop for Cluster {
         }
         self.stop_apiserver();
         lock(&self.etcd).kill();
+        // Whatever else joined the group (the ACK controller) goes with it.
+        kill_group(self.group, "KILL");
         drop(self.watchdog.take());
         drop(self.temp.take());
     }

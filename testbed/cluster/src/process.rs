@@ -30,6 +30,19 @@ impl Server {
         log: PathBuf,
         group: Option<u32>,
     ) -> Result<Server, ClusterError> {
+        let mut command = Command::new(bin);
+        command.args(args);
+        Server::spawn_command(name, command, log, group)
+    }
+
+    /// Starts a prepared command (its environment set by the caller) as [`Server::spawn`]
+    /// does: output appended to `log`, in process group `group`.
+    pub fn spawn_command(
+        name: &'static str,
+        mut command: Command,
+        log: PathBuf,
+        group: Option<u32>,
+    ) -> Result<Server, ClusterError> {
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -38,14 +51,14 @@ impl Server {
         let err = file
             .try_clone()
             .map_err(|e| ClusterError::io("cannot open", &log, e))?;
-        let child = Command::new(bin)
-            .args(args)
+        let program = PathBuf::from(command.get_program());
+        let child = command
             .stdin(Stdio::null())
             .stdout(file)
             .stderr(err)
             .process_group(group.map_or(0, |g| i32::try_from(g).unwrap_or(0)))
             .spawn()
-            .map_err(|e| ClusterError::io("cannot start", bin, e))?;
+            .map_err(|e| ClusterError::io("cannot start", &program, e))?;
         Ok(Server { name, child, log })
     }
 
