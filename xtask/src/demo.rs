@@ -323,9 +323,9 @@ implementation:
             std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
                 .unwrap();
         let example = readme
-            .split("```python")
-            .find(|block| block.contains("# kfp==1.8.22") && block.contains("training_job"))
-            .expect("the README's training pipeline");
+            .split("```python kfp file=churn_training.py\n")
+            .nth(1)
+            .expect("the README's pipeline example");
         for (name, value) in SAMPLE_INPUTS {
             assert!(example.contains(&format!("{name}=")), "{name}");
             match serde_json::from_str::<Value>(value) {

@@ -113,9 +113,69 @@ pub fn set_version(root: &Path, version: &str) -> anyhow::Result<ImageConfig> {
     validate_version(version)?;
     let mut config = ImageConfig::read(root)?;
     config.version = version.to_owned();
-    let path = root.join(IMAGE_TOML);
-    crate::files::write_whole(&path, &config.to_toml()?)?;
+    write_config(root, &config)?;
     Ok(config)
+}
+
+/// `image.toml` as it will be once `reference` (`<registry>/<name>:<tag>`) is what the
+/// components name: its repository and version from the reference, its source kept.
+pub fn with_reference(root: &Path, reference: &str) -> anyhow::Result<ImageConfig> {
+    let (repository, version) = split_reference(reference)?;
+    let config = ImageConfig {
+        repository,
+        version,
+        ..ImageConfig::read(root)?
+    };
+    config
+        .validate()
+        .with_context(|| format!("image reference `{reference}`"))?;
+    Ok(config)
+}
+
+/// Rewrites `image.toml` (the caller regenerates).
+pub fn write_config(root: &Path, config: &ImageConfig) -> anyhow::Result<()> {
+    config.validate()?;
+    crate::files::write_whole(&root.join(IMAGE_TOML), &config.to_toml()?)
+}
+
+/// `<repository>:<tag>` -> (repository, tag). A digest is refused: the tag is the
+/// version the image is labelled with.
+fn split_reference(reference: &str) -> anyhow::Result<(String, String)> {
+    let expected = "expected `<registry>/<name>:<tag>`, such as \
+                    `123456789012.dkr.ecr.us-west-2.amazonaws.com/ack-sagemaker-kfp-launcher:0.1.0`";
+    ensure!(
+        !reference.contains('@'),
+        "image reference `{reference}`: a digest cannot be pushed to; {expected}"
+    );
+    let last = reference.rsplit('/').next().unwrap_or_default();
+    let Some((_, tag)) = last.rsplit_once(':') else {
+        bail!("image reference `{reference}`: no tag; {expected}");
+    };
+    let repository = &reference[..reference.len() - tag.len() - 1];
+    ensure!(
+        !repository.is_empty() && !tag.is_empty(),
+        "image reference `{reference}`: {expected}"
+    );
+    Ok((repository.to_owned(), tag.to_owned()))
+}
+
+/// Pushes the image `built` holds to `reference` with `skopeo copy` (TLS verified unless
+/// `plain_http`: a registry on this machine, as the tests' and `cluster up --nodes`').
+pub fn push(built: &Built, reference: &str, plain_http: bool) -> anyhow::Result<()> {
+    step(&format!(
+        "skopeo copy {} docker://{reference}",
+        built.oci_ref
+    ));
+    let mut command = Command::new("skopeo");
+    command.arg("copy");
+    if plain_http {
+        command.arg("--dest-tls-verify=false");
+    }
+    run_inherit(
+        command
+            .arg(&built.oci_ref)
+            .arg(format!("docker://{reference}")),
+    )
 }
 
 /// What `cargo xtask image` built.
@@ -164,9 +224,14 @@ fn step(what: &str) {
     println!("\n==> image: {what}");
 }
 
-/// Builds and checks the image; see the module documentation.
+/// Builds and checks the image `image.toml` names; see the module documentation.
 pub fn build(root: &Path) -> anyhow::Result<Built> {
-    let config = ImageConfig::read(root)?;
+    build_with(root, &ImageConfig::read(root)?)
+}
+
+/// Builds and checks the image, tagged and labelled as `config` says.
+pub fn build_with(root: &Path, config: &ImageConfig) -> anyhow::Result<Built> {
+    let config = config.clone();
     let missing: Vec<_> = TOOLS.iter().filter(|tool| !on_path(tool)).collect();
     if !missing.is_empty() {
         bail!(
@@ -199,7 +264,15 @@ pub fn build(root: &Path) -> anyhow::Result<Built> {
     let context = work.join("context");
     stage_context(&context, &binary)?;
 
-    let tag = format!("localhost/{}", config.reference());
+    // buildah's own name for the build: the image's name alone (the repository may hold a
+    // registry with a port, which `localhost/` cannot prefix); what it is pushed as is the
+    // layout's tag and, with `--push`, the reference.
+    let name = config
+        .repository
+        .rsplit('/')
+        .next()
+        .unwrap_or(&config.repository);
+    let tag = format!("localhost/{name}:{}", config.version);
     step(&format!(
         "buildah bud --isolation chroot --storage-driver vfs -t {tag}"
     ));
@@ -657,6 +730,38 @@ mod tests {
             "a//b",
         ] {
             assert!(with(bad).validate().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn push_references_are_split_into_repository_and_tag() {
+        for (reference, repository, tag) in [
+            (
+                "10.213.0.1:5000/ack-sagemaker-kfp-launcher:0.1.0",
+                "10.213.0.1:5000/ack-sagemaker-kfp-launcher",
+                "0.1.0",
+            ),
+            (
+                "localhost:5000/team/launcher:1.2.3-rc.1",
+                "localhost:5000/team/launcher",
+                "1.2.3-rc.1",
+            ),
+            ("launcher:2", "launcher", "2"),
+        ] {
+            assert_eq!(
+                split_reference(reference).unwrap(),
+                (repository.to_owned(), tag.to_owned()),
+                "{reference}"
+            );
+        }
+        for bad in [
+            "localhost:5000/launcher",
+            "launcher",
+            "r/x@sha256:00",
+            "r/x:",
+            ":1",
+        ] {
+            assert!(split_reference(bad).is_err(), "{bad}");
         }
     }
 

@@ -90,16 +90,27 @@ enum Task {
     Image {
         /// Only set the image version in `component-template/image.toml` and regenerate
         /// the components that name it; build nothing.
-        #[arg(long, value_name = "X.Y.Z")]
+        #[arg(long, value_name = "X.Y.Z", conflicts_with = "push")]
         set_version: Option<String>,
+        /// Build the image as tagged here, push it to this reference with skopeo, then
+        /// make it what every component names (`image.toml`, regenerated).
+        #[arg(long, value_name = "REGISTRY/NAME:TAG")]
+        push: Option<String>,
+        /// Push over plain HTTP, without TLS (a registry on this machine, such as
+        /// `cargo xtask cluster up --nodes`' one).
+        #[arg(long, requires = "push")]
+        plain_http: bool,
     },
-    /// Build etcd, kube-apiserver and the ACK SageMaker controller from the Go wrapper
-    /// modules in `testbed/go/` (cached under `target/go/` by pin; the real-cluster tests
-    /// build them on first use too; the controller from `../shared/ack-src`).
+    /// Build the Go parts of the test stack from the wrapper modules in `testbed/go/`
+    /// (etcd, the Kubernetes binaries, the ACK SageMaker controller from
+    /// `../shared/ack-src`, Argo Workflows from `../shared/argo-src`) and the node's images
+    /// (pause, Argo's executor, the Python stand-in), cached under `target/go/` by pin;
+    /// the tests build them on first use too.
     GoBuild,
     /// Start (`up`) or stop (`down`) etcd, kube-apiserver, our SageMaker API and the ACK
-    /// SageMaker controller (with the release's CRDs) on 127.0.0.1, detached, as the
-    /// real-cluster tests run them; `up` prints the admin kubeconfig's path.
+    /// SageMaker controller (with the release's CRDs), detached, as the real-cluster tests
+    /// run them (with `--nodes`, also the node, registry, S3 server and Argo Workflows that
+    /// compiled pipelines run on); `up` prints the admin kubeconfig's path.
     Cluster {
         #[command(subcommand)]
         action: ClusterAction,
@@ -111,6 +122,11 @@ enum Task {
         /// Run this launcher binary instead of building one in `target/demo/`.
         #[arg(long, value_name = "PATH")]
         launcher: Option<PathBuf>,
+        /// Instead: the README's pipeline from training to a monitored endpoint, compiled
+        /// by kfp 1.8 and run as an Argo Workflow on a node (pods, the launcher image from
+        /// a registry), showing its steps and SageMaker's calls as they happen.
+        #[arg(long)]
+        pipeline: bool,
     },
     /// Serve our SageMaker API until killed (what `cluster up` runs as a process).
     #[command(hide = true)]
@@ -128,7 +144,13 @@ enum Task {
 #[derive(Debug, Subcommand)]
 enum ClusterAction {
     /// Start the stack in `target/cluster/` (building it first if needed).
-    Up,
+    Up {
+        /// Also a node that runs pods (kubelet, kube-proxy, containerd in the node's own
+        /// namespaces), the scheduler and controller manager, a registry, an S3 server
+        /// and Argo Workflows: what compiled KFP v1 pipelines run on.
+        #[arg(long)]
+        nodes: bool,
+    },
     /// Stop the stack `up` started and remove `target/cluster/`.
     Down,
 }
@@ -258,13 +280,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Task::Bench { quick } => bench(&root, quick),
         Task::Image {
             set_version: Some(version),
+            ..
         } => {
             let image = xtask::image::set_version(&root, &version)?;
             println!("{}: {}", xtask::image::IMAGE_TOML, image.reference());
             print_changes(&regenerate::apply(&root, &regenerate::plan(&root)?)?);
             Ok(ExitCode::SUCCESS)
         }
-        Task::Image { set_version: None } => {
+        Task::Image {
+            push: Some(reference),
+            plain_http,
+            ..
+        } => {
+            // Checked before anything is built; written only once the push succeeded.
+            let config = xtask::image::with_reference(&root, &reference)?;
+            let built = xtask::image::build_with(&root, &config)?;
+            xtask::image::push(&built, &reference, plain_http)?;
+            xtask::image::write_config(&root, &config)?;
+            println!("{}: {}", xtask::image::IMAGE_TOML, config.reference());
+            print_changes(&regenerate::apply(&root, &regenerate::plan(&root)?)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Task::Image { .. } => {
             let built = xtask::image::build(&root)?;
             println!(
                 "\nimage: ok: static binary {} bytes ({:.1} MiB), image {} bytes ({:.1} MiB) \
@@ -291,11 +328,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     started.elapsed().as_secs_f64()
                 );
             }
+            let started = Instant::now();
+            for image in cluster::images::ensure_all()? {
+                println!(
+                    "image {}:{}: {}",
+                    image.name,
+                    image.tag,
+                    image.dir.display()
+                );
+            }
+            println!("images ({:.1} s)", started.elapsed().as_secs_f64());
             Ok(ExitCode::SUCCESS)
         }
         Task::Cluster { action } => cluster(&root.join("target/cluster"), &action),
-        Task::Demo { launcher } => {
-            xtask::demo::run(&root, launcher.as_deref())?;
+        Task::Demo { launcher, pipeline } => {
+            if pipeline {
+                xtask::demo_pipeline::run(&root)?;
+            } else {
+                xtask::demo::run(&root, launcher.as_deref())?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Task::SagemakerApi { addr_file } => {
@@ -308,9 +359,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// `cargo xtask cluster up|down`.
 fn cluster(dir: &Path, action: &ClusterAction) -> anyhow::Result<ExitCode> {
     match action {
-        ClusterAction::Up => {
+        ClusterAction::Up { nodes } => {
             let started = Instant::now();
-            let up = xtask::stack::up(dir)?;
+            let up = xtask::stack::up(dir, *nodes)?;
             println!(
                 "cluster up in {:.1} s: etcd, kube-apiserver, the ACK SageMaker controller {} \
                  (runtime {}) and our SageMaker API at {} (process group {}; logs in {})",
@@ -321,6 +372,19 @@ fn cluster(dir: &Path, action: &ClusterAction) -> anyhow::Result<ExitCode> {
                 up.group,
                 up.dir.display()
             );
+            if let Some(node) = &up.node {
+                println!(
+                    "with a node, Argo Workflows {}, a registry at {} (plain HTTP; the node's \
+                     mirror of Docker Hub too) and an S3 artifact store at http://{}",
+                    cluster::Tool::WorkflowController.version()?,
+                    node.registry,
+                    node.s3
+                );
+                println!(
+                    "push the launcher: cargo xtask image --push {}/ack-sagemaker-kfp-launcher:<version> --plain-http",
+                    node.registry
+                );
+            }
             println!("export KUBECONFIG={}", up.kubeconfig.display());
         }
         ClusterAction::Down => {

@@ -1,14 +1,16 @@
 //! `cargo xtask cluster up|down`: the real stack, detached: etcd and kube-apiserver
-//! (`cluster::Cluster`), our SageMaker API in a process of its own (this xtask binary run
-//! as `sagemaker-api`), and the ACK SageMaker controller against both, with the release's
-//! CRDs installed. All of it is one process group, which `down` kills.
+//! (`cluster::Cluster`; with `--nodes`, `cluster::Stack`: a node, a registry, an S3
+//! server and Argo Workflows too), our SageMaker API in a process of its own (this xtask
+//! binary run as `sagemaker-api`), and the ACK SageMaker controller against both, with
+//! the release's CRDs installed. All of it is one process group, which `down` kills (and,
+//! with a node, everything the node left: its cgroups, its link, its directory).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use cluster::{AckController, Cluster, ControllerOptions};
+use cluster::{AckController, Cluster, ControllerOptions, Stack, StackOptions};
 
 /// What `up` started.
 #[derive(Debug)]
@@ -21,16 +23,46 @@ pub struct Up {
     pub group: u32,
     /// The directory with every log.
     pub dir: PathBuf,
+    /// With `--nodes`: where the node pulls images from and Argo stores artifacts.
+    pub node: Option<NodeUp>,
+}
+
+/// The node's services, with `--nodes`.
+#[derive(Debug)]
+pub struct NodeUp {
+    /// The registry (`host:port`, plain HTTP).
+    pub registry: String,
+    /// The S3 server (`host:port`).
+    pub s3: String,
 }
 
 /// Starts the stack in `dir` (building the Go tools first if needed) and leaves it
 /// running.
-pub fn up(dir: &Path) -> anyhow::Result<Up> {
-    if dir.join("pgid").exists() {
+pub fn up(dir: &Path, nodes: bool) -> anyhow::Result<Up> {
+    if dir.exists() {
         anyhow::bail!(
             "a cluster is already up in {} (`cargo xtask cluster down` first)",
             dir.display()
         );
+    }
+    if nodes {
+        // Killed and torn down on drop (an error below) until detached.
+        let stack = Stack::start_kept(dir, &StackOptions::default())?;
+        let sagemaker_url = spawn_sagemaker(dir, stack.cluster().process_group())?;
+        let controller =
+            AckController::start(stack.cluster(), &ControllerOptions::new(&sagemaker_url))?;
+        controller.detach();
+        let detached = stack.detach()?;
+        return Ok(Up {
+            kubeconfig: detached.kubeconfig,
+            sagemaker_url,
+            group: detached.group,
+            dir: dir.to_path_buf(),
+            node: Some(NodeUp {
+                registry: detached.registry,
+                s3: detached.s3,
+            }),
+        });
     }
     // Killed on drop (an error below) until detached.
     let cluster = Cluster::start_kept(dir)?;
@@ -43,6 +75,7 @@ pub fn up(dir: &Path) -> anyhow::Result<Up> {
         sagemaker_url,
         group: detached.group,
         dir: dir.to_path_buf(),
+        node: None,
     })
 }
 

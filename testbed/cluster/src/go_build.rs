@@ -1,5 +1,6 @@
-//! Builds etcd, kube-apiserver and the ACK SageMaker controller from the wrapper modules in
-//! `testbed/go/` with the machine's Go toolchain, caching binaries, GOMODCACHE and GOCACHE under
+//! Builds the Go parts of the stack (etcd, the Kubernetes binaries, the ACK SageMaker
+//! controller, Argo Workflows) from the wrapper modules in `testbed/go/` with the
+//! machine's Go toolchain, caching binaries, GOMODCACHE and GOCACHE under
 //! `<target>/go/`. A binary is named after its version and a hash of its module's
 //! `go.mod` and `go.sum`, so it is rebuilt only when a pin changes. Parallel test
 //! binaries (and their threads) build each tool once: the build holds a file lock.
@@ -30,11 +31,12 @@ pub enum BuildError {
         /// The error.
         source: std::io::Error,
     },
-    /// A wrapper module's `replace` directory is missing: the ACK controller's source is
-    /// read from `../shared/ack-src` beside the project (see its README).
+    /// A wrapper module's `replace` directory is missing: the ACK controller's and Argo's
+    /// sources are read from `../shared/ack-src` and `../shared/argo-src` beside the
+    /// project (see their READMEs).
     #[error(
-        "{tool}: the source its wrapper module replaces is missing: {path} (the ACK \
-         controller and runtime source, `../shared/ack-src` beside the project root)"
+        "{tool}: the source its wrapper module replaces is missing: {path} (`../shared` \
+         beside the project root: ack-src for the ACK controller, argo-src for Argo)"
     )]
     MissingSource {
         /// The tool.
@@ -54,13 +56,25 @@ pub enum BuildError {
     },
 }
 
-/// A Go main package built from a wrapper module in `testbed/go/<dir>`.
+/// A Go main package built from a wrapper module in `testbed/go/<module>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tool {
     /// `go.etcd.io/etcd/server/v3` (the `etcd` binary).
     Etcd,
     /// `k8s.io/kubernetes/cmd/kube-apiserver`.
     KubeApiserver,
+    /// `k8s.io/kubernetes/cmd/kubelet` (wrapper `kube-node`, the same release).
+    Kubelet,
+    /// `k8s.io/kubernetes/cmd/kube-proxy` (wrapper `kube-node`).
+    KubeProxy,
+    /// `k8s.io/kubernetes/cmd/kube-scheduler` (wrapper `kube-node`).
+    KubeScheduler,
+    /// `k8s.io/kubernetes/cmd/kube-controller-manager` (wrapper `kube-node`).
+    KubeControllerManager,
+    /// Argo Workflows' `workflow-controller` (wrapper `argo`, source in `../shared/argo-src`).
+    WorkflowController,
+    /// Argo Workflows' executor, `argoexec` (wrapper `argo`).
+    Argoexec,
     /// The ACK SageMaker controller (`github.com/aws-controllers-k8s/sagemaker-controller
     /// /cmd/controller` v1.9.1, on ACK runtime commit 95428e7), from the source in
     /// `../shared/ack-src` (the Go module proxy refuses both modules).
@@ -69,13 +83,53 @@ pub enum Tool {
 
 impl Tool {
     /// Every tool, in build order (the small one first, so a broken toolchain shows fast).
-    pub const ALL: [Tool; 3] = [Tool::Etcd, Tool::KubeApiserver, Tool::SagemakerController];
+    pub const ALL: [Tool; 9] = [
+        Tool::Etcd,
+        Tool::KubeApiserver,
+        Tool::SagemakerController,
+        Tool::Kubelet,
+        Tool::KubeProxy,
+        Tool::KubeScheduler,
+        Tool::KubeControllerManager,
+        Tool::WorkflowController,
+        Tool::Argoexec,
+    ];
+
+    /// What a cluster with a node ([`crate::Stack`]) runs besides the control plane and
+    /// the ACK controller.
+    pub const NODE: [Tool; 6] = [
+        Tool::Kubelet,
+        Tool::KubeProxy,
+        Tool::KubeScheduler,
+        Tool::KubeControllerManager,
+        Tool::WorkflowController,
+        Tool::Argoexec,
+    ];
 
     /// The binary's name.
     pub fn name(self) -> &'static str {
         match self {
             Tool::Etcd => "etcd",
             Tool::KubeApiserver => "kube-apiserver",
+            Tool::Kubelet => "kubelet",
+            Tool::KubeProxy => "kube-proxy",
+            Tool::KubeScheduler => "kube-scheduler",
+            Tool::KubeControllerManager => "kube-controller-manager",
+            Tool::WorkflowController => "workflow-controller",
+            Tool::Argoexec => "argoexec",
+            Tool::SagemakerController => "sagemaker-controller",
+        }
+    }
+
+    /// The wrapper module's folder name under `testbed/go/`.
+    fn module(self) -> &'static str {
+        match self {
+            Tool::Etcd => "etcd",
+            Tool::KubeApiserver => "kube-apiserver",
+            Tool::Kubelet | Tool::KubeProxy | Tool::KubeScheduler | Tool::KubeControllerManager => {
+                "kube-node"
+            }
+            Tool::WorkflowController | Tool::Argoexec => "argo",
             Tool::SagemakerController => "sagemaker-controller",
         }
     }
@@ -84,20 +138,46 @@ impl Tool {
         match self {
             Tool::Etcd => "go.etcd.io/etcd/server/v3",
             Tool::KubeApiserver => "k8s.io/kubernetes/cmd/kube-apiserver",
+            Tool::Kubelet => "k8s.io/kubernetes/cmd/kubelet",
+            Tool::KubeProxy => "k8s.io/kubernetes/cmd/kube-proxy",
+            Tool::KubeScheduler => "k8s.io/kubernetes/cmd/kube-scheduler",
+            Tool::KubeControllerManager => "k8s.io/kubernetes/cmd/kube-controller-manager",
+            Tool::WorkflowController => {
+                "github.com/argoproj/argo-workflows/v3/cmd/workflow-controller"
+            }
+            Tool::Argoexec => "github.com/argoproj/argo-workflows/v3/cmd/argoexec",
             Tool::SagemakerController => {
                 "github.com/aws-controllers-k8s/sagemaker-controller/cmd/controller"
             }
         }
     }
 
+    fn is_kubernetes(self) -> bool {
+        self.module_required() == "k8s.io/kubernetes"
+    }
+
     /// `go build` flags: no paths or symbols in the binary (a smaller, faster link), no
-    /// cgo (no C toolchain needed), and the version the binary reports: kube-apiserver's
-    /// (`hack/` sets it from git when Kubernetes builds itself; without it `/version` says
-    /// `v0.0.0-master`), the controller's (its release Makefile sets `pkg/version`; without
-    /// it the controller logs an empty version and tags what it creates with it).
+    /// cgo (no C toolchain needed; argoexec must be static anyway: it is copied into
+    /// every step's container), and the version the binary reports (`hack/` and Argo's
+    /// Makefile set it from git; without it Kubernetes' `/version` says `v0.0.0-master`,
+    /// and the kubelet registers a node of that version; the controller's release Makefile
+    /// sets `pkg/version`: without it the controller logs an empty version and tags what it
+    /// creates with it).
     fn build_flags(self) -> Result<Vec<String>, BuildError> {
+        let mut flags = vec!["-trimpath".to_string()];
+        if self.module() == "argo" {
+            // `../shared/argo-src` holds one upstream symlink as a plain file (see the
+            // overlay's note in the wrapper's go.mod); the overlay restores its content.
+            flags.push(format!("-overlay={OVERLAY}"));
+        }
         let mut ldflags = "-s -w".to_string();
-        if self == Tool::KubeApiserver {
+        if self.module() == "argo" {
+            ldflags.push_str(&format!(
+                " -X github.com/argoproj/argo-workflows/v3.version={}",
+                self.version()?
+            ));
+        }
+        if self.is_kubernetes() {
             let version = self.version()?;
             let mut parts = version.trim_start_matches('v').split('.');
             let (major, minor) = (parts.next().unwrap_or("0"), parts.next().unwrap_or("0"));
@@ -121,14 +201,25 @@ impl Tool {
                 ));
             }
         }
-        Ok(vec!["-trimpath".into(), format!("-ldflags={ldflags}")])
+        flags.push(format!("-ldflags={ldflags}"));
+        Ok(flags)
+    }
+
+    /// The wrapper module's files a build depends on (hashed into the binary's name).
+    fn inputs(self) -> &'static [&'static str] {
+        if self.module() == "argo" {
+            &["go.mod", "go.sum", OVERLAY]
+        } else {
+            &["go.mod", "go.sum"]
+        }
     }
 
     fn module_required(self) -> &'static str {
-        match self {
-            Tool::Etcd => "go.etcd.io/etcd/server/v3",
-            Tool::KubeApiserver => "k8s.io/kubernetes",
-            Tool::SagemakerController => "github.com/aws-controllers-k8s/sagemaker-controller",
+        match self.module() {
+            "etcd" => "go.etcd.io/etcd/server/v3",
+            "argo" => "github.com/argoproj/argo-workflows/v3",
+            "sagemaker-controller" => "github.com/aws-controllers-k8s/sagemaker-controller",
+            _ => "k8s.io/kubernetes",
         }
     }
 
@@ -145,9 +236,9 @@ impl Tool {
             .collect())
     }
 
-    /// The wrapper module's directory (`testbed/go/<tool>`).
+    /// The wrapper module's directory (`testbed/go/<module>`).
     pub fn module_dir(self) -> PathBuf {
-        testbed_dir().join("go").join(self.name())
+        testbed_dir().join("go").join(self.module())
     }
 
     /// The pinned version: the wrapper's `require` of the module that holds the package.
@@ -160,7 +251,7 @@ impl Tool {
     pub fn cached_path(self) -> Result<PathBuf, BuildError> {
         let dir = self.module_dir();
         let mut hash = Sha256::new();
-        for f in ["go.mod", "go.sum"] {
+        for f in self.inputs() {
             hash.update(read(&dir.join(f))?.as_bytes());
         }
         hash.update(self.build_flags()?.join(" ").as_bytes());
@@ -247,6 +338,9 @@ impl Tool {
     }
 }
 
+/// `go build -overlay` file of the Argo wrapper, relative to it.
+const OVERLAY: &str = "overlay.json";
+
 /// The commit of the controller's v1.9.1 tag (`../shared/ack-src/README.md`).
 const CONTROLLER_COMMIT: &str = "dc497070";
 
@@ -304,6 +398,33 @@ mod tests {
             Some("v1.35.4")
         );
         assert_eq!(pinned_version(one_line, "k8s.io/api"), None);
+    }
+
+    #[test]
+    fn the_node_parts_are_pinned_as_kube_apiserver_is() {
+        let pins = |tool: Tool| {
+            let go_mod = std::fs::read_to_string(tool.module_dir().join("go.mod")).unwrap();
+            let replaces: Vec<String> = go_mod
+                .lines()
+                .filter(|l| l.contains(" => "))
+                .map(|l| l.trim().to_owned())
+                .collect();
+            (tool.version().unwrap(), replaces)
+        };
+        let apiserver = pins(Tool::KubeApiserver);
+        for tool in [
+            Tool::Kubelet,
+            Tool::KubeProxy,
+            Tool::KubeScheduler,
+            Tool::KubeControllerManager,
+        ] {
+            assert_eq!(pins(tool), apiserver, "{}", tool.name());
+        }
+        assert_eq!(Tool::WorkflowController.version().unwrap(), "v3.7.18");
+        assert_eq!(
+            Tool::Argoexec.module_dir(),
+            Tool::WorkflowController.module_dir()
+        );
     }
 
     #[test]

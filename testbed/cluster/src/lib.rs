@@ -19,12 +19,27 @@
 //! writes hold only tokens.
 
 mod ack_controller;
+pub mod argo;
+mod cgroups;
+pub mod containerd;
 mod go_build;
+pub mod images;
+pub mod kube_controller_manager;
+pub mod kube_proxy;
+pub mod kube_scheduler;
 pub mod kubeconfig;
+pub mod kubelet;
+pub mod netns;
 mod process;
+pub mod registry;
+pub mod s3;
+mod stack;
+mod teardown;
 pub mod tls;
 
+use std::collections::BTreeMap;
 use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -39,7 +54,9 @@ pub use ack_controller::{
     AckController, CONTROLLER_VERSION, ControllerOptions, KINDS, RUNTIME_VERSION, release_crds,
 };
 pub use go_build::{BuildError, Tool, go_dir};
-use process::{Server, Watchdog, free_port, log_tail, wait_for_port};
+use process::{Server, free_port, log_tail, wait_for_port};
+pub use stack::{DetachedStack, Stack, StackOptions};
+use teardown::{Teardown, Watchdog};
 pub use tls::TlsError;
 
 /// Starting or using the cluster failed. Its `Debug` is its message, so a test's
@@ -112,7 +129,8 @@ const READY_TIMEOUT: Duration = Duration::from_secs(90);
 /// A running etcd + kube-apiserver. Dropping it kills both and removes their directory.
 pub struct Cluster {
     runtime: tokio::runtime::Runtime,
-    /// Removed on drop; `None` for a detached cluster (`cargo xtask cluster up`).
+    /// Removed on drop; `None` for a detached cluster (`cargo xtask cluster up`) or one
+    /// inside a [`Stack`] (which removes the directory).
     temp: Option<tempfile::TempDir>,
     dir: PathBuf,
     etcd: Mutex<Server>,
@@ -121,13 +139,81 @@ pub struct Cluster {
     apiserver_args: Vec<String>,
     group: u32,
     watchdog: Option<Watchdog>,
+    detached: bool,
     url: String,
+    ca: tls::Ca,
     ca_pem: String,
     /// The same CA, DER (for the fault proxy's client side).
     ca_der: Vec<u8>,
     admin_token: String,
+    /// The static tokens of the node's and the control plane's other parts.
+    identity_tokens: BTreeMap<Identity, String>,
+    node_name: Option<String>,
     client: kube::Client,
 }
+
+/// Where kube-apiserver listens and whom it admits.
+#[derive(Debug, Clone)]
+pub(crate) struct ControlPlane {
+    /// The address it binds and advertises (127.0.0.1, or the host's end of a node's
+    /// link, which its pods reach through the `kubernetes` Service).
+    pub address: IpAddr,
+    /// With a node: its name. Then the API server authorizes nodes (`Node,RBAC`), admits
+    /// pods with their ServiceAccount's token (the `ServiceAccount` plugin, which envtest
+    /// turns off), reaches the kubelet with a client certificate, and its certificate
+    /// names the `kubernetes` Service's addresses.
+    pub node_name: Option<String>,
+}
+
+impl ControlPlane {
+    fn loopback() -> ControlPlane {
+        ControlPlane {
+            address: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            node_name: None,
+        }
+    }
+}
+
+/// The identities a node's cluster gives its other parts (static tokens), each allowed
+/// what kubeadm allows it: the kubelet by the Node authorizer, the others by the API
+/// server's bootstrap RBAC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Identity {
+    /// `system:node:<node>` in `system:nodes`.
+    Kubelet,
+    /// `system:kube-proxy`.
+    KubeProxy,
+    /// `system:kube-scheduler`.
+    KubeScheduler,
+    /// `system:kube-controller-manager`.
+    KubeControllerManager,
+}
+
+impl Identity {
+    const ALL: [Identity; 4] = [
+        Identity::Kubelet,
+        Identity::KubeProxy,
+        Identity::KubeScheduler,
+        Identity::KubeControllerManager,
+    ];
+
+    /// The user name and the groups (comma-separated).
+    fn user(self, node_name: &str) -> (String, &'static str) {
+        match self {
+            Identity::Kubelet => (format!("system:node:{node_name}"), "system:nodes"),
+            Identity::KubeProxy => ("system:kube-proxy".into(), ""),
+            Identity::KubeScheduler => ("system:kube-scheduler".into(), ""),
+            Identity::KubeControllerManager => ("system:kube-controller-manager".into(), ""),
+        }
+    }
+}
+
+/// The service cluster IP range, and the `kubernetes` Service's address in it.
+pub const SERVICE_CIDR: &str = "10.0.0.0/24";
+const KUBERNETES_SERVICE_IP: &str = "10.0.0.1";
+
+/// kube-apiserver's port on a node's link (the address is the cluster's own).
+const NODE_APISERVER_PORT: u16 = 6443;
 
 /// What `cargo xtask cluster up` leaves behind: the kubeconfig and the process group.
 #[derive(Debug)]
@@ -147,7 +233,7 @@ impl Cluster {
             .tempdir()
             .map_err(|e| ClusterError::io("cannot create", &std::env::temp_dir(), e))?;
         let dir = temp.path().to_path_buf();
-        Self::start_in(dir, Some(temp))
+        Self::start_in(dir, Some(temp), &ControlPlane::loopback(), None)
     }
 
     /// Starts a cluster in `dir` that outlives this process: writes `dir/kubeconfig` and
@@ -161,45 +247,49 @@ impl Cluster {
     /// more processes to the cluster's group before it detaches.
     pub fn start_kept(dir: &Path) -> Result<Cluster, ClusterError> {
         std::fs::create_dir_all(dir).map_err(|e| ClusterError::io("cannot create", dir, e))?;
-        Self::start_in(dir.to_path_buf(), None)
+        Self::start_in(dir.to_path_buf(), None, &ControlPlane::loopback(), None)
     }
 
     /// Leaves the processes running after this handle is gone: writes `dir/kubeconfig`
-    /// and `dir/pgid` for [`Cluster::stop_detached`].
+    /// and the teardown's record for [`Cluster::stop_detached`].
     pub fn detach(mut self) -> Result<Detached, ClusterError> {
         let kubeconfig = self.dir.join("kubeconfig");
         self.write_kubeconfig(&kubeconfig, "default")?;
-        let pgid = self.dir.join("pgid");
-        std::fs::write(&pgid, self.group.to_string())
-            .map_err(|e| ClusterError::io("cannot write", &pgid, e))?;
         let group = self.group;
-        // Nothing to kill on drop: the processes are meant to outlive this one.
-        self.group = 0;
+        Teardown {
+            group,
+            dir: Some(self.dir.clone()),
+            ..Teardown::default()
+        }
+        .record(&self.dir)?;
+        // The processes are meant to outlive this one.
+        self.keep_running();
         Ok(Detached { kubeconfig, group })
     }
 
-    /// Stops a cluster [`Cluster::start_detached`] started in `dir` and removes `dir`.
-    /// Returns false when none was running there.
+    /// Stops a cluster (or a [`Stack`]) that `start_detached` started in `dir` and removes
+    /// `dir`. Returns false when none was running there.
     pub fn stop_detached(dir: &Path) -> Result<bool, ClusterError> {
-        let pgid = dir.join("pgid");
-        let Ok(text) = std::fs::read_to_string(&pgid) else {
+        let Some(teardown) = Teardown::recorded(dir)? else {
             return Ok(false);
         };
-        let group: u32 = text
-            .trim()
-            .parse()
-            .map_err(|_| ClusterError::Invalid(format!("{}: not a pid", pgid.display())))?;
-        let killed = kill_group(group, "TERM");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while kill_group(group, "0") && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(100));
+        let running = kill_group(teardown.group, "0");
+        teardown.run();
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).map_err(|e| ClusterError::io("cannot remove", dir, e))?;
         }
-        kill_group(group, "KILL");
-        std::fs::remove_dir_all(dir).map_err(|e| ClusterError::io("cannot remove", dir, e))?;
-        Ok(killed)
+        Ok(running)
     }
 
-    fn start_in(dir: PathBuf, temp: Option<tempfile::TempDir>) -> Result<Cluster, ClusterError> {
+    /// Starts etcd and kube-apiserver in `dir`. Without `group`, etcd leads a new process
+    /// group and a watchdog tears it down if this process dies (when `temp` is given);
+    /// with one (a [`Stack`]'s), the owner of the group does.
+    pub(crate) fn start_in(
+        dir: PathBuf,
+        temp: Option<tempfile::TempDir>,
+        plane: &ControlPlane,
+        group: Option<u32>,
+    ) -> Result<Cluster, ClusterError> {
         let etcd_bin = Tool::Etcd.ensure_built()?;
         let apiserver_bin = Tool::KubeApiserver.ensure_built()?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -213,20 +303,47 @@ impl Cluster {
             std::fs::write(&path, text).map_err(|e| ClusterError::io("cannot write", &path, e))?;
             Ok(path)
         };
-        let cert = tls::ServingCert::generate("testbed-kube-apiserver")?;
+        let ca = tls::Ca::generate("testbed-kube-apiserver")?;
+        let mut names = vec![
+            plane.address.to_string(),
+            "127.0.0.1".into(),
+            "localhost".into(),
+        ];
+        if plane.node_name.is_some() {
+            names.push(KUBERNETES_SERVICE_IP.into());
+            for name in ["kubernetes", "kubernetes.default", "kubernetes.default.svc"] {
+                names.push(name.into());
+            }
+            names.push("kubernetes.default.svc.cluster.local".into());
+        }
+        names.dedup();
+        let cert = ca.serving_cert("testbed-kube-apiserver", &names)?;
         let cert_file = write("apiserver.crt", &cert.chain_pem)?;
         let key_file = write("apiserver.key", &cert.key_pem)?;
+        let ca_file = write("ca.crt", ca.pem())?;
         let (sa_private, sa_public) = tls::key_pair_pem()?;
         let sa_key = write("service-account.key", &sa_private)?;
         let sa_pub = write("service-account.pub", &sa_public)?;
         let admin_token = random_token()?;
         // The static token file: token,user,uid,"groups".
-        let tokens = write(
-            "tokens.csv",
-            &format!("{admin_token},testbed-admin,testbed-admin,\"system:masters\"\n"),
-        )?;
+        let mut token_lines =
+            format!("{admin_token},testbed-admin,testbed-admin,\"system:masters\"\n");
+        let mut identity_tokens = BTreeMap::new();
+        if let Some(node_name) = &plane.node_name {
+            for identity in Identity::ALL {
+                let token = random_token()?;
+                let (user, groups) = identity.user(node_name);
+                token_lines.push_str(&format!("{token},{user},{user},\"{groups}\"\n"));
+                identity_tokens.insert(identity, token);
+            }
+        }
+        let tokens = write("tokens.csv", &token_lines)?;
 
-        let (etcd_port, peer_port, port) = (free_port()?, free_port()?, free_port()?);
+        let (etcd_port, peer_port) = (free_port()?, free_port()?);
+        let port = match plane.node_name {
+            Some(_) => NODE_APISERVER_PORT,
+            None => free_port()?,
+        };
         let etcd_url = format!("http://127.0.0.1:{etcd_port}");
         let peer_url = format!("http://127.0.0.1:{peer_port}");
         let etcd_args: Vec<String> = vec![
@@ -241,34 +358,60 @@ impl Cluster {
             "--unsafe-no-fsync=true".into(),
             "--log-level=warn".into(),
         ];
-        let mut etcd = Server::spawn("etcd", &etcd_bin, &etcd_args, dir.join("etcd.log"), None)?;
-        let group = etcd.child.id();
-        let watchdog = match temp {
-            Some(_) => Some(Watchdog::start(group, &dir)?),
-            None => None,
+        let mut etcd = Server::spawn("etcd", &etcd_bin, &etcd_args, dir.join("etcd.log"), group)?;
+        let (group, watchdog) = match group {
+            Some(group) => (group, None),
+            None => {
+                let group = etcd.child.id();
+                let watchdog = match temp {
+                    Some(_) => Some(Watchdog::start(&Teardown {
+                        group,
+                        dir: Some(dir.clone()),
+                        ..Teardown::default()
+                    })?),
+                    None => None,
+                };
+                (group, watchdog)
+            }
         };
-        // From here on, an early return drops `etcd` without killing it: the guard does.
-        let guard = KillOnError(group);
         wait_for_port(&mut etcd, etcd_port, Duration::from_secs(30))?;
 
-        let url = format!("https://127.0.0.1:{port}");
-        let apiserver_args: Vec<String> = vec![
+        let url = match plane.address {
+            IpAddr::V6(a) => format!("https://[{a}]:{port}"),
+            IpAddr::V4(a) => format!("https://{a}:{port}"),
+        };
+        let mut apiserver_args: Vec<String> = vec![
             format!("--etcd-servers={etcd_url}"),
-            "--bind-address=127.0.0.1".into(),
-            "--advertise-address=127.0.0.1".into(),
+            format!("--bind-address={}", plane.address),
+            format!("--advertise-address={}", plane.address),
             format!("--secure-port={port}"),
             format!("--cert-dir={}", dir.join("apiserver-certs").display()),
             format!("--tls-cert-file={}", cert_file.display()),
             format!("--tls-private-key-file={}", key_file.display()),
             format!("--token-auth-file={}", tokens.display()),
-            "--authorization-mode=RBAC".into(),
             format!("--service-account-issuer={url}/"),
             format!("--service-account-key-file={}", sa_pub.display()),
             format!("--service-account-signing-key-file={}", sa_key.display()),
-            "--service-cluster-ip-range=10.0.0.0/24".into(),
+            format!("--service-cluster-ip-range={SERVICE_CIDR}"),
             "--allow-privileged=true".into(),
-            "--disable-admission-plugins=ServiceAccount".into(),
         ];
+        if plane.node_name.is_some() {
+            let client = ca.client_cert("kube-apiserver-kubelet-client", Some("system:masters"))?;
+            let client_cert = write("kubelet-client.crt", &client.chain_pem)?;
+            let client_key = write("kubelet-client.key", &client.key_pem)?;
+            apiserver_args.extend([
+                "--authorization-mode=Node,RBAC".into(),
+                format!("--kubelet-client-certificate={}", client_cert.display()),
+                format!("--kubelet-client-key={}", client_key.display()),
+                format!("--kubelet-certificate-authority={}", ca_file.display()),
+                "--kubelet-preferred-address-types=InternalIP".into(),
+            ]);
+        } else {
+            apiserver_args.extend([
+                "--authorization-mode=RBAC".into(),
+                "--disable-admission-plugins=ServiceAccount".into(),
+            ]);
+        }
         let kubeconfig = kubeconfig::render(&url, "default", Some(&cert.ca_pem), &admin_token);
         let client = runtime.block_on(client_from(&kubeconfig))?;
         let cluster = Cluster {
@@ -281,15 +424,67 @@ impl Cluster {
             apiserver_args,
             group,
             watchdog,
+            detached: false,
             url,
+            ca,
             ca_pem: cert.ca_pem,
             ca_der: cert.ca_der.to_vec(),
             admin_token,
+            identity_tokens,
+            node_name: plane.node_name.clone(),
             client,
         };
+        // An early return drops `cluster`, which kills what started.
         cluster.start_apiserver()?;
-        std::mem::forget(guard);
         Ok(cluster)
+    }
+
+    /// Leaves etcd and kube-apiserver running when this handle is dropped.
+    pub(crate) fn keep_running(&mut self) {
+        self.detached = true;
+        lock(&self.etcd).detach();
+        if let Some(s) = lock(&self.apiserver).as_mut() {
+            s.detach();
+        }
+        // Nor does the watchdog tear anything down.
+        if let Some(w) = self.watchdog.take() {
+            std::mem::forget(w);
+        }
+    }
+
+    /// A kubeconfig for one of the node's or the control plane's parts (a cluster
+    /// started with a node only).
+    pub fn identity_kubeconfig(&self, identity: Identity) -> Result<String, ClusterError> {
+        let token = self.identity_tokens.get(&identity).ok_or_else(|| {
+            ClusterError::Invalid(format!("{identity:?}: this cluster has no node"))
+        })?;
+        Ok(kubeconfig::render(
+            &self.url,
+            "default",
+            Some(&self.ca_pem),
+            token,
+        ))
+    }
+
+    /// The node's name (a cluster started with a node only).
+    pub fn node_name(&self) -> Option<&str> {
+        self.node_name.as_deref()
+    }
+
+    /// The cluster's CA, which signs the API server's, the kubelet's and client
+    /// certificates.
+    pub fn ca(&self) -> &tls::Ca {
+        &self.ca
+    }
+
+    /// The CA's PEM file in the cluster's directory.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.join("ca.crt")
+    }
+
+    /// The service-account signing key's file in the cluster's directory.
+    pub fn service_account_key_file(&self) -> PathBuf {
+        self.dir.join("service-account.key")
     }
 
     /// Starts kube-apiserver (after [`Cluster::stop_apiserver`]) on the same port, etcd and
@@ -572,8 +767,8 @@ pub fn established(crd: &CustomResourceDefinition) -> bool {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        if self.group == 0 {
-            return; // Detached.
+        if self.detached {
+            return;
         }
         self.stop_apiserver();
         lock(&self.etcd).kill();
@@ -581,15 +776,6 @@ impl Drop for Cluster {
         kill_group(self.group, "KILL");
         drop(self.watchdog.take());
         drop(self.temp.take());
-    }
-}
-
-/// Kills the process group if a start fails half-way.
-struct KillOnError(u32);
-
-impl Drop for KillOnError {
-    fn drop(&mut self) {
-        kill_group(self.0, "KILL");
     }
 }
 
@@ -618,13 +804,18 @@ async fn client_from(kubeconfig_yaml: &str) -> Result<kube::Client, ClusterError
 
 /// 32 hex digits from the kernel's random source: the admin token of one run.
 fn random_token() -> Result<String, ClusterError> {
+    random_hex(16)
+}
+
+/// `bytes` random bytes from the kernel's random source, as hex.
+pub(crate) fn random_hex(bytes: usize) -> Result<String, ClusterError> {
     use std::io::Read as _;
     let path = Path::new("/dev/urandom");
-    let mut bytes = [0u8; 16];
+    let mut buf = vec![0u8; bytes];
     std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut bytes))
+        .and_then(|mut f| f.read_exact(&mut buf))
         .map_err(|e| ClusterError::io("cannot read", path, e))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -1,23 +1,25 @@
-//! Child processes of a [`super::Cluster`]: one process group per cluster, and a watchdog
-//! that kills the group when the test process goes away without running `Drop` (a
-//! cluster in a `static`, a test binary killed by a signal or aborted by a panic in a
-//! panic).
+//! Child processes of a cluster: one process group per cluster (the watchdog in
+//! [`crate::teardown`] kills the group when the test process goes away without running
+//! `Drop`: a cluster in a `static`, a test binary killed by a signal or aborted by a
+//! panic in a panic).
 
 use std::io::Read as _;
-use std::net::{TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::ClusterError;
 
 /// A server process started into the cluster's process group, its output in a log file.
+/// Dropping it kills it, unless it was [`Server::detach`]ed (`cargo xtask cluster up`).
 #[derive(Debug)]
 pub(crate) struct Server {
     pub name: &'static str,
     pub child: Child,
     pub log: PathBuf,
+    detached: bool,
 }
 
 impl Server {
@@ -32,11 +34,11 @@ impl Server {
     ) -> Result<Server, ClusterError> {
         let mut command = Command::new(bin);
         command.args(args);
-        Server::spawn_command(name, command, log, group)
+        Self::spawn_command(name, command, log, group)
     }
 
-    /// Starts a prepared command (its environment set by the caller) as [`Server::spawn`]
-    /// does: output appended to `log`, in process group `group`.
+    /// [`Server::spawn`] for a prepared command (environment, a wrapper such as the node's
+    /// `nsenter`).
     pub fn spawn_command(
         name: &'static str,
         mut command: Command,
@@ -59,7 +61,12 @@ impl Server {
             .process_group(group.map_or(0, |g| i32::try_from(g).unwrap_or(0)))
             .spawn()
             .map_err(|e| ClusterError::io("cannot start", &program, e))?;
-        Ok(Server { name, child, log })
+        Ok(Server {
+            name,
+            child,
+            log,
+            detached: false,
+        })
     }
 
     /// Fails with the log's tail if the process has exited.
@@ -81,6 +88,19 @@ impl Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+
+    /// Leaves the process running when this handle is dropped.
+    pub fn detach(&mut self) {
+        self.detached = true;
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if !self.detached {
+            self.kill();
+        }
+    }
 }
 
 /// The last lines of a log file (for errors).
@@ -89,40 +109,6 @@ pub(crate) fn log_tail(log: &Path) -> String {
     let _ = std::fs::File::open(log).and_then(|mut f| f.read_to_string(&mut text));
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(25)..].join("\n")
-}
-
-/// A `sh` that waits for its stdin to close (this process exiting, however it exits) and
-/// then kills the process group and removes the cluster's directory.
-#[derive(Debug)]
-pub(crate) struct Watchdog {
-    child: Child,
-    stdin: Option<ChildStdin>,
-}
-
-impl Watchdog {
-    pub fn start(group: u32, dir: &Path) -> Result<Watchdog, ClusterError> {
-        // `kill -KILL -<group>`: dash's builtin kill does not take `--`.
-        let mut child = Command::new("sh")
-            .arg("-c")
-            .arg(r#"read -r _line; kill -KILL "-$1" 2>/dev/null; rm -rf -- "$2""#)
-            .arg("testbed-watchdog")
-            .arg(group.to_string())
-            .arg(dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| ClusterError::io("cannot start", Path::new("sh"), e))?;
-        let stdin = child.stdin.take();
-        Ok(Watchdog { child, stdin })
-    }
-}
-
-impl Drop for Watchdog {
-    fn drop(&mut self) {
-        drop(self.stdin.take());
-        let _ = self.child.wait();
-    }
 }
 
 /// A port that was free a moment ago (the kernel's choice for port 0). As in envtest, a
@@ -136,16 +122,25 @@ pub(crate) fn free_port() -> Result<u16, ClusterError> {
         .map_err(|e| ClusterError::io("cannot bind", Path::new("127.0.0.1:0"), e))
 }
 
-/// Waits until something accepts TCP connections on `port` while `server` runs.
+/// Waits until something accepts TCP connections on `127.0.0.1:port` while `server` runs.
 pub(crate) fn wait_for_port(
     server: &mut Server,
     port: u16,
     timeout: Duration,
 ) -> Result<(), ClusterError> {
+    wait_for_addr(server, SocketAddr::from(([127, 0, 0, 1], port)), timeout)
+}
+
+/// Waits until something accepts TCP connections on `addr` while `server` runs.
+pub(crate) fn wait_for_addr(
+    server: &mut Server,
+    addr: SocketAddr,
+    timeout: Duration,
+) -> Result<(), ClusterError> {
     let deadline = Instant::now() + timeout;
     loop {
         server.check_running()?;
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        if TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok() {
             return Ok(());
         }
         if Instant::now() > deadline {

@@ -61,6 +61,47 @@ impl std::fmt::Debug for ServingCert {
 
 impl ServingCert {
     pub fn generate(common_name: &str) -> Result<ServingCert, TlsError> {
+        Ca::generate(common_name)?.serving_cert(
+            common_name,
+            &["127.0.0.1".to_string(), "localhost".to_string()],
+        )
+    }
+}
+
+/// A per-run certificate authority that signs the cluster's serving and client
+/// certificates (a node's cluster has several: the API server's, the kubelet's, and the
+/// API server's client certificate for the kubelet).
+pub struct Ca {
+    issuer: Issuer<'static, KeyPair>,
+    pem: String,
+    der: rustls::pki_types::CertificateDer<'static>,
+}
+
+impl std::fmt::Debug for Ca {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ca")
+            .field("pem", &self.pem)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A certificate signed by a [`Ca`] and its key, as PEM.
+#[derive(Clone)]
+pub struct CertKey {
+    /// The certificate followed by the CA.
+    pub chain_pem: String,
+    pub key_pem: String,
+}
+
+impl std::fmt::Debug for CertKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not the key.
+        f.debug_struct("CertKey").finish_non_exhaustive()
+    }
+}
+
+impl Ca {
+    pub fn generate(common_name: &str) -> Result<Ca, TlsError> {
         let mut ca = CertificateParams::new(Vec::<String>::new())?;
         ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         ca.distinguished_name
@@ -70,12 +111,27 @@ impl ServingCert {
             KeyUsagePurpose::CrlSign,
             KeyUsagePurpose::DigitalSignature,
         ];
-        let ca_key = KeyPair::generate()?;
-        let ca_cert = ca.self_signed(&ca_key)?;
-        let issuer = Issuer::new(ca, ca_key);
+        let key = KeyPair::generate()?;
+        let cert = ca.self_signed(&key)?;
+        Ok(Ca {
+            issuer: Issuer::new(ca, key),
+            pem: cert.pem(),
+            der: cert.der().clone(),
+        })
+    }
 
-        let mut leaf =
-            CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])?;
+    /// The CA certificate, PEM.
+    pub fn pem(&self) -> &str {
+        &self.pem
+    }
+
+    /// A server certificate for `names` (IP addresses and DNS names).
+    pub fn serving_cert(
+        &self,
+        common_name: &str,
+        names: &[String],
+    ) -> Result<ServingCert, TlsError> {
+        let mut leaf = CertificateParams::new(names.to_vec())?;
         leaf.distinguished_name
             .push(DnType::CommonName, common_name);
         leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
@@ -83,15 +139,34 @@ impl ServingCert {
             KeyUsagePurpose::DigitalSignature,
             KeyUsagePurpose::KeyEncipherment,
         ];
-        let leaf_key = KeyPair::generate()?;
-        let leaf_cert = leaf.signed_by(&leaf_key, &issuer)?;
+        let key = KeyPair::generate()?;
+        let cert = leaf.signed_by(&key, &self.issuer)?;
         Ok(ServingCert {
-            ca_pem: ca_cert.pem(),
-            chain_pem: format!("{}{}", leaf_cert.pem(), ca_cert.pem()),
-            key_pem: leaf_key.serialize_pem(),
-            ca_der: ca_cert.der().clone(),
-            leaf_der: leaf_cert.der().clone(),
-            key_der: leaf_key.serialize_der(),
+            ca_pem: self.pem.clone(),
+            chain_pem: format!("{}{}", cert.pem(), self.pem),
+            key_pem: key.serialize_pem(),
+            ca_der: self.der.clone(),
+            leaf_der: cert.der().clone(),
+            key_der: key.serialize_der(),
+        })
+    }
+
+    /// A client certificate: Kubernetes reads the user from the common name and the
+    /// group from the organization (rcgen holds one value per name type: one group).
+    pub fn client_cert(&self, user: &str, group: Option<&str>) -> Result<CertKey, TlsError> {
+        let mut leaf = CertificateParams::new(Vec::<String>::new())?;
+        leaf.distinguished_name.push(DnType::CommonName, user);
+        if let Some(group) = group {
+            leaf.distinguished_name
+                .push(DnType::OrganizationName, group);
+        }
+        leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        let key = KeyPair::generate()?;
+        let cert = leaf.signed_by(&key, &self.issuer)?;
+        Ok(CertKey {
+            chain_pem: format!("{}{}", cert.pem(), self.pem),
+            key_pem: key.serialize_pem(),
         })
     }
 }
