@@ -3,7 +3,8 @@
 //! writes `BENCHMARKS.md` (quick mode: `target/BENCHMARKS.quick.md`).
 //!
 //! Sections, one module each: [`startup`] (first request, peak RSS), [`finish`] (finish
-//! detection, API requests while waiting), [`generator`] (regenerate, all 26 CRDs,
+//! detection, API requests while waiting), both against a real kube-apiserver over HTTPS
+//! ([`workload::Bed`]), [`generator`] (regenerate, all 26 CRDs,
 //! `cargo check`), [`sizes`]. The binaries measured are the siblings of this one in the
 //! target directory, so release builds are measured when this runs as a release build
 //! (the xtask builds them first). A missed target is reported, never an error: the exit
@@ -102,8 +103,11 @@ fn run(quick: bool) -> anyhow::Result<()> {
         if quick { "debug" } else { "release" },
         ctx.bin_dir.display()
     );
-    startup::run(&ctx, &mut report)?;
-    finish::run(&ctx, &mut report)?;
+    // One real control plane for the client sections.
+    let bed = workload::Bed::start(ctx.scratch.path())?;
+    startup::run(&ctx, &bed, &mut report)?;
+    finish::run(&ctx, &bed, &mut report)?;
+    drop(bed);
     generator::run(&ctx, &mut report)?;
     sizes::run(&ctx, &mut report)?;
     print!("{}", report.text());

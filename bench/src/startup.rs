@@ -1,4 +1,4 @@
-//! Section 1: launcher start-up (process start to the first request the test bed
+//! Section 1: launcher start-up (process start to the first request the API server's proxy
 //! receives) and peak RSS of a whole successful run, against the Python baseline.
 
 use std::fs::File;
@@ -6,45 +6,42 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
-use testbed::Scenario;
-
 use crate::ctx::Ctx;
 use crate::report::{Report, Row, Section, Target, Unit, value};
 use crate::rss;
 use crate::stats::Stat;
 use crate::workload::{Bed, Client};
+use anyhow::{Context, bail};
 
-pub fn run(ctx: &Ctx, report: &mut Report) -> anyhow::Result<()> {
+/// The job every start-up and memory run follows: four steps (120 simulated seconds).
+const JOB_STEPS: u32 = 4;
+
+pub fn run(ctx: &Ctx, bed: &Bed, report: &mut Report) -> anyhow::Result<()> {
     eprintln!("1/4 start-up and peak RSS");
-    let bed = Bed::start(ctx.scratch.path(), Scenario::completes())?;
+    bed.set_steps(JOB_STEPS);
     let outputs = ctx.scratch.path().join("startup");
-    let first = |client: Client, tag: &str| -> anyhow::Result<(Vec<f64>, Vec<f64>)> {
+    let first = |client: Client, tag: &str| -> anyhow::Result<Vec<f64>> {
         let mut millis = Vec::new();
-        let mut poll_ns = Vec::new();
         for i in 0..=ctx.runs {
             let name = format!("start-{tag}-{i}");
-            let command = ctx.programs.command(client, &bed, &name, &outputs);
-            let (elapsed, per_poll) =
-                first_request(&bed, command, &ctx.scratch.path().join(&name))?;
+            let command = ctx.programs.command(client, bed, &name, &outputs);
+            let elapsed = first_request(bed, command, &ctx.scratch.path().join(&name))?;
             // Run 0 is the warm-up (page cache, Python's bytecode cache).
             if i > 0 {
                 millis.push(elapsed.as_secs_f64() * 1e3);
-                poll_ns.push(per_poll.as_secs_f64() * 1e9);
             }
         }
-        Ok((millis, poll_ns))
+        Ok(millis)
     };
-    let (launcher_ms, launcher_poll) = first(Client::Launcher, "rust")?;
-    let (python_ms, python_poll) = first(Client::PythonCreate, "py")?;
-    let poll = Stat::of(&[launcher_poll, python_poll].concat());
+    let launcher_ms = first(Client::Launcher, "rust")?;
+    let python_ms = first(Client::PythonCreate, "py")?;
 
     let peak = |client: Client, tag: &str| -> anyhow::Result<(Vec<f64>, Vec<f64>)> {
         let mut child = Vec::new();
         let mut wrapper = Vec::new();
         for i in 0..=ctx.runs {
             let name = format!("rss-{tag}-{i}");
-            let command = ctx.programs.command(client, &bed, &name, &outputs);
+            let command = ctx.programs.command(client, bed, &name, &outputs);
             let measured = rss::measure(&ctx.rss_wrapper, &command)?;
             if i > 0 {
                 #[allow(clippy::cast_precision_loss)] // KiB counts are far below 2^52.
@@ -107,28 +104,22 @@ pub fn run(ctx: &Ctx, report: &mut Report) -> anyhow::Result<()> {
         baseline: "Python baseline".into(),
         rows,
         notes: vec![
-            format!(
-                "Start-up: from just before `spawn` to the first request in the test bed's \
-                 request log (logged when the server has read the request head). The bench \
-                 polls the log in a busy loop with `yield_now`; one poll took {} on average \
-                 (median of runs), which is the detection granularity. The launcher run is a \
-                 whole `training-job` step (its first request is the create); the Python \
-                 baseline (`bench/python/baseline.py create`, kubernetes 12.0.1 + PyYAML in \
-                 `target/bench-venv`) loads the kubeconfig, builds the resource from a YAML \
-                 template and the inputs and creates it with `CustomObjectsApi`. One \
-                 unmeasured warm-up run each.",
-                if poll.median < 1000.0 {
-                    format!("{:.0} ns", poll.median)
-                } else {
-                    format!("{:.1} us", poll.median / 1e3)
-                }
-            ),
+            "Start-up: from just before `spawn` to the first request the fault proxy in \
+             front of the real kube-apiserver logged (stamped when it has read the request \
+             head, after the client's TLS handshake with it; it injects nothing). Both clients \
+             run as the step's ServiceAccount with the cluster's CA in the kubeconfig, as in a \
+             pod. The launcher run is a whole `training-job` step (its first request is the \
+             create); the Python baseline (`bench/python/baseline.py create`, kubernetes \
+             12.0.1 + PyYAML in `target/bench-venv`) loads the kubeconfig, builds the resource \
+             from a YAML template and the inputs and creates it with `CustomObjectsApi`. One \
+             unmeasured warm-up run each."
+                .into(),
             format!(
                 "Peak RSS: `getrusage(RUSAGE_CHILDREN).ru_maxrss` in a fresh wrapper process \
-                 per run (`target/*/measure-rss`, a small binary of the bench crate), over a whole successful run against \
-                 the simulated controller (`Scenario::completes()`): the launcher's create, \
-                 watch and outputs; for Python, create then the 30 s polling loop \
-                 (`baseline.py run`) until Completed. Linux counts the wrapper's own peak \
+                 per run (`target/*/measure-rss`, a small binary of the bench crate), over a \
+                 whole successful run of a job of {JOB_STEPS} steps (see section 2): the \
+                 launcher's create, watch and outputs; for Python, create then the 30 s polling \
+                 loop (`baseline.py run`) until Completed. Linux counts the wrapper's own peak \
                  ({} median) as a floor under every figure, since the child is spawned with \
                  vfork semantics; {}.",
                 value(Unit::MiB, wrapper.median),
@@ -143,51 +134,35 @@ pub fn run(ctx: &Ctx, report: &mut Report) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Spawns `command` and returns the time until the test bed logs its first request, and
-/// the mean time of one poll of the log; then waits for the process to succeed.
-fn first_request(
-    bed: &Bed,
-    mut command: Command,
-    logs: &Path,
-) -> anyhow::Result<(Duration, Duration)> {
+/// Spawns `command`, waits for it to succeed and returns the time from the spawn to its
+/// first request in the proxy's log.
+fn first_request(bed: &Bed, mut command: Command, logs: &Path) -> anyhow::Result<Duration> {
     let stdout = File::create(logs.with_extension("stdout"))?;
     let stderr = File::create(logs.with_extension("stderr"))?;
     command
         .stdout(Stdio::from(stdout))
         .stderr(Stdio::from(stderr));
-    let log = bed.bed.requests();
+    let log = bed.proxy.requests();
     log.clear();
     let start = Instant::now();
-    let mut child = command
-        .spawn()
+    let status = command
+        .status()
         .with_context(|| command.get_program().to_string_lossy().into_owned())?;
-    let mut polls: u32 = 0;
-    let elapsed = loop {
-        if !log.records().is_empty() {
-            break start.elapsed();
-        }
-        polls += 1;
-        if polls.is_multiple_of(4096)
-            && (child.try_wait()?.is_some() || start.elapsed() > Duration::from_secs(60))
-        {
-            let _ = child.kill();
-            bail!(
-                "{} made no request; stderr:\n{}",
-                command.get_program().to_string_lossy(),
-                rss::tail(
-                    &std::fs::read_to_string(logs.with_extension("stderr")).unwrap_or_default()
-                )
-            );
-        }
-        std::thread::yield_now();
-    };
-    let status = child.wait()?;
+    let tail =
+        || rss::tail(&std::fs::read_to_string(logs.with_extension("stderr")).unwrap_or_default());
     if !status.success() {
         bail!(
             "{} failed with {status}; stderr:\n{}",
             command.get_program().to_string_lossy(),
-            rss::tail(&std::fs::read_to_string(logs.with_extension("stderr")).unwrap_or_default())
+            tail()
         );
     }
-    Ok((elapsed, elapsed / polls.max(1)))
+    match log.records().first() {
+        Some(first) => Ok(first.at.saturating_duration_since(start)),
+        None => bail!(
+            "{} made no request; stderr:\n{}",
+            command.get_program().to_string_lossy(),
+            tail()
+        ),
+    }
 }

@@ -1,13 +1,22 @@
-//! The processes being measured: the launcher and the Python baseline, run against a test
-//! bed, with the same TrainingJob inputs.
+//! The processes being measured: the launcher and the Python baseline, run against a real
+//! kube-apiserver over HTTPS as the step's ServiceAccount, through a [`FaultProxy`] (which
+//! injects nothing here) whose request log times and counts their requests; and the job
+//! they follow, whose status the bench writes as the controller would.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use serde_json::Value;
-use testbed::{ControllerOptions, Options, ResourceRef, Scenario, TestBed};
+use futures::StreamExt as _;
+use k8s_openapi::api::rbac::v1::PolicyRule;
+use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams, WatchEvent, WatchParams};
+use serde_json::json;
+use testbed::FaultProxy;
+use testbed::cluster::Cluster;
 
 /// The namespace of every benchmark job (the kubeconfig context's).
 pub const NS: &str = "bench";
@@ -50,73 +59,218 @@ const INPUTS: [(&str, &str); 12] = [
     ("enable_network_isolation", "False"),
 ];
 
-/// A test bed serving TrainingJobs with a simulated controller running `scenario` at the
-/// default time scale (1 ms per simulated second), and a kubeconfig for it.
+/// How long one step of a job lasts: 30 simulated seconds (the controller's requeue) at 1 ms
+/// of real time per simulated second.
+pub const STEP: Duration = Duration::from_millis(30);
+
+/// A real control plane serving TrainingJobs, a proxy in front of it, a kubeconfig of the
+/// step's ServiceAccount through the proxy, and the job script: every TrainingJob created
+/// in [`NS`] is `InProgress` at once and `Completed` (with `ACK.ResourceSynced` True)
+/// [`Bed::set_steps`] × [`STEP`] later, written by the bench through the administrator's
+/// client.
+///
+/// The bench plays the controller's writes rather than running the real ACK controller:
+/// it measures the clients, and the real controller's 30 s requeues cannot be scaled down.
 #[derive(Debug)]
 pub struct Bed {
-    pub bed: TestBed,
+    /// Kept for the bed's lifetime: dropping it stops the control plane.
+    _cluster: Cluster,
+    pub proxy: FaultProxy,
+    /// The step's ServiceAccount, bound to `component-template/rbac.yaml`.
     pub kubeconfig: PathBuf,
-    _controller: testbed::Controller,
+    /// The Python baseline's: the same Role and `get` on `trainingjobs/status`, which the
+    /// earlier component reads (the real authorizer refuses it the launcher's Role).
+    pub baseline_kubeconfig: PathBuf,
+    writes: Arc<Writes>,
+    steps: Arc<AtomicU32>,
+    script: tokio::task::AbortHandle,
+}
+
+impl Drop for Bed {
+    fn drop(&mut self) {
+        self.script.abort();
+    }
+}
+
+/// When the script saw each job created and wrote its final status.
+#[derive(Debug, Default)]
+struct Writes {
+    times: Mutex<HashMap<String, (Instant, Option<Instant>)>>,
+    changed: Condvar,
 }
 
 impl Bed {
-    pub fn start(scratch: &Path, scenario: Scenario) -> anyhow::Result<Bed> {
-        // HTTPS with the cluster's CA in the kubeconfig, as in a real cluster (without a CA,
-        // kube-rs would load the system trust store on every start).
-        let bed = TestBed::start_with(Options {
-            tls: true,
-            ..Options::default()
-        })
-        .map_err(|e| anyhow::anyhow!("starting the test bed: {e}"))?;
-        let crd = std::fs::read_to_string(testbed::training_job_crd_path())
-            .context("reading the vendored TrainingJob CRD")?;
-        bed.register_crd_yaml(&crd)
-            .map_err(|e| anyhow::anyhow!("registering the TrainingJob CRD: {e}"))?;
-        let controller = bed.start_controller(ControllerOptions {
-            scenario,
-            ..ControllerOptions::default()
-        });
-        let kubeconfig = scratch.join(format!("kubeconfig-{}", bed.addr().port()));
-        bed.write_kubeconfig(&kubeconfig, NS)
-            .context("writing the kubeconfig")?;
+    pub fn start(scratch: &Path) -> anyhow::Result<Bed> {
+        let cluster = Cluster::start().context("starting the real control plane")?;
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let crd = std::fs::read_to_string(
+            root.join("crds/sagemaker-controller/sagemaker.services.k8s.aws_trainingjobs.yaml"),
+        )
+        .context("reading the vendored TrainingJob CRD")?;
+        cluster
+            .apply_crd(&serde_saphyr::from_str(&crd).context("the TrainingJob CRD")?)
+            .context("installing the TrainingJob CRD")?;
+        cluster.create_namespace(NS)?;
+        let rbac = std::fs::read_to_string(root.join("component-template/rbac.yaml"))
+            .context("reading component-template/rbac.yaml")?;
+        cluster.apply_role_yaml(&rbac, NS, SERVICE_ACCOUNT, |_| {})?;
+        cluster.apply_role_yaml(
+            &rbac.replace("ack-kfp-launcher", "earlier-component"),
+            NS,
+            BASELINE_ACCOUNT,
+            |role| {
+                role.rules.get_or_insert_default().push(PolicyRule {
+                    api_groups: Some(vec!["sagemaker.services.k8s.aws".into()]),
+                    resources: Some(vec!["trainingjobs/status".into()]),
+                    verbs: vec!["get".into()],
+                    ..PolicyRule::default()
+                });
+            },
+        )?;
+        let proxy = FaultProxy::start(&cluster)?;
+        let kubeconfig_of = |account: &str| -> anyhow::Result<PathBuf> {
+            let yaml = cluster.service_account_kubeconfig(NS, account)?;
+            let path = scratch.join(format!("kubeconfig-{account}"));
+            std::fs::write(&path, proxy.kubeconfig_yaml(&yaml, &cluster))
+                .context("writing a kubeconfig")?;
+            Ok(path)
+        };
+        let kubeconfig = kubeconfig_of(SERVICE_ACCOUNT)?;
+        let baseline_kubeconfig = kubeconfig_of(BASELINE_ACCOUNT)?;
+        let writes = Arc::new(Writes::default());
+        let steps = Arc::new(AtomicU32::new(1));
+        let script = cluster
+            .handle()
+            .spawn(play(
+                training_jobs(cluster.client()),
+                steps.clone(),
+                writes.clone(),
+            ))
+            .abort_handle();
         Ok(Bed {
-            bed,
+            _cluster: cluster,
+            proxy,
             kubeconfig,
-            _controller: controller,
+            baseline_kubeconfig,
+            writes,
+            steps,
+            script,
         })
     }
 
-    /// Blocks until `name` exists (woken by every write).
-    pub fn wait_created(&self, name: &str, timeout: Duration) -> anyhow::Result<()> {
-        self.bed
-            .wait_for(&ResourceRef::training_job(), NS, name, timeout, |o| {
-                o.is_some()
-            })
-            .map(|_| ())
-            .map_err(|_| anyhow::anyhow!("job {name} was not created in {timeout:?}"))
+    /// How many steps the jobs created from now on last.
+    pub fn set_steps(&self, steps: u32) {
+        self.steps.store(steps, Ordering::SeqCst);
     }
 
-    /// Blocks until the simulated controller has written the final status of `name`
-    /// (trainingJobStatus Completed with ACK.ResourceSynced True); woken by every write.
-    pub fn wait_completed(&self, name: &str, timeout: Duration) -> anyhow::Result<()> {
-        self.bed
-            .wait_for(&ResourceRef::training_job(), NS, name, timeout, |o| {
-                o.is_some_and(is_completed)
+    /// When the script saw `name` created and when its final status write returned (the
+    /// server had it), waiting for that write up to `timeout`.
+    pub fn final_write(&self, name: &str, timeout: Duration) -> anyhow::Result<(Instant, Instant)> {
+        let times = self
+            .writes
+            .times
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let (times, _) = self
+            .writes
+            .changed
+            .wait_timeout_while(times, timeout, |t| {
+                !matches!(t.get(name), Some((_, Some(_))))
             })
-            .map(|_| ())
-            .map_err(|e| anyhow::anyhow!("job {name} did not complete in {timeout:?}: {e}"))
+            .unwrap_or_else(PoisonError::into_inner);
+        match times.get(name) {
+            Some((created, Some(done))) => Ok((*created, *done)),
+            _ => anyhow::bail!("job {name} did not complete in {timeout:?}"),
+        }
     }
 }
 
-/// The final status of a successful job, as the launcher's completion rule reads it.
-fn is_completed(object: &Value) -> bool {
-    let status = &object["status"];
-    let synced = status["conditions"].as_array().is_some_and(|conditions| {
-        conditions
-            .iter()
-            .any(|c| c["type"] == "ACK.ResourceSynced" && c["status"] == "True")
-    });
-    status["trainingJobStatus"] == "Completed" && synced
+/// The step's ServiceAccount (standalone KFP's), bound to `component-template/rbac.yaml`.
+const SERVICE_ACCOUNT: &str = "pipeline-runner";
+
+/// The Python baseline's ServiceAccount.
+const BASELINE_ACCOUNT: &str = "earlier-component";
+
+fn training_jobs(client: kube::Client) -> Api<DynamicObject> {
+    let resource = ApiResource {
+        group: "sagemaker.services.k8s.aws".into(),
+        version: "v1alpha1".into(),
+        api_version: "sagemaker.services.k8s.aws/v1alpha1".into(),
+        kind: "TrainingJob".into(),
+        plural: "trainingjobs".into(),
+    };
+    Api::namespaced_with(client, NS, &resource)
+}
+
+/// The status the controller writes for `name` in `state`.
+fn status(name: &str, state: &str, synced: bool) -> serde_json::Value {
+    json!({"status": {
+        "ackResourceMetadata": {
+            "arn": format!("arn:aws:sagemaker:us-west-2:123456789012:training-job/{name}"),
+            "ownerAccountID": "123456789012", "region": "us-west-2"},
+        "trainingJobStatus": state,
+        "secondaryStatus": if synced { "Completed" } else { "Training" },
+        "conditions": [{"type": "ACK.ResourceSynced",
+            "status": if synced { "True" } else { "False" },
+            "message": format!("TrainingJob is in {state} status.")}],
+    }})
+}
+
+/// Watches [`NS`] and plays the script for each TrainingJob created.
+async fn play(api: Api<DynamicObject>, steps: Arc<AtomicU32>, writes: Arc<Writes>) {
+    let mut version = String::from("0");
+    loop {
+        let params = WatchParams::default().timeout(290);
+        let Ok(stream) = api.watch(&params, &version).await else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        let mut stream = std::pin::pin!(stream);
+        while let Some(Ok(event)) = stream.next().await {
+            let WatchEvent::Added(object) = event else {
+                if let WatchEvent::Modified(o) | WatchEvent::Deleted(o) = &event {
+                    version = o.metadata.resource_version.clone().unwrap_or_default();
+                }
+                continue;
+            };
+            version = object.metadata.resource_version.clone().unwrap_or_default();
+            let name = object.metadata.name.clone().unwrap_or_default();
+            writes
+                .times
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(name.clone(), (Instant::now(), None));
+            let (api, writes) = (api.clone(), writes.clone());
+            let steps = steps.load(Ordering::SeqCst);
+            tokio::spawn(async move {
+                let write = |state, synced| {
+                    let patch = status(&name, state, synced);
+                    let (api, name) = (api.clone(), name.clone());
+                    async move {
+                        let params = PatchParams::default();
+                        api.patch_status(&name, &params, &Patch::Merge(&patch))
+                            .await
+                    }
+                };
+                if write("InProgress", false).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(STEP * steps).await;
+                if write("Completed", true).await.is_ok() {
+                    let done = Instant::now();
+                    if let Some(t) = writes
+                        .times
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .get_mut(&name)
+                    {
+                        t.1 = Some(done);
+                    }
+                    writes.changed.notify_all();
+                }
+            });
+        }
+    }
 }
 
 /// Which client a run uses.
@@ -163,14 +317,18 @@ impl Programs {
                 if client == Client::PythonCreate {
                     c.args(["create", name]);
                 } else {
-                    // 30 simulated seconds at the test bed's 1 ms per simulated second.
+                    // 30 simulated seconds at 1 ms per simulated second (`STEP`).
                     c.args(["run", name, "0.030"]);
                 }
                 c
             }
         };
+        let kubeconfig = match client {
+            Client::Launcher => &bed.kubeconfig,
+            Client::PythonCreate | Client::PythonPoll => &bed.baseline_kubeconfig,
+        };
         command
-            .env("KUBECONFIG", &bed.kubeconfig)
+            .env("KUBECONFIG", kubeconfig)
             .env("RUST_BACKTRACE", "0")
             .env_remove("KUBERNETES_SERVICE_HOST");
         command

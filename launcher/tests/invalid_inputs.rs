@@ -1,11 +1,28 @@
 //! Inputs that do not describe a valid TrainingJob: each exits 2 with a message naming the
-//! input, the place inside it and what was expected, and sends no request at all.
+//! input, the place inside it and what was expected, and sends no request at all: the step
+//! reaches the real API server through a [`testbed::FaultProxy`] whose request log stays
+//! empty.
 
 mod common;
 
 use std::os::unix::ffi::OsStrExt;
 
+use common::cluster::{Namespace, shared};
 use common::*;
+use testbed::FaultProxy;
+
+/// A namespace of its own and a step whose every request the proxy would log.
+fn scene(name: &str) -> (FaultProxy, Step) {
+    Namespace::new(shared(), name).proxied_step()
+}
+
+fn assert_nothing_sent(proxy: &FaultProxy) {
+    assert!(
+        proxy.requests().records().is_empty(),
+        "requests were sent: {:?}",
+        proxy.requests().records()
+    );
+}
 
 /// (what is wrong, input, value or None to leave it out, expected fragment of the message)
 const CASES: &[(&str, &str, Option<&str>, &str)] = &[
@@ -250,8 +267,7 @@ fn inputs_with(input: &str, value: Option<&str>) -> Vec<(String, String)> {
 
 #[test]
 fn each_invalid_input_exits_2_with_a_precise_message_and_no_request() {
-    let bed = bed();
-    let step = Step::new(&bed);
+    let (proxy, step) = scene("invalid-each");
     let mut failures = Vec::new();
     for (what, input, value, expected) in CASES {
         let run = step.run(&inputs_with(input, *value), &[]);
@@ -264,16 +280,12 @@ fn each_invalid_input_exits_2_with_a_precise_message_and_no_request() {
     }
     assert!(CASES.len() >= 30);
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-    assert!(
-        bed.requests().records().is_empty(),
-        "requests were sent: {:?}",
-        bed.requests().records()
-    );
+    assert_nothing_sent(&proxy);
 }
 
 #[test]
 fn every_problem_is_reported_at_once() {
-    let bed = bed();
+    let (proxy, step) = scene("invalid-all-at-once");
     let mut inputs = inputs_with("role_arn", None);
     inputs.retain(|(name, _)| name != "resource_config" && name != "enable_network_isolation");
     inputs.push((
@@ -281,7 +293,7 @@ fn every_problem_is_reported_at_once() {
         r#"{"instanceCount": "two"}"#.into(),
     ));
     inputs.push(("enable_network_isolation".into(), "maybe".into()));
-    let run = Step::new(&bed).run(&inputs, &[]);
+    let run = step.run(&inputs, &[]);
     assert_eq!(run.code, Some(2), "{run:?}");
     let lines: Vec<&str> = run
         .stderr
@@ -289,13 +301,13 @@ fn every_problem_is_reported_at_once() {
         .filter(|l| l.starts_with("input `"))
         .collect();
     assert_eq!(lines.len(), 3, "{}", run.stderr);
-    assert!(bed.requests().records().is_empty());
+    assert_nothing_sent(&proxy);
 }
 
 #[test]
 fn every_problem_inside_one_object_is_reported_at_once() {
     // The earlier component's sample pipeline passes its channel with PascalCase keys.
-    let bed = bed();
+    let (proxy, step) = scene("invalid-one-object");
     let inputs = inputs_with(
         "input_data_config",
         Some(
@@ -303,7 +315,7 @@ fn every_problem_inside_one_object_is_reported_at_once() {
                  "dataSource": {"s3DataSource": {"s3DataType": "S3Prefix", "s3URI": "s3://b/train"}}}]"#,
         ),
     );
-    let run = Step::new(&bed).run(&inputs, &[]);
+    let run = step.run(&inputs, &[]);
     assert_eq!(run.code, Some(2), "{run:?}");
     for expected in [
         "input `input_data_config` at `[0].ChannelName`: unknown field `ChannelName`",
@@ -315,16 +327,16 @@ fn every_problem_inside_one_object_is_reported_at_once() {
     ] {
         assert!(run.stderr.contains(expected), "{expected}:\n{}", run.stderr);
     }
-    assert!(bed.requests().records().is_empty());
+    assert_nothing_sent(&proxy);
 }
 
 #[test]
 fn an_oversized_resource_is_refused_before_sending() {
-    let bed = bed();
+    let (proxy, step) = scene("invalid-oversized");
     // One argument can hold at most 128 KiB on Linux, so the limit is lowered to show the
     // check; the default is etcd's 1.5 MiB.
     let huge = format!(r#"{{"payload": "{}"}}"#, "x".repeat(100 * 1024));
-    let run = Step::new(&bed).run(
+    let run = step.run(
         &inputs_with("hyper_parameters", Some(&huge)),
         &["--max-object-bytes", "65536"],
     );
@@ -339,13 +351,12 @@ fn an_oversized_resource_is_refused_before_sending() {
         "{}",
         &run.stderr[..run.stderr.len().min(500)]
     );
-    assert!(bed.requests().records().is_empty());
+    assert_nothing_sent(&proxy);
 }
 
 #[test]
 fn command_line_mistakes_exit_2_without_requests() {
-    let bed = bed();
-    let step = Step::new(&bed);
+    let (proxy, step) = scene("invalid-command-line");
     // A flag spelled with hyphens: clap suggests the real one.
     let mut command = step.command(&valid_inputs("cli-mistakes"), &["--role-arn", "x"]);
     let output = command.output().expect("runs");
@@ -363,16 +374,16 @@ fn command_line_mistakes_exit_2_without_requests() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(bed.requests().records().is_empty());
+    assert_nothing_sent(&proxy);
 }
 
 #[test]
 fn a_well_formed_region_no_partition_lists_is_only_warned_about() {
-    let bed = bed();
+    let (proxy, step) = scene("invalid-region");
     let mut inputs = inputs_with("region", Some("xx-moon-1"));
     inputs.retain(|(name, _)| name != "training_job_name");
     inputs.push(("training_job_name".into(), "xgboost-moon".into()));
-    let run = Step::new(&bed).run(&inputs, &["--dry-run"]);
+    let run = step.run(&inputs, &["--dry-run"]);
     assert_eq!(run.code, Some(0), "{run:?}");
     assert!(
         run.stderr
@@ -385,4 +396,5 @@ fn a_well_formed_region_no_partition_lists_is_only_warned_about() {
         printed["metadata"]["annotations"]["services.k8s.aws/region"],
         "xx-moon-1"
     );
+    assert_nothing_sent(&proxy);
 }

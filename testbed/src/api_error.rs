@@ -237,6 +237,15 @@ impl ApiError {
         }
     }
 
+    /// A fault only the fault proxy can make (it needs a real server behind it).
+    pub(crate) fn not_in_the_double() -> Self {
+        Self::new(
+            501,
+            "NotImplemented",
+            "this fault needs a real API server: use the FaultProxy",
+        )
+    }
+
     /// 429 with `Retry-After`, as API Priority and Fairness answers an overloaded client.
     pub(crate) fn too_many_requests(retry_after_secs: u64) -> Self {
         ApiError {

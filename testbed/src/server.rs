@@ -1,6 +1,59 @@
-//! [`TestBed`]: the running double. It owns a thread with a current-thread tokio runtime,
-//! so plain `#[test]` functions, async tests on their own runtime and separately spawned
-//! processes can all use it, and dropping it stops everything it started.
+//! [`TestBed`]: the API double, a hand-written Kubernetes API server for **namespaced custom
+//! resources** on `127.0.0.1:<ephemeral port>` (plain HTTP) with an in-memory store, on which
+//! the simulated controllers run in-process. Only the launcher's outcome tests that have not
+//! moved onto the real ACK controller use it; every test of how the launcher uses the API
+//! runs against the real kube-apiserver ([`crate::FaultProxy`]). It owns a thread with a
+//! current-thread tokio runtime, so plain `#[test]` functions, async tests and separately
+//! spawned processes can all use it, and dropping it stops everything it started.
+//!
+//! ## What it emulates
+//! - Discovery: `/version`, `/api`, `/api/v1`, `/apis`, `/apis/{group}`,
+//!   `/apis/{group}/{version}` (unaggregated documents built from the registered CRDs), and
+//!   `/healthz`, `/livez`, `/readyz`.
+//! - `POST` create: 201 with uid, resourceVersion, generation 1, creationTimestamp;
+//!   `generateName`; `dryRun=All`; 409 `AlreadyExists`; 400 `BadRequest` for a body that is
+//!   not JSON or has a wrong apiVersion/kind/namespace; 422 `Invalid` with `details.causes`
+//!   for names that are not DNS-1123 subdomains and for bodies violating the CRD's
+//!   `openAPIV3Schema` (types, `required`, `enum`, `format: date-time`); unknown fields are
+//!   pruned silently; `status` is dropped on create when the status subresource is on.
+//!   Whole-valued floats for integers are stored as integers. Bodies over 3 MiB get 413.
+//! - `GET` one object (also `/status`): 200 or 404 `NotFound`.
+//! - `LIST` (per namespace or across namespaces) with `fieldSelector` (`metadata.name`,
+//!   `metadata.namespace`; others 400 like for real CRs), `labelSelector` (`=`, `==`, `!=`,
+//!   `key`, `!key`), `limit`/`continue`; the list carries the current resourceVersion.
+//! - `PATCH` with `application/merge-patch+json` or `application/json-patch+json`, and
+//!   `PUT`, on the object and on `/status`: writes to the main resource ignore `status`,
+//!   writes to `/status` ignore everything else; `metadata.generation` bumps only when
+//!   something outside metadata and status changes; a write that changes nothing is a no-op
+//!   (no new resourceVersion, no event); a stale `metadata.resourceVersion` gives 409
+//!   `Conflict`; `PUT` without one gives 422. Strategic merge and apply patches get 415.
+//! - `DELETE`: without finalizers the object is removed (DELETED event); with finalizers
+//!   `deletionTimestamp` is set (generation bumps, MODIFIED event) and the object stays until
+//!   a write removes the last finalizer, which deletes it (DELETED event). New finalizers
+//!   cannot be added while deleting (422). `DeleteOptions.preconditions` are checked (409).
+//! - `watch=true` with `resourceVersion` (unset or `0`: synthetic ADDED events for the
+//!   current objects first), `fieldSelector`, `labelSelector`, `allowWatchBookmarks`
+//!   (periodic BOOKMARKs, see [`Options::bookmark_interval`]), `sendInitialEvents` (initial
+//!   ADDED events then a BOOKMARK annotated `k8s.io/initial-events-end`), `timeoutSeconds`.
+//!   A resourceVersion older than the retained history gets an `ERROR` event with a 410
+//!   `Expired` Status, as from the watch cache.
+//! - Errors are `Status` bodies with the real reasons and messages, so kube-rs returns
+//!   `kube::Error::Api` with the right code and reason.
+//!
+//! ## What it does not emulate
+//! TLS, authentication and authorization (any or no token is accepted), HTTP/2, protobuf,
+//! core resources (pods, namespaces: namespaces need not exist), cluster-scoped resources,
+//! server-side apply and managedFields, strategic merge patch, deletecollection, propagation
+//! policies and garbage collection, label-selector transitions in watches (events are
+//! filtered on the new object only), `resourceVersionMatch` on lists (lists always serve the
+//! latest state), CRD version conversion, defaulting, CEL and other validation keywords
+//! (pattern, min/max, maxLength), aggregated discovery, and admission webhooks. When the last
+//! finalizer is removed, the DELETED event carries the object as patched (the real server
+//! sends its previous state).
+//!
+//! ## Faults
+//! The [`crate::Fault`]s that need no real server behind them: delays, status answers and
+//! 429s ([`Faults`]). The others are the [`crate::FaultProxy`]'s.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -13,33 +66,26 @@ use crate::ResourceRef;
 use crate::api_error::ApiError;
 use crate::controller::{Controller, ControllerOptions};
 use crate::crd::{Crd, CrdError};
-use crate::faults::Faults;
 use crate::http::{self, Ctx};
-use crate::request_log::RequestLog;
+use crate::proxy::fault::{Action, Rules};
+use crate::proxy::{Fault, RequestLog, Verb};
 use crate::store::{Store, StoredEvent};
 
 /// How to start a [`TestBed`].
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Keep the port closed (connections refused) for this long after start.
-    pub refuse_connections_for: Option<Duration>,
     /// Send a BOOKMARK this often on watches with `allowWatchBookmarks=true`
     /// (`None`: only the initial-events-end bookmark of `sendInitialEvents`).
     pub bookmark_interval: Option<Duration>,
     /// Events kept for watches resuming from a resourceVersion; older ones get 410 Gone.
     pub history_limit: usize,
-    /// Serve HTTPS with a CA generated for this test bed (see [`TestBed::ca_pem`]); the
-    /// kubeconfig then carries the CA data.
-    pub tls: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
-            refuse_connections_for: None,
             bookmark_interval: Some(Duration::from_secs(1)),
             history_limit: 10_000,
-            tls: false,
         }
     }
 }
@@ -50,9 +96,36 @@ pub enum StartError {
     /// Binding 127.0.0.1:0 or building the runtime failed.
     #[error("cannot start the test bed: {0}")]
     Io(#[from] std::io::Error),
-    /// Generating the TLS certificates failed.
-    #[error(transparent)]
-    Tls(#[from] cluster::tls::TlsError),
+}
+
+/// The faults the double applies: the [`Fault`]s that need no real server behind them (a
+/// delay, a status answer, a 429). The others (lost answers, watch errors, ended or reset
+/// watches, refused connections) are the [`crate::FaultProxy`]'s alone: the double answers
+/// them with 501.
+#[derive(Debug, Clone, Default)]
+pub struct Faults(Arc<Rules>);
+
+impl Faults {
+    /// Adds a fault rule after the existing ones.
+    pub fn inject(&self, fault: Fault) {
+        self.0.add(fault);
+    }
+
+    /// Removes every rule.
+    pub fn clear(&self) {
+        self.0.clear();
+    }
+
+    /// The delay and the error answer for one request.
+    pub(crate) fn decide(&self, verb: Verb, path: &str) -> (Option<Duration>, Option<ApiError>) {
+        let decision = self.0.decide(verb, path);
+        let error = decision.answer.map(|answer| match answer {
+            Action::Status(code) => ApiError::injected(code),
+            Action::TooManyRequests(secs) => ApiError::too_many_requests(u64::from(secs)),
+            _ => ApiError::not_in_the_double(),
+        });
+        (decision.delay, error)
+    }
 }
 
 /// The object did not reach the awaited state in time; carries its last state.
@@ -69,7 +142,6 @@ pub struct WaitTimeout {
 pub struct TestBed {
     addr: SocketAddr,
     base_url: String,
-    ca_pem: Option<String>,
     store: Arc<Store>,
     faults: Faults,
     log: RequestLog,
@@ -96,31 +168,15 @@ impl TestBed {
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let addr = std_listener.local_addr()?;
         let store = Arc::new(Store::new(options.history_limit));
-        let faults = Faults::new(store.clone());
-        if let Some(d) = options.refuse_connections_for {
-            faults.refuse_connections_for(d);
-        }
-        let std_listener = if options.refuse_connections_for.is_some() {
-            drop(std_listener);
-            None
-        } else {
-            std_listener.set_nonblocking(true)?;
-            Some(std_listener)
-        };
+        let faults = Faults::default();
+        std_listener.set_nonblocking(true)?;
         let log = RequestLog::default();
-        let tls = if options.tls {
-            Some(cluster::tls::Tls::generate()?)
-        } else {
-            None
-        };
-        let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
         let ctx = Ctx {
             store: store.clone(),
             faults: faults.clone(),
             log: log.clone(),
             addr,
             bookmark_interval: options.bookmark_interval,
-            tls,
         };
         let (shutdown, shutdown_rx) = tokio::sync::oneshot::channel();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
@@ -139,9 +195,8 @@ impl TestBed {
                         return;
                     }
                 };
-                let listener = match std_listener
-                    .map(|l| runtime.block_on(async { tokio::net::TcpListener::from_std(l) }))
-                    .transpose()
+                let listener = match runtime
+                    .block_on(async { tokio::net::TcpListener::from_std(std_listener) })
                 {
                     Ok(l) => l,
                     Err(e) => {
@@ -158,11 +213,7 @@ impl TestBed {
             .map_err(|_| std::io::Error::other("test bed thread ended early"))??;
         Ok(TestBed {
             addr,
-            base_url: format!(
-                "{}://{addr}",
-                if ca_pem.is_some() { "https" } else { "http" }
-            ),
-            ca_pem,
+            base_url: format!("http://{addr}"),
             store,
             faults,
             log,
@@ -172,12 +223,7 @@ impl TestBed {
         })
     }
 
-    /// The CA certificate (PEM) clients must trust when HTTPS is on.
-    pub fn ca_pem(&self) -> Option<&str> {
-        self.ca_pem.as_deref()
-    }
-
-    /// `http://127.0.0.1:<port>` (or `https://` with [`Options::tls`]).
+    /// `http://127.0.0.1:<port>`.
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
@@ -212,12 +258,7 @@ impl TestBed {
     /// Kubeconfig YAML pointing at this server with a dummy token and `namespace` as the
     /// context's namespace.
     pub fn kubeconfig_yaml(&self, namespace: &str) -> String {
-        crate::kubeconfig::render(
-            &self.base_url,
-            namespace,
-            self.ca_pem.as_deref(),
-            crate::kubeconfig::TOKEN,
-        )
+        crate::kubeconfig::render(&self.base_url, namespace, None, crate::kubeconfig::TOKEN)
     }
 
     /// Writes [`Self::kubeconfig_yaml`] to `path` (for `KUBECONFIG=path` in a child process).

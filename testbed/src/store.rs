@@ -112,8 +112,6 @@ struct Inner {
     history: VecDeque<StoredEvent>,
     compacted_rv: u64,
     history_limit: usize,
-    /// Bumped by [`Store::expire_history`]; open watches end with 410 when it changes.
-    epoch: u64,
     rng: u64,
 }
 
@@ -329,7 +327,6 @@ impl Store {
                 history: VecDeque::new(),
                 compacted_rv: 0,
                 history_limit: history_limit.max(1),
-                epoch: 0,
                 rng: seed,
             }),
             changed: Condvar::new(),
@@ -377,14 +374,6 @@ impl Store {
 
     pub(crate) fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
         self.notify.subscribe()
-    }
-
-    pub(crate) fn current_rv(&self) -> u64 {
-        self.lock().rv
-    }
-
-    pub(crate) fn epoch(&self) -> u64 {
-        self.lock().epoch
     }
 
     /// `POST` to a collection.
@@ -809,19 +798,6 @@ impl Store {
             .filter(|e| e.group == r.group && e.plural == r.plural && e.key() == (ns, name))
             .cloned()
             .collect()
-    }
-
-    /// Forgets all history: watches resuming from any earlier resourceVersion get 410 Gone,
-    /// and open watch streams end with a 410 `ERROR` event.
-    pub(crate) fn expire_history(&self) {
-        let mut inner = self.lock();
-        inner.history.clear();
-        // A fresh resourceVersion marks the compaction: every version a client holds is now
-        // too old, while a re-list returns one that can be watched from.
-        inner.rv += 1;
-        inner.compacted_rv = inner.rv;
-        inner.epoch += 1;
-        self.changed(&inner);
     }
 
     /// Blocks until `pred` holds for the object (None = absent) or the timeout passes.

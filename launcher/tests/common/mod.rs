@@ -1,5 +1,5 @@
-//! Runs the real launcher binary, as a separate process, against the test bed or (the
-//! `cluster` module) a real kube-apiserver.
+//! Runs the real launcher binary, as a separate process, against a real kube-apiserver
+//! (the `cluster` module) or the API double.
 
 #![allow(dead_code)] // Each test binary uses a different part.
 
@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 #[allow(unused_imports)] // Each test binary uses a different part.
 pub use testbed::{
-    AwsError, ControllerOptions, Fault, JobState, JobStatus, Options, ResourceRef, Scenario,
-    SdkVersion, TestBed, Verb,
+    AwsError, ControllerOptions, Fault, JobState, JobStatus, ResourceRef, Scenario, SdkVersion,
+    TestBed, Verb,
 };
 
 pub const NS: &str = "pipelines";
@@ -173,27 +173,11 @@ pub fn bed() -> TestBed {
     TestBed::start_for_training_jobs().expect("test bed starts")
 }
 
-/// A test bed with options, serving TrainingJobs.
-pub fn bed_with(options: Options) -> TestBed {
-    let bed = TestBed::start_with(options).expect("test bed starts");
-    let crd = std::fs::read_to_string(testbed::training_job_crd_path()).expect("vendored CRD");
-    bed.register_crd_yaml(&crd).expect("CRD registers");
-    bed
-}
-
 pub fn controller(bed: &TestBed, scenario: Scenario) -> testbed::Controller {
     bed.start_controller(ControllerOptions {
         scenario,
         ..ControllerOptions::default()
     })
-}
-
-pub fn creates_201(bed: &TestBed) -> usize {
-    bed.requests()
-        .records()
-        .iter()
-        .filter(|r| r.verb == Verb::Create && r.status == 201)
-        .count()
 }
 
 pub fn object(bed: &TestBed, name: &str) -> Option<Value> {

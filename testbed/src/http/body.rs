@@ -1,7 +1,6 @@
 //! The response body type: either a whole document or a stream of watch events fed by a
 //! channel (sent with chunked encoding, one JSON event per line).
 
-use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -13,12 +12,8 @@ use tokio::sync::mpsc;
 pub(crate) enum ResponseBody {
     /// A complete document (taken on the first poll).
     Full(Option<Bytes>),
-    /// Chunks until the sender is dropped, or an error (the connection is aborted) once
-    /// the timer, if any, fires.
-    Stream(
-        mpsc::Receiver<Bytes>,
-        Option<(Pin<Box<tokio::time::Sleep>>, super::ResetFlag)>,
-    ),
+    /// Chunks until the sender is dropped.
+    Stream(mpsc::Receiver<Bytes>),
 }
 
 impl Body for ResponseBody {
@@ -31,18 +26,7 @@ impl Body for ResponseBody {
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         match self.get_mut() {
             ResponseBody::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
-            ResponseBody::Stream(rx, reset) => {
-                if let Some((timer, flag)) = reset
-                    && timer.as_mut().poll(cx).is_ready()
-                {
-                    flag.set();
-                    return Poll::Ready(Some(Err(std::io::Error::new(
-                        std::io::ErrorKind::ConnectionReset,
-                        "injected connection reset",
-                    ))));
-                }
-                rx.poll_recv(cx).map(|o| o.map(|b| Ok(Frame::data(b))))
-            }
+            ResponseBody::Stream(rx) => rx.poll_recv(cx).map(|o| o.map(|b| Ok(Frame::data(b)))),
         }
     }
 
@@ -50,7 +34,7 @@ impl Body for ResponseBody {
     fn size_hint(&self) -> SizeHint {
         match self {
             ResponseBody::Full(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
-            ResponseBody::Stream(..) => SizeHint::default(),
+            ResponseBody::Stream(_) => SizeHint::default(),
         }
     }
 

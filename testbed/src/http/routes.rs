@@ -11,7 +11,7 @@ use super::query::Params;
 use super::{Ctx, discovery, watch};
 use crate::ResourceRef;
 use crate::api_error::ApiError;
-use crate::request_log::{RequestRecord, Verb};
+use crate::proxy::{RequestRecord, Verb};
 use crate::selector::Selector;
 use crate::store::{Change, Subresource, list_document};
 
@@ -126,6 +126,7 @@ fn error_response(e: &ApiError) -> Response<ResponseBody> {
 
 /// Handles one request: log it, apply faults, dispatch.
 pub(crate) async fn handle(ctx: &Ctx, req: Request<Incoming>) -> Response<ResponseBody> {
+    let at = std::time::Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or_default().to_string();
@@ -138,42 +139,31 @@ pub(crate) async fn handle(ctx: &Ctx, req: Request<Incoming>) -> Response<Respon
     let params = Params::new(&query);
     let route = Route::parse(&path);
     let verb = route.verb(&method, &params);
-    let connection = req.extensions().get::<super::ResetFlag>().cloned();
-    let subresource =
-        matches!(route, Route::Object { status: true, .. }).then(|| "status".to_string());
     let body = Limited::new(req.into_body(), MAX_BODY)
         .collect()
         .await
         .map(|c| c.to_bytes());
     let seq = ctx.log.push(RequestRecord {
         seq: 0,
+        at,
         method: method.to_string(),
-        path,
+        path: path.clone(),
         query,
         body: body
             .as_ref()
             .map(|b| String::from_utf8_lossy(b).into_owned())
             .unwrap_or_default(),
         verb,
-        subresource,
         status: 0,
     });
-    let decision = ctx.faults.decide(verb);
-    if let Some(d) = decision.delay {
+    let (delay, error) = ctx.faults.decide(verb, &path);
+    if let Some(d) = delay {
         tokio::time::sleep(d).await;
     }
-    let resp = match (decision.error, body) {
+    let resp = match (error, body) {
         (Some(e), _) => error_response(&e),
         (None, Err(_)) => error_response(&ApiError::too_large(MAX_BODY)),
-        (None, Ok(body)) => match dispatch(
-            ctx,
-            &method,
-            route,
-            &params,
-            &content_type,
-            &body,
-            connection.as_ref(),
-        ) {
+        (None, Ok(body)) => match dispatch(ctx, &method, route, &params, &content_type, &body) {
             Ok(r) => r,
             Err(e) => error_response(&e),
         },
@@ -194,7 +184,6 @@ fn dispatch(
     params: &Params,
     content_type: &str,
     body: &[u8],
-    connection: Option<&super::ResetFlag>,
 ) -> Result<Response<ResponseBody>, ApiError> {
     let store = &ctx.store;
     let get_only = |v: Option<Value>| match (method, v) {
@@ -225,12 +214,7 @@ fn dispatch(
             match *method {
                 Method::GET if params.flag("watch") => {
                     let rx = watch::start(ctx, r, crd, ns, params)?;
-                    let reset = ctx
-                        .faults
-                        .watch_reset()
-                        .zip(connection.cloned())
-                        .map(|(d, flag)| (Box::pin(tokio::time::sleep(d)), flag));
-                    let mut resp = Response::new(ResponseBody::Stream(rx, reset));
+                    let mut resp = Response::new(ResponseBody::Stream(rx));
                     resp.headers_mut().insert(
                         header::CONTENT_TYPE,
                         header::HeaderValue::from_static("application/json"),

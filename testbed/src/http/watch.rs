@@ -66,7 +66,6 @@ pub(crate) fn start(
         ),
         None => DEFAULT_TIMEOUT,
     };
-    let (max_events, max_time) = ctx.faults.watch_limits();
     let spec = Spec {
         r,
         crd,
@@ -80,17 +79,9 @@ pub(crate) fn start(
         bookmarks: params.flag("allowWatchBookmarks"),
         initial_end_bookmark: params.flag("sendInitialEvents")
             && params.flag("allowWatchBookmarks"),
-        deadline: Instant::now() + max_time.map_or(timeout, |m| m.min(timeout)),
-        max_events,
+        deadline: Instant::now() + timeout,
     };
     let (tx, rx) = mpsc::channel(256);
-    if let Some(code) = ctx.faults.watch_error() {
-        let event = line("ERROR", &ApiError::injected(code).to_status());
-        tokio::spawn(async move {
-            let _ = tx.send(event).await;
-        });
-        return Ok(rx);
-    }
     tokio::spawn(run(ctx.clone(), spec, tx));
     Ok(rx)
 }
@@ -105,15 +96,11 @@ struct Spec {
     bookmarks: bool,
     initial_end_bookmark: bool,
     deadline: Instant,
-    max_events: Option<usize>,
 }
 
 async fn run(ctx: Ctx, spec: Spec, tx: mpsc::Sender<Bytes>) {
     let store = &ctx.store;
     let mut changes = store.subscribe();
-    let epoch = store.epoch();
-    let mut sent = 0usize;
-    let limit = spec.max_events.unwrap_or(usize::MAX);
     let mut cursor = match spec.from {
         Some(rv) => rv,
         None => {
@@ -121,10 +108,9 @@ async fn run(ctx: Ctx, spec: Spec, tx: mpsc::Sender<Bytes>) {
                 return;
             };
             for item in items {
-                if sent >= limit || tx.send(line("ADDED", &item)).await.is_err() {
+                if tx.send(line("ADDED", &item)).await.is_err() {
                     return;
                 }
-                sent += 1;
             }
             if spec.initial_end_bookmark
                 && tx
@@ -141,18 +127,6 @@ async fn run(ctx: Ctx, spec: Spec, tx: mpsc::Sender<Bytes>) {
         .bookmark_interval
         .map(|d| tokio::time::interval_at(Instant::now() + d, d));
     loop {
-        if sent >= limit {
-            return;
-        }
-        if store.epoch() != epoch {
-            let _ = tx
-                .send(line(
-                    "ERROR",
-                    &ApiError::expired(cursor, store.current_rv()).to_status(),
-                ))
-                .await;
-            return;
-        }
         match store.events_since(cursor) {
             Err(expired) => {
                 let _ = tx
@@ -179,10 +153,6 @@ async fn run(ctx: Ctx, spec: Spec, tx: mpsc::Sender<Bytes>) {
                         .await
                         .is_err()
                     {
-                        return;
-                    }
-                    sent += 1;
-                    if sent >= limit {
                         return;
                     }
                 }

@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use cluster::{Cluster, established};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::Api;
-use testbed::cluster::{Cluster, established};
 
 fn crd_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("readable") {

@@ -2,9 +2,9 @@
 //! authorizes as configured, keeps etcd's data across an API server restart, and leaves no
 //! process behind.
 
+use cluster::Cluster;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::api::{Api, ObjectMeta, PostParams};
-use testbed::cluster::Cluster;
 
 fn config_map(name: &str) -> ConfigMap {
     ConfigMap {
