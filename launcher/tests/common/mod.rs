@@ -4,6 +4,7 @@
 #![allow(dead_code)] // Each test binary uses a different part.
 
 pub mod cluster;
+pub mod kfp;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
