@@ -665,7 +665,7 @@ impl<'a, 's> Outcome<'a, 's> {
                 let expected = expected
                     .cloned()
                     .unwrap_or_else(|| serde_json::from_str(empty).expect("JSON"));
-                written.as_ref() == Some(&expected)
+                written.is_some_and(|written| same_json(&written, &expected))
             }
             "String" => text == expected.map_or(String::new(), plain_text),
             "Integer" | "Float" => {
@@ -747,6 +747,23 @@ impl Drop for History {
 /// The controller's finalizer on a resource of `kind`.
 pub fn finalizer(kind: Kind) -> String {
     format!("finalizers.sagemaker.services.k8s.aws/{}", kind.api_name())
+}
+
+/// Whether two JSON values are the same document: numbers by value (JSON has one number
+/// type: the controller writes a weight as `1`, the launcher's typed output `1.0`).
+fn same_json(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        (Value::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same_json(a, b))
+        }
+        (Value::Object(a), Value::Object(b)) => {
+            a.len() == b.len()
+                && a.iter()
+                    .all(|(key, a)| b.get(key).is_some_and(|b| same_json(a, b)))
+        }
+        _ => a == b,
+    }
 }
 
 /// A JSON value as a String output holds it: a string's text, anything else as JSON.
