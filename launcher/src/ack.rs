@@ -29,6 +29,12 @@ pub enum Verdict {
     Failed(String),
 }
 
+/// The message of the `ACK.Terminal` condition the ACK runtime sets when SageMaker
+/// already has a resource of the name that this resource did not create
+/// (`condition.NotManagedMessage`; the reason explains adoption). The controller has
+/// then copied *that* resource's ARN and status in beside it, from SageMaker's Describe.
+pub const NOT_MANAGED: &str = "Resource already exists";
+
 /// AWS error codes of requests that retrying cannot fix.
 const VALIDATION_CODES: &[&str] = &[
     "ValidationException",
@@ -85,6 +91,14 @@ pub fn mechanics(conditions: &[Condition]) -> Result<Option<String>, String> {
     Ok(recoverable)
 }
 
+/// Whether the status beside these conditions is another SageMaker resource's: the
+/// [`NOT_MANAGED`] Terminal (not its region and account variants, which stop before
+/// SageMaker is asked and copy nothing).
+pub fn not_managed(conditions: &[Condition]) -> bool {
+    condition(conditions, "ACK.Terminal")
+        .is_some_and(|c| c.message.as_deref().map(str::trim) == Some(NOT_MANAGED))
+}
+
 /// Whether `ACK.ResourceSynced` is True.
 pub fn synced(conditions: &[Condition]) -> bool {
     condition(conditions, "ACK.ResourceSynced").is_some()
@@ -127,6 +141,28 @@ mod tests {
             mechanics(&[condition("ACK.Terminal", "False", "")]),
             Ok(None)
         );
+    }
+
+    #[test]
+    fn only_the_name_taken_terminal_says_the_status_is_another_resources() {
+        let mut taken = condition("ACK.Terminal", "True", NOT_MANAGED);
+        taken.reason = Some("This resource already exists but is not managed by ACK.".into());
+        assert!(not_managed(&[taken]));
+        for other in [
+            condition(
+                "ACK.Terminal",
+                "True",
+                "api error InvalidParameterValue: bad",
+            ),
+            condition(
+                "ACK.Terminal",
+                "True",
+                "Resource already exists in region us-east-1, but the desired state specifies region us-west-2. ",
+            ),
+            condition("ACK.Terminal", "False", NOT_MANAGED),
+        ] {
+            assert!(!not_managed(std::slice::from_ref(&other)), "{other:?}");
+        }
     }
 
     #[test]

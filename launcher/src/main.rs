@@ -260,7 +260,8 @@ where
         return ExitCode::SUCCESS;
     }
     let last_seen = lock(&shared).last_seen.clone();
-    let written = component_runtime::write_outputs(&K::outputs(&outputs, last_seen.as_ref()));
+    let written =
+        component_runtime::write_outputs(&kinds::outputs::<K>(&outputs, last_seen.as_ref()));
     let failure = match (result, written) {
         (Ok(()), Ok(())) => {
             log!("succeeded");
