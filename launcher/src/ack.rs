@@ -161,7 +161,7 @@ mod tests {
             ),
             condition("ACK.Terminal", "False", NOT_MANAGED),
         ] {
-            assert!(!not_managed(&[other.clone()]), "{other:?}");
+            assert!(!not_managed(std::slice::from_ref(&other)), "{other:?}");
         }
     }
 

@@ -64,7 +64,6 @@ use serde_json::Value;
 
 use crate::ResourceRef;
 use crate::api_error::ApiError;
-use crate::controller::{Controller, ControllerOptions};
 use crate::crd::{Crd, CrdError};
 use crate::http::{self, Ctx};
 use crate::proxy::fault::{Action, Rules};
@@ -305,21 +304,6 @@ impl TestBed {
         self.store
             .wait_for(r, namespace, name, timeout, pred)
             .map_err(|last| WaitTimeout { last })
-    }
-
-    /// Starts the simulated ACK SageMaker TrainingJob controller on this server's store.
-    pub fn start_controller(&self, options: ControllerOptions) -> Controller {
-        Controller::start(self.store.clone(), &self.handle, options)
-    }
-
-    /// Starts a simulated controller for one of the job kinds that finish on their state
-    /// field (HyperParameterTuningJob, ProcessingJob, TransformJob); register its CRD
-    /// first ([`crate::JobKind::crd_yaml`]).
-    pub fn start_job_controller(
-        &self,
-        options: crate::JobControllerOptions,
-    ) -> crate::JobController {
-        crate::JobController::start(self.store.clone(), &self.handle, options)
     }
 
     /// Starts a simulated controller for one of the long-lived or definition kinds

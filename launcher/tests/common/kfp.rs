@@ -148,6 +148,18 @@ impl<'s> Scene<'s> {
         self.ns.get(kind, &name.to_ascii_lowercase())
     }
 
+    /// The names of every `kind` resource in the namespace.
+    pub fn names(&self, kind: Kind) -> Vec<String> {
+        self.stack()
+            .cluster
+            .block_on(self.ns.api(kind).list(&Default::default()))
+            .expect("list")
+            .items
+            .into_iter()
+            .filter_map(|o| o.metadata.name)
+            .collect()
+    }
+
     /// What a failed assertion about `name` shows: the resource, the controller's log about
     /// the namespace, SageMaker's calls about the name.
     pub fn report(&self, kind: Kind, name: &str) -> String {

@@ -96,8 +96,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use super::REGION_ANNOTATION;
 use super::SIMULATED_EPOCH;
-use super::reconcile::REGION_ANNOTATION;
 use crate::ResourceRef;
 use crate::clock::rfc3339;
 use crate::selector::Selector;
