@@ -153,7 +153,9 @@ fn each_kind_succeeds_with_the_outputs_the_controller_wrote() {
         );
         // Done means Synced True (and the kind's ready state), never Terminal.
         assert_eq!(
-            condition(&run, "ACK.ResourceSynced").map(|c| c.0).as_deref(),
+            condition(&run, "ACK.ResourceSynced")
+                .map(|c| c.0)
+                .as_deref(),
             Some("True"),
             "{}",
             run.context()
@@ -373,14 +375,21 @@ fn a_name_sagemaker_already_has_is_not_reported_as_the_steps() {
             }
         }
         let (terminal, message) = condition(&run, "ACK.Terminal").expect("Terminal");
-        assert_eq!((terminal.as_str(), message.as_str()), ("True", "Resource already exists"));
+        assert_eq!(
+            (terminal.as_str(), message.as_str()),
+            ("True", "Resource already exists")
+        );
         // The controller did copy that resource's ARN into this one: the step withheld it.
         let resource = scene.get(kind, &name).expect("the resource");
-        assert_eq!(resource["status"]["ackResourceMetadata"]["arn"], arn.as_str());
+        assert_eq!(
+            resource["status"]["ackResourceMetadata"]["arn"],
+            arn.as_str()
+        );
         // Neither created nor deleted in SageMaker.
         let ops = scene.sagemaker().ops(&name);
         assert!(
-            !ops.iter().any(|op| op.starts_with("Create") || op.starts_with("Delete")),
+            !ops.iter()
+                .any(|op| op.starts_with("Create") || op.starts_with("Delete")),
             "{ops:?}\n{}",
             run.context()
         );
@@ -423,9 +432,13 @@ fn sigterm_while_being_created_deletes_the_resource_in_sagemaker() {
         );
         let proxy = FaultProxy::start(&scene.stack().cluster).expect("proxy");
         let running = scene.launch(kind, &name).through(&proxy).spawn();
-        scene.eventually(kind, &name, "being created", Duration::from_secs(30), || {
-            scene.get(kind, &name).is_some_and(|r| creating(kind, &r))
-        });
+        scene.eventually(
+            kind,
+            &name,
+            "being created",
+            Duration::from_secs(30),
+            || scene.get(kind, &name).is_some_and(|r| creating(kind, &r)),
+        );
         running.signal("TERM");
         let run = running.wait();
         run.assert_code(143);
@@ -439,10 +452,12 @@ fn sigterm_while_being_created_deletes_the_resource_in_sagemaker() {
                 "{} in {working} state cannot be modified or deleted.",
                 kind.api_name()
             );
-            scene.ns.wait(kind, &name.to_ascii_lowercase(), "waiting to delete", |r| {
-                testbed::ack::condition(r, "ACK.Recoverable")
-                    .is_some_and(|(s, m)| s == "True" && m.as_deref() == Some(waits.as_str()))
-            });
+            scene
+                .ns
+                .wait(kind, &name.to_ascii_lowercase(), "waiting to delete", |r| {
+                    testbed::ack::condition(r, "ACK.Recoverable")
+                        .is_some_and(|(s, m)| s == "True" && m.as_deref() == Some(waits.as_str()))
+                });
         }
         // Then it deletes it in SageMaker and removes its finalizer.
         scene.ns.wait_gone(kind, &name.to_ascii_lowercase());
@@ -465,9 +480,13 @@ fn a_retried_step_re_attaches_to_what_its_first_attempt_created() {
         // The first attempt's pod dies (SIGKILL: no clean-up) while the resource is being
         // created; KFP runs the step again with the same run and step.
         let first = launch.spawn();
-        scene.eventually(kind, &name, "being created", Duration::from_secs(30), || {
-            scene.get(kind, &name).is_some_and(|r| creating(kind, &r))
-        });
+        scene.eventually(
+            kind,
+            &name,
+            "being created",
+            Duration::from_secs(30),
+            || scene.get(kind, &name).is_some_and(|r| creating(kind, &r)),
+        );
         first.signal("KILL");
         let killed = first.wait();
         assert_eq!(killed.code, None, "{}", killed.context());
@@ -486,8 +505,18 @@ fn a_retried_step_re_attaches_to_what_its_first_attempt_created() {
             again.json("ack_resource_metadata"),
             retry.json("ack_resource_metadata")
         );
-        assert_eq!(calls(&scene, "Create", kind, &name), 1, "{}", again.context());
-        assert_eq!(calls(&scene, "Delete", kind, &name), 0, "{}", again.context());
+        assert_eq!(
+            calls(&scene, "Create", kind, &name),
+            1,
+            "{}",
+            again.context()
+        );
+        assert_eq!(
+            calls(&scene, "Delete", kind, &name),
+            0,
+            "{}",
+            again.context()
+        );
     });
 }
 
@@ -529,6 +558,11 @@ fn a_kind_that_cannot_be_updated_refuses_other_inputs_and_changes_nothing() {
         );
         // Its outputs are not the other run's resource's.
         assert!(other.json("ack_resource_metadata")["arn"].is_null());
+        // A retry of the step that made it re-attaches.
+        let retried = scene.launch(kind, &name).run();
+        retried.assert_code(0);
+        retried.assert_logged("re-attaching");
+        assert_eq!(retried.output("sagemaker_resource_name"), name);
         assert_eq!(calls(&scene, "Create", kind, &name), 1);
     });
 }
@@ -633,18 +667,27 @@ fn endpoint_updates_end_on_the_controllers_markers_and_fail_on_a_rollback() {
                     "The primary container for production variant AllTraffic did not pass the ping health check"
                 );
                 assert_eq!(run.state(), "InService");
-                let now = scene.sagemaker().describe(Kind::Endpoint, &ep.name).expect("kept");
+                let now = scene
+                    .sagemaker()
+                    .describe(Kind::Endpoint, &ep.name)
+                    .expect("kept");
                 assert_eq!(now["EndpointConfigName"], ep.first.as_str());
                 assert_eq!(scene.sagemaker().count(&ep.name, "UpdateEndpoint"), 1);
             }
             "retried" => {
                 // The first attempt of the update step dies after its patch.
                 let first = update.spawn();
-                scene.eventually(Kind::Endpoint, &ep.name, "the patch", Duration::from_secs(30), || {
-                    scene
-                        .get(Kind::Endpoint, &ep.name)
-                        .is_some_and(|r| r["spec"]["endpointConfigName"] == second.as_str())
-                });
+                scene.eventually(
+                    Kind::Endpoint,
+                    &ep.name,
+                    "the patch",
+                    Duration::from_secs(30),
+                    || {
+                        scene
+                            .get(Kind::Endpoint, &ep.name)
+                            .is_some_and(|r| r["spec"]["endpointConfigName"] == second.as_str())
+                    },
+                );
                 first.signal("KILL");
                 let _ = first.wait();
                 // The retried attempt follows that update, rather than trusting the state.
@@ -672,7 +715,10 @@ fn endpoint_updates_end_on_the_controllers_markers_and_fail_on_a_rollback() {
                 run.assert_logged("Could not find endpoint configuration");
                 assert!(run.took < Duration::from_secs(30), "{}", run.context());
                 run.assert_outputs_match();
-                let now = scene.sagemaker().describe(Kind::Endpoint, &ep.name).expect("kept");
+                let now = scene
+                    .sagemaker()
+                    .describe(Kind::Endpoint, &ep.name)
+                    .expect("kept");
                 assert_eq!(now["EndpointConfigName"], ep.first.as_str());
                 assert_eq!(now["EndpointStatus"], "InService");
             }
@@ -701,15 +747,15 @@ fn update_taken(scene: &Scene<'_>, ep: &Deployed, proxy: &FaultProxy, run: &Outc
         run.context()
     );
     assert_eq!(run.json("pending_deployment_summary"), json!({}));
+    assert_eq!(run.output("sagemaker_resource_name"), ep.name);
     // Before the controller acted, the resource looked done twice: the launcher's own
     // patch answered with the old InService, and the controller wrote its annotation in a
     // metadata patch before its status patch. The step ended on neither.
     let patched = |r: &Value| r["spec"]["endpointConfigName"] == ep.second.as_str();
     assert!(
-        run.versions
-            .iter()
-            .any(|r| patched(r) && r["metadata"]["annotations"][LAST_CONFIG].is_null()
-                && old_and_done_looking(r, &ep.modified)),
+        run.versions.iter().any(|r| patched(r)
+            && r["metadata"]["annotations"][LAST_CONFIG].is_null()
+            && old_and_done_looking(r, &ep.modified)),
         "no version with the patch and the old, done-looking state\n{}",
         run.context()
     );
@@ -726,9 +772,8 @@ fn update_taken(scene: &Scene<'_>, ep: &Deployed, proxy: &FaultProxy, run: &Outc
         .iter()
         .filter(|r| r.verb == testbed::Verb::Patch)
         .collect();
-    let (accepted, refused): (Vec<&&testbed::RequestRecord>, Vec<_>) = patches
-        .iter()
-        .partition(|r| (200..300).contains(&r.status));
+    let (accepted, refused): (Vec<&&testbed::RequestRecord>, Vec<_>) =
+        patches.iter().partition(|r| (200..300).contains(&r.status));
     assert_eq!(accepted.len(), 1, "{patches:?}");
     assert!(refused.iter().all(|r| r.status == 409), "{patches:?}");
     let body: Value = serde_json::from_str(&accepted[0].body).expect("a JSON patch");
@@ -736,8 +781,14 @@ fn update_taken(scene: &Scene<'_>, ep: &Deployed, proxy: &FaultProxy, run: &Outc
     let resource = scene.get(Kind::Endpoint, &ep.name).expect("kept");
     let annotations = &resource["metadata"]["annotations"];
     assert_eq!(annotations[LAST_CONFIG], ep.second.as_str());
-    assert_eq!(annotations["ack-kfp.launcher/kfp-run-step"], "uid-run-2/deploy");
-    assert!(annotations["ack-kfp.launcher/update-from"].is_string(), "{annotations}");
+    assert_eq!(
+        annotations["ack-kfp.launcher/kfp-run-step"],
+        "uid-run-2/deploy"
+    );
+    assert!(
+        annotations["ack-kfp.launcher/update-from"].is_string(),
+        "{annotations}"
+    );
     assert_eq!(
         resource["spec"]["tags"],
         json!([{"key": "team", "value": "ml-platform"}])
@@ -768,7 +819,8 @@ fn schedule(scene: &Scene<'_>, base: &str, script: Script) -> (String, String, S
         .run();
     first.assert_code(0);
     assert_eq!(first.state(), "Scheduled");
-    let mut config = samples::spec(kind, &name, &format!("{name}-uses"))["monitoringScheduleConfig"].clone();
+    let mut config =
+        samples::spec(kind, &name, &format!("{name}-uses"))["monitoringScheduleConfig"].clone();
     config["scheduleConfig"]["scheduleExpression"] = json!("cron(0 0 ? * * *)");
     (
         name,
@@ -824,7 +876,11 @@ fn monitoring_schedule_updates_end_on_the_controllers_markers_and_fail_with_sage
             "{}",
             run.context()
         );
-        assert!(run.output("last_modified_time") > modified.as_str(), "{}", run.context());
+        assert!(
+            run.output("last_modified_time") > modified.as_str(),
+            "{}",
+            run.context()
+        );
         let updates = scene.sagemaker().count(&name, "UpdateMonitoringSchedule");
         assert_eq!(updates, 1, "{}", run.context());
         let now = scene.sagemaker().describe(kind, &name).expect("kept");
@@ -848,7 +904,10 @@ fn monitoring_schedule_updates_end_on_the_controllers_markers_and_fail_with_sage
             let retried = update.run();
             retried.assert_code(0);
             assert_eq!(proxy.requests().count(testbed::Verb::Patch), patches);
-            assert_eq!(scene.sagemaker().count(&name, "UpdateMonitoringSchedule"), 1);
+            assert_eq!(
+                scene.sagemaker().count(&name, "UpdateMonitoringSchedule"),
+                1
+            );
         }
         assert_eq!(proxy.requests().count(testbed::Verb::Delete), 0);
         assert_eq!(calls(&scene, "Delete", kind, &name), 0);
@@ -898,13 +957,27 @@ fn cancelling_an_update_or_a_finished_resource_deletes_nothing() {
                 };
                 let running = update.through(&proxy).spawn();
                 // The controller's write after its Update call.
-                let marker = format!("{} is in {} status.", kind.api_name(), if kind == Kind::Endpoint { "Updating" } else { "Pending" });
-                scene.eventually(kind, &name, "the update under way", Duration::from_secs(30), || {
-                    scene.get(kind, &name).is_some_and(|r| {
-                        testbed::ack::condition(&r, "ACK.ResourceSynced")
-                            .is_some_and(|(_, m)| m.as_deref() == Some(marker.as_str()))
-                    })
-                });
+                let marker = format!(
+                    "{} is in {} status.",
+                    kind.api_name(),
+                    if kind == Kind::Endpoint {
+                        "Updating"
+                    } else {
+                        "Pending"
+                    }
+                );
+                scene.eventually(
+                    kind,
+                    &name,
+                    "the update under way",
+                    Duration::from_secs(30),
+                    || {
+                        scene.get(kind, &name).is_some_and(|r| {
+                            testbed::ack::condition(&r, "ACK.ResourceSynced")
+                                .is_some_and(|(_, m)| m.as_deref() == Some(marker.as_str()))
+                        })
+                    },
+                );
                 running.signal("TERM");
                 let run = running.wait();
                 run.assert_code(143);
@@ -913,20 +986,31 @@ fn cancelling_an_update_or_a_finished_resource_deletes_nothing() {
                 (kind, name)
             }
             Cancel::Finished(kind) => {
-                let name = scene.prepare(kind, &format!("{}-done", abbr(kind)), Script::completes());
+                let name =
+                    scene.prepare(kind, &format!("{}-done", abbr(kind)), Script::completes());
                 let launch = scene.launch(kind, &name);
                 launch.run().assert_code(0);
                 let (_, done) = states(kind).expect("a state");
                 // Each finds the resource done, and is cancelled while it reads it (the
                 // read is held, so the signal lands in it).
-                for (run_id, retry) in [(format!("uid-{}", scene.ns.name), true), ("uid-other".to_owned(), false)] {
-                    let step = launch.clone().identity(&run_id, &format!("{}.{}", scene.ns.name, snake_case(kind.api_name())));
+                for (run_id, retry) in [
+                    (format!("uid-{}", scene.ns.name), true),
+                    ("uid-other".to_owned(), false),
+                ] {
+                    let step = launch.clone().identity(
+                        &run_id,
+                        &format!("{}.{}", scene.ns.name, snake_case(kind.api_name())),
+                    );
                     let creates = proxy.requests().count(testbed::Verb::Create);
                     proxy.inject(Fault::delay(Duration::from_millis(800)).only(testbed::Verb::Get));
                     let running = step.through(&proxy).spawn();
-                    scene.eventually(kind, &name, "the step to find it", Duration::from_secs(30), || {
-                        proxy.requests().count(testbed::Verb::Create) > creates
-                    });
+                    scene.eventually(
+                        kind,
+                        &name,
+                        "the step to find it",
+                        Duration::from_secs(30),
+                        || proxy.requests().count(testbed::Verb::Create) > creates,
+                    );
                     std::thread::sleep(Duration::from_millis(100));
                     running.signal("TERM");
                     let run = running.wait();
@@ -940,7 +1024,12 @@ fn cancelling_an_update_or_a_finished_resource_deletes_nothing() {
                 (kind, name)
             }
         };
-        assert_eq!(proxy.requests().count(testbed::Verb::Delete), 0, "{:?}", proxy.requests().records());
+        assert_eq!(
+            proxy.requests().count(testbed::Verb::Delete),
+            0,
+            "{:?}",
+            proxy.requests().records()
+        );
         let kept = scene.get(kind, &name).expect("kept");
         assert!(kept["metadata"]["deletionTimestamp"].is_null(), "{kept}");
         assert_eq!(calls(&scene, "Delete", kind, &name), 0);
@@ -956,7 +1045,11 @@ fn a_resource_or_an_update_not_done_within_the_time_limit_exits_5() {
         let (name, run) = match case {
             "creating" => {
                 let name = scene.prepare(kind, "ep-creating", Script::works_until_advanced());
-                let run = scene.launch(kind, &name).flag("--time-limit", "5").through(&proxy).run();
+                let run = scene
+                    .launch(kind, &name)
+                    .flag("--time-limit", "5")
+                    .through(&proxy)
+                    .run();
                 run.assert_code(5);
                 run.assert_logged("not done within the time limit");
                 assert_eq!(run.state(), "Creating");
@@ -981,7 +1074,11 @@ fn a_resource_or_an_update_not_done_within_the_time_limit_exits_5() {
                 run.assert_code(5);
                 run.assert_logged("not updated within the time limit");
                 assert!(run.took < Duration::from_secs(25), "{}", run.context());
-                let expected = if case == "updating" { "Updating" } else { "InService" };
+                let expected = if case == "updating" {
+                    "Updating"
+                } else {
+                    "InService"
+                };
                 assert_eq!(run.state(), expected, "{}", run.context());
                 // Patched, and left as it is.
                 let resource = scene.get(kind, &ep.name).expect("kept");

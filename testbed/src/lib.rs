@@ -14,12 +14,10 @@
 //!   when). Everything else is the real server's answer, with the client's own token.
 //! - [`ack`]: the real ACK SageMaker controller's stack ([`cluster::AckController`] with our
 //!   SageMaker API, `sagemaker-emulator`), a namespace per test.
-//! - A simulated ACK SageMaker controller for the hosting, monitoring and registry kinds
-//!   ([`HostingController`], below), in-process on the API double's store.
-//! - The API double ([`TestBed`], the `server` module): a hand-written Kubernetes API
-//!   that the hosting kinds' outcome tests still use until they run on the real ACK
-//!   controller (issue 19); it goes with them. It applies the [`Fault`]s that need no
-//!   server behind them (delays, status answers).
+//! - The API double ([`TestBed`], the `server` module): a hand-written Kubernetes API that
+//!   no test of the launcher's outcomes uses any more (they run on the real ACK
+//!   controller); it is removed next. It applies the [`Fault`]s that need no server behind
+//!   them (delays, status answers).
 //!
 //! ```no_run
 //! use testbed::{Fault, FaultProxy, Verb, cluster::Cluster};
@@ -33,18 +31,10 @@
 //! // ... run the launcher with KUBECONFIG=/tmp/kubeconfig, then assert:
 //! assert_eq!(proxy.requests().count(Verb::Create), 3);
 //! ```
-//!
-//! ## The simulated hosting controller
-//! [`HostingController`] stands in for the real controller for the definitions (Model,
-//! EndpointConfig, the monitoring job definitions), Endpoint (with updates and their
-//! rollback), MonitoringSchedule and ModelPackageGroup; its module docs list what it
-//! emulates and where it differs from the real controller. The job kinds' outcomes run on
-//! the real controller only ([`ack`]).
 
 pub mod ack;
 mod api_error;
 mod clock;
-mod controller;
 mod crd;
 mod http;
 mod kubeconfig;
@@ -61,11 +51,6 @@ pub use cluster::TlsError;
 
 pub use api_error::{ApiError, Cause};
 pub use clock::rfc3339;
-pub use controller::{
-    HostingClass, HostingController, HostingControllerOptions, HostingKind, HostingOutcome,
-    LAST_ENDPOINT_CONFIG_ANNOTATION, REGION_ANNOTATION, SIMULATED_EPOCH, SageMakerCall,
-    UpdateOutcome,
-};
 pub use crd::{Crd, CrdError, CrdVersion};
 pub use kubeconfig::TOKEN;
 pub use proxy::{Fault, FaultProxy, RequestLog, RequestRecord, Verb};

@@ -168,7 +168,7 @@ impl<'c> Namespace<'c> {
     /// The API tests need a status that moves through the real API server, not a
     /// controller's semantics (those are the outcome tests'), and the real ACK controller
     /// takes a 30 s requeue per step: so the test writes it, as the controller would, through
-    /// the administrator's client (as `cluster_updates.rs` plays the controller's writes).
+    /// the administrator's client.
     pub fn complete_jobs(&self, script: Script) -> Completer {
         let task = self
             .cluster

@@ -217,11 +217,10 @@ impl Record {
                 Lasts::Forever,
             )
             .effect(Effect::RollBack(reason.clone())),
-            UpdateOutcome::Fails(reason) if self.kind.class() == Class::Schedule => Phase::new(
-                Stage::Failed(reason.clone()),
-                Lasts::Forever,
-            )
-            .effect(Effect::ApplyUpdate),
+            UpdateOutcome::Fails(reason) if self.kind.class() == Class::Schedule => {
+                Phase::new(Stage::Failed(reason.clone()), Lasts::Forever)
+                    .effect(Effect::ApplyUpdate)
+            }
             _ => Phase::new(Stage::Done, Lasts::Forever).effect(Effect::ApplyUpdate),
         };
         self.replace_timeline(vec![Phase::new(working, self.script.updating), outcome]);
