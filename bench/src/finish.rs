@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use testbed::Verb;
 
-use crate::Ctx;
+use crate::ctx::Ctx;
 use crate::report::{Report, Row, Section, Target, Unit, value};
 use crate::rss;
 use crate::stats::Stat;

@@ -8,7 +8,7 @@ use std::time::{Instant, SystemTime};
 
 use anyhow::{Context, bail};
 
-use crate::Ctx;
+use crate::ctx::Ctx;
 use crate::report::{Report, Row, Section, Target, Unit, value};
 use crate::rss;
 use crate::stats::Stat;

@@ -14,6 +14,7 @@
 //! The `measure-rss` binary of this crate is the fresh wrapper process [`rss`] measures
 //! each child's peak RSS in.
 
+mod ctx;
 mod finish;
 mod generator;
 mod python;
@@ -26,28 +27,14 @@ mod waiting;
 mod workload;
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, ExitCode};
 
 use anyhow::Context;
 
+use ctx::Ctx;
 use report::Report;
 use workload::Programs;
-
-/// What every section needs.
-#[derive(Debug)]
-pub struct Ctx {
-    pub root: PathBuf,
-    /// The directory of this binary and of the measured ones (`target/release`).
-    pub bin_dir: PathBuf,
-    /// The `measure-rss` wrapper binary.
-    pub rss_wrapper: PathBuf,
-    pub quick: bool,
-    /// Measured runs of each measurement (10, or 2 in quick mode), after one warm-up.
-    pub runs: usize,
-    pub programs: Programs,
-    pub scratch: tempfile::TempDir,
-}
 
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();

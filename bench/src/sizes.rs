@@ -5,7 +5,7 @@ use std::process::Command;
 
 use anyhow::Context;
 
-use crate::Ctx;
+use crate::ctx::Ctx;
 use crate::report::{Report, Row, Section, Target, Unit};
 use crate::stats::Stat;
 

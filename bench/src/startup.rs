@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::Ctx;
+use crate::ctx::Ctx;
 use crate::report::{Report, Row, Section, Target, Unit, value};
 use crate::rss;
 use crate::stats::Stat;

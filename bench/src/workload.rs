@@ -73,7 +73,8 @@ pub const STEP: Duration = Duration::from_millis(30);
 /// it measures the clients, and the real controller's 30 s requeues cannot be scaled down.
 #[derive(Debug)]
 pub struct Bed {
-    pub cluster: Cluster,
+    /// Kept for the bed's lifetime: dropping it stops the control plane.
+    _cluster: Cluster,
     pub proxy: FaultProxy,
     /// The step's ServiceAccount, bound to `component-template/rbac.yaml`.
     pub kubeconfig: PathBuf,
@@ -147,7 +148,7 @@ impl Bed {
             ))
             .abort_handle();
         Ok(Bed {
-            cluster,
+            _cluster: cluster,
             proxy,
             kubeconfig,
             baseline_kubeconfig,

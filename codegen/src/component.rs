@@ -5,9 +5,12 @@
 
 use std::collections::BTreeSet;
 
-use crate::model::{FieldType, ResourceModel, Scalar, TypeKind};
+use component_runtime::KfpType;
+
+use crate::error::Error;
+use crate::model::{Field, FieldType, ResourceModel, Scalar, TypeId, TypeKind};
 use crate::template::ComponentTemplate;
-use crate::{Error, docs, naming};
+use crate::{docs, naming};
 
 /// The input every component has besides its spec fields.
 pub const REGION_INPUT: &str = "region";
@@ -22,6 +25,46 @@ pub struct ComponentModel {
     /// One per top-level status field, in property order, then the template's spec
     /// outputs in name order.
     pub outputs: Vec<Output>,
+    /// What the launcher reads of the resource besides inputs and outputs; `None` when the
+    /// template names no field the launcher fills (the types and inputs are generated, but
+    /// the launcher cannot run the kind).
+    pub launched: Option<Launched>,
+}
+
+/// The fields the launcher reads of a resource it runs (the generated
+/// `component_runtime::Component` impl).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Launched {
+    /// The launcher's subcommand the component's command runs (the template's
+    /// `command[1]`).
+    pub subcommand: String,
+    /// The index in [`ComponentModel::inputs`] of the input of the spec field that names
+    /// the resource, which the launcher fills when it is empty.
+    pub name_input: usize,
+    /// That spec field.
+    pub name_field: FieldAccess,
+    /// `status.conditions`, and the type of its items.
+    pub conditions: FieldAccess,
+    pub condition_type: TypeId,
+    /// `status.ackResourceMetadata`, and its `arn`.
+    pub metadata: FieldAccess,
+    pub arn: FieldAccess,
+}
+
+/// A field as Rust reaches it: its name, and whether it is an `Option`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldAccess {
+    pub rust_name: String,
+    pub required: bool,
+}
+
+impl FieldAccess {
+    fn of(field: &Field) -> Self {
+        FieldAccess {
+            rust_name: field.rust_name.clone(),
+            required: field.required,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -87,62 +130,30 @@ impl Output {
     }
 }
 
-/// The types a KFP v1 component.yaml can declare that both SDKs pass by value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KfpType {
-    String,
-    Integer,
-    Float,
-    Bool,
-    JsonObject,
-    JsonArray,
-}
-
-impl KfpType {
-    pub fn name(self) -> &'static str {
-        match self {
-            KfpType::String => "String",
-            KfpType::Integer => "Integer",
-            KfpType::Float => "Float",
-            KfpType::Bool => "Bool",
-            KfpType::JsonObject => "JsonObject",
-            KfpType::JsonArray => "JsonArray",
+/// The KFP type of a field's value: scalars by type, an enum as the String it is in JSON,
+/// objects, maps and schema-less JSON as a JsonObject, arrays as a JsonArray.
+pub fn kfp_type(ty: &FieldType, model: &ResourceModel) -> KfpType {
+    match ty {
+        FieldType::Scalar(Scalar::String | Scalar::DateTime) | FieldType::IntOrString => {
+            KfpType::String
         }
-    }
-
-    pub(crate) fn of(ty: &FieldType, model: &ResourceModel) -> KfpType {
-        match ty {
-            FieldType::Scalar(Scalar::String | Scalar::DateTime) | FieldType::IntOrString => {
-                KfpType::String
-            }
-            FieldType::Scalar(Scalar::Int32 | Scalar::Int64) => KfpType::Integer,
-            FieldType::Scalar(Scalar::Float64) => KfpType::Float,
-            FieldType::Scalar(Scalar::Bool) => KfpType::Bool,
-            FieldType::Named(id) => match model.ty(*id).kind {
-                TypeKind::Object(_) => KfpType::JsonObject,
-                TypeKind::Enum(_) => KfpType::String,
-            },
-            FieldType::Array(_) => KfpType::JsonArray,
-            FieldType::Map(_) | FieldType::Json => KfpType::JsonObject,
-        }
-    }
-
-    /// The default that means "not set", where the type has one.
-    fn neutral_default(self) -> Option<&'static str> {
-        match self {
-            KfpType::String => Some(""),
-            KfpType::Bool => Some("False"),
-            KfpType::JsonObject => Some("{}"),
-            KfpType::JsonArray => Some("[]"),
-            KfpType::Integer | KfpType::Float => None,
-        }
+        FieldType::Scalar(Scalar::Int32 | Scalar::Int64) => KfpType::Integer,
+        FieldType::Scalar(Scalar::Float64) => KfpType::Float,
+        FieldType::Scalar(Scalar::Bool) => KfpType::Bool,
+        FieldType::Named(id) => match model.ty(*id).kind {
+            TypeKind::Object(_) => KfpType::JsonObject,
+            TypeKind::Enum(_) => KfpType::String,
+        },
+        FieldType::Array(_) => KfpType::JsonArray,
+        FieldType::Map(_) | FieldType::Json => KfpType::JsonObject,
     }
 }
 
-/// The launcher's own options (`launcher/src/main.rs`, `RunOptions`, and clap's), as clap
+/// The launcher's own options (its `RunOptions`, and clap's `help` and `version`), as clap
 /// ids. A spec field of that name would give a second argument with the same id, which
-/// clap refuses by panicking when the launcher starts; `codegen/tests/launcher_options.rs`
-/// keeps this list in step with the launcher.
+/// clap refuses by panicking when the launcher starts; a test of the launcher's command
+/// line (`launcher/src/cli.rs`) derives its options from its clap command and checks that
+/// they are exactly these.
 pub const LAUNCHER_OPTIONS: &[&str] = &[
     "api_timeout",
     "dry_run",
@@ -200,7 +211,7 @@ pub fn build(model: &ResourceModel, template: &ComponentTemplate) -> Result<Comp
         presence: Presence::Required,
     }];
     for (index, field) in spec.fields.iter().enumerate() {
-        let kfp_type = KfpType::of(&field.ty, model);
+        let kfp_type = kfp_type(&field.ty, model);
         let mut description = describe(field.description.as_deref(), &field.json_name, "spec");
         let presence = if let Some(note) = template.filled_by_launcher.get(&field.json_name) {
             description = format!("{description} {note}");
@@ -239,7 +250,7 @@ pub fn build(model: &ResourceModel, template: &ComponentTemplate) -> Result<Comp
                     Renamed::No(name) | Renamed::Yes(name) => name,
                 },
                 rust_name: field.rust_name.clone(),
-                kfp_type: KfpType::of(&field.ty, model),
+                kfp_type: kfp_type(&field.ty, model),
                 description: describe(field.description.as_deref(), &field.json_name, "status"),
                 json_name: field.json_name.clone(),
                 source: OutputSource::Status,
@@ -255,7 +266,7 @@ pub fn build(model: &ResourceModel, template: &ComponentTemplate) -> Result<Comp
         outputs.push(Output {
             name: name.clone(),
             rust_name: name.clone(),
-            kfp_type: KfpType::of(&field.ty, model),
+            kfp_type: kfp_type(&field.ty, model),
             description: format!(
                 "The resource's `spec.{json_name}`, as created (the name the launcher derived, \
                  when the input was empty)."
@@ -274,6 +285,7 @@ pub fn build(model: &ResourceModel, template: &ComponentTemplate) -> Result<Comp
         outputs.iter().map(|o| o.name.as_str()),
         &model.kind,
     )?;
+    let launched = launched(model, template, &inputs)?;
     let flags: Vec<String> = inputs
         .iter()
         .map(|i| i.name.clone())
@@ -289,7 +301,98 @@ pub fn build(model: &ResourceModel, template: &ComponentTemplate) -> Result<Comp
         template: template.clone(),
         inputs,
         outputs,
+        launched,
     })
+}
+
+/// The fields the launcher reads, if the template names the one it fills: a String that
+/// names the resource (the launcher fills nothing else), with the ACK conditions and ARN in
+/// the status.
+fn launched(
+    model: &ResourceModel,
+    template: &ComponentTemplate,
+    inputs: &[Input],
+) -> Result<Option<Launched>, Error> {
+    let mut filled = template.filled_by_launcher.keys();
+    let (Some(name_json), None) = (filled.next(), filled.next()) else {
+        if template.filled_by_launcher.is_empty() && !template.updatable.is_empty() {
+            return Err(Error::Template(
+                "`updatable` needs the field the launcher fills (`filled_by_launcher`): only the \
+                 launcher updates a resource"
+                    .to_owned(),
+            ));
+        }
+        if template.filled_by_launcher.len() > 1 {
+            return Err(Error::Template(
+                "`filled_by_launcher` names more than one field; the launcher fills one, the \
+                 field that names the resource"
+                    .to_owned(),
+            ));
+        }
+        return Ok(None);
+    };
+    let Some(subcommand) = template
+        .command
+        .get(1)
+        .filter(|_| template.command.first().map(String::as_str) == Some("ack-kfp-launcher"))
+    else {
+        return Err(Error::Template(
+            "`command` must run the launcher's subcommand for the kind \
+             (`[ack-kfp-launcher, <subcommand>, ...]`): the launcher fills `filled_by_launcher`"
+                .to_owned(),
+        ));
+    };
+    let spec = model.object(model.spec);
+    let Some(name_field) = spec.fields.iter().find(|f| &f.json_name == name_json) else {
+        return Ok(None); // Checked by the caller: a top-level spec field.
+    };
+    if name_field.ty != FieldType::Scalar(Scalar::String) {
+        return Err(Error::Template(format!(
+            "filled_by_launcher names `{name_json}`, which is not a string; the launcher fills \
+             the field that names the resource"
+        )));
+    }
+    let Some(name_input) = inputs.iter().position(
+        |i| matches!(&i.source, InputSource::SpecField { json_name, .. } if json_name == name_json),
+    ) else {
+        return Ok(None); // Every spec field is an input.
+    };
+    let missing = |what: &str| Error::Component {
+        kind: model.kind.clone(),
+        problem: format!("the launcher reads `{what}`, which the CRD does not have"),
+    };
+    let status = model.status.map(|id| model.object(id));
+    let status_field =
+        |json: &str| status.and_then(|s| s.fields.iter().find(|f| f.json_name == json));
+    let conditions = status_field("conditions").ok_or_else(|| missing("status.conditions"))?;
+    let FieldType::Array(items) = &conditions.ty else {
+        return Err(missing("status.conditions[]"));
+    };
+    let FieldType::Named(condition_type) = **items else {
+        return Err(missing("status.conditions[]"));
+    };
+    let metadata =
+        status_field("ackResourceMetadata").ok_or_else(|| missing("status.ackResourceMetadata"))?;
+    let FieldType::Named(metadata_type) = metadata.ty else {
+        return Err(missing("status.ackResourceMetadata.arn"));
+    };
+    let arn = match &model.ty(metadata_type).kind {
+        TypeKind::Object(object) => object
+            .fields
+            .iter()
+            .find(|f| f.json_name == "arn" && f.ty == FieldType::Scalar(Scalar::String)),
+        TypeKind::Enum(_) => None,
+    }
+    .ok_or_else(|| missing("status.ackResourceMetadata.arn"))?;
+    Ok(Some(Launched {
+        subcommand: subcommand.clone(),
+        name_input,
+        name_field: FieldAccess::of(name_field),
+        conditions: FieldAccess::of(conditions),
+        condition_type,
+        metadata: FieldAccess::of(metadata),
+        arn: FieldAccess::of(arn),
+    }))
 }
 
 enum Renamed {

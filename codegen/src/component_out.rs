@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_saphyr::{FlowMap, FlowSeq};
 
-use crate::Error;
 use crate::component::{ComponentModel, Presence};
+use crate::error::Error;
 
 #[derive(Serialize)]
 struct ComponentSpec<'a> {

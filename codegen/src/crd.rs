@@ -12,7 +12,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
     CustomResourceDefinition, JSONSchemaProps,
 };
 
-use crate::Error;
+use crate::error::Error;
 
 /// The parts of a CRD the generator reads, at the version it generates for.
 #[derive(Clone, Debug)]

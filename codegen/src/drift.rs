@@ -10,7 +10,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use crate::component::KfpType;
+use component_runtime::KfpType;
+
+use crate::component::kfp_type;
 use crate::model::{FieldType, ResourceModel, Scalar, TypeId, TypeKind};
 use crate::naming;
 
@@ -92,7 +94,7 @@ fn walk_value(
             required,
             enum_values,
             description,
-            kfp_type: top_level.then(|| KfpType::of(ty, model)),
+            kfp_type: top_level.then(|| kfp_type(ty, model)),
         },
     );
     match ty {

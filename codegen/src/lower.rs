@@ -1,8 +1,9 @@
-//! From a parsed CRD's openAPIV3Schema to the [`ResourceModel`].
+//! The lowering pass: from a parsed CRD's openAPIV3Schema to the [`ResourceModel`].
 //!
 //! Every property of `spec` and `status` becomes a field; every object with properties a
 //! named type; every string with `enum` a named enum. Schema shapes with no faithful Rust
-//! type are an [`Error::Unsupported`] naming the path, not a guess.
+//! type are an [`Error::Unsupported`] naming the path, not a guess. Types leave this pass
+//! unnamed: [`crate::share`] and [`crate::type_names`] name them.
 
 use std::collections::BTreeSet;
 
@@ -11,24 +12,15 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
 };
 
 use crate::crd::ParsedCrd;
+use crate::error::Error;
 use crate::model::{
     EnumType, EnumVariant, Field, FieldType, ObjectType, PathSegment, ResourceModel, Scalar,
     SchemaPath, Side, TypeDef, TypeId, TypeKind,
 };
-use crate::{Error, naming, type_names};
+use crate::naming;
 
-/// Builds the model of one resource; its types that are the ACK runtime's are marked
-/// shared ([`crate::ack`]).
+/// Builds the model of one resource, its types not yet named.
 pub fn lower(crd: &ParsedCrd) -> Result<ResourceModel, Error> {
-    lower_with(crd, true)
-}
-
-/// Builds the model without looking for the ACK runtime's types (for the runtime's own).
-pub(crate) fn lower_unshared(crd: &ParsedCrd) -> Result<ResourceModel, Error> {
-    lower_with(crd, false)
-}
-
-fn lower_with(crd: &ParsedCrd, share: bool) -> Result<ResourceModel, Error> {
     let root = &crd.schema;
     let properties = root.properties.as_ref();
     let spec_schema = properties
@@ -39,10 +31,7 @@ fn lower_with(crd: &ParsedCrd, share: bool) -> Result<ResourceModel, Error> {
         })?;
     let status_schema = properties.and_then(|p| p.get("status"));
 
-    let mut lowerer = Lowerer {
-        types: Vec::new(),
-        share,
-    };
+    let mut lowerer = Lowerer { types: Vec::new() };
     let spec_path = SchemaPath(vec![PathSegment::Property("spec".to_owned())]);
     let spec = lowerer.object(&spec_path, Side::Spec, spec_schema)?;
     let status = status_schema
@@ -52,8 +41,6 @@ fn lower_with(crd: &ParsedCrd, share: bool) -> Result<ResourceModel, Error> {
         })
         .transpose()?;
 
-    let mut types = lowerer.types;
-    type_names::assign(&mut types, &crd.kind, spec, status);
     Ok(ResourceModel {
         crd_name: crd.name.clone(),
         group: crd.group.clone(),
@@ -64,14 +51,12 @@ fn lower_with(crd: &ParsedCrd, share: bool) -> Result<ResourceModel, Error> {
         description: root.description.clone(),
         spec,
         status,
-        types,
+        types: lowerer.types,
     })
 }
 
 struct Lowerer {
     types: Vec<TypeDef>,
-    /// Mark the ACK runtime's types as shared.
-    share: bool,
 }
 
 impl Lowerer {
@@ -126,9 +111,6 @@ impl Lowerer {
             }
         }
         self.types[id.0].kind = TypeKind::Object(ObjectType { fields });
-        if self.share {
-            crate::ack::share(&mut self.types, id);
-        }
         Ok(id)
     }
 
@@ -140,7 +122,7 @@ impl Lowerer {
         kind: TypeKind,
     ) -> TypeId {
         self.types.push(TypeDef {
-            // Decided for all types at once, by `type_names::assign`.
+            // Decided by the later passes: `share`, then `type_names`.
             name: String::new(),
             path: path.clone(),
             side,

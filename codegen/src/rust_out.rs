@@ -12,11 +12,14 @@ use std::collections::BTreeSet;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::component::{ComponentModel, Input, InputSource, KfpType, OutputSource, Presence};
+use component_runtime::KfpType;
+
+use crate::component::{ComponentModel, Input, InputSource, Launched, OutputSource, Presence};
 use crate::model::{
     EnumType, Field, FieldType, ObjectType, ResourceModel, Scalar, Side, TypeDef, TypeId, TypeKind,
 };
-use crate::{ack, docs, type_names};
+use crate::reserved::FixedNames;
+use crate::{ack, docs};
 
 /// Formatted Rust source for the module of one resource.
 pub fn emit(model: &ResourceModel, component: &ComponentModel, header: &[String]) -> String {
@@ -25,13 +28,15 @@ pub fn emit(model: &ResourceModel, component: &ComponentModel, header: &[String]
         quote!(#![doc = #line])
     });
     let uses = use_lines(model, component);
-    let resource = resource_type(model, component);
+    let resource = resource_type(model);
     let defaults = defaults(model);
     let types = (model.types.iter().zip(defaults))
         .filter(|(ty, _)| !ty.shared)
         .map(|(ty, default)| type_def(model, ty, default));
     let inputs = inputs_struct(model, component);
     let outputs = output_paths_struct(model, component);
+    let component_impl =
+        (component.launched.as_ref()).map(|launched| component_impl(model, component, launched));
     let file = quote! {
         #(#header_docs)*
         #![allow(
@@ -43,15 +48,91 @@ pub fn emit(model: &ResourceModel, component: &ComponentModel, header: &[String]
         #(#types)*
         #inputs
         #outputs
+        #component_impl
     };
+    format(file)
+}
+
+/// prettyplease's layout, with the blank lines a person leaves between items.
+fn format(file: TokenStream) -> String {
     let syntax: syn::File =
         syn::parse2(file).expect("the generator emits tokens that parse as a Rust file");
-    prettyplease::unparse(&syntax)
+    with_blank_lines(&prettyplease::unparse(&syntax))
+}
+
+/// `source` with a blank line before every item and every item of an `impl`, but between
+/// `use` items and between one-line items of one sort (a group of constants).
+fn with_blank_lines(source: &str) -> String {
+    let file = syn::parse_file(source).expect("prettyplease's output parses");
+    let mut blank_before = BTreeSet::new();
+    if let Some(first) = file.items.first()
+        && !file.attrs.is_empty()
+    {
+        blank_before.insert(lines(first).0);
+    }
+    separate(&file.items, item_sort, &mut blank_before);
+    for item in &file.items {
+        if let syn::Item::Impl(block) = item {
+            separate(&block.items, impl_item_sort, &mut blank_before);
+        }
+    }
+    let mut out = String::with_capacity(source.len() + blank_before.len());
+    for (number, line) in source.lines().enumerate() {
+        if blank_before.contains(&(number + 1)) {
+            out.push('\n');
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Adds the first line of each of `items` but the first to `blank_before`, unless it and
+/// the item before it are `use` items, or one-liners of the same sort.
+fn separate<T: quote::ToTokens>(
+    items: &[T],
+    sort: fn(&T) -> &'static str,
+    blank_before: &mut BTreeSet<usize>,
+) {
+    for pair in items.windows(2) {
+        let (first, last) = lines(&pair[0]);
+        let (next_first, next_last) = lines(&pair[1]);
+        let same_sort = sort(&pair[0]) == sort(&pair[1]);
+        let grouped =
+            same_sort && (sort(&pair[0]) == "use" || (first == last && next_first == next_last));
+        if !grouped {
+            blank_before.insert(next_first);
+        }
+    }
+}
+
+/// The first and last line of an item, its attributes and doc comment included (the
+/// tokens of parsed text carry their lines: proc-macro2's `span-locations`).
+fn lines(item: &impl quote::ToTokens) -> (usize, usize) {
+    let tokens: Vec<proc_macro2::TokenTree> = item.to_token_stream().into_iter().collect();
+    let first = tokens.first().map_or(0, |t| t.span().start().line);
+    let last = tokens.last().map_or(0, |t| t.span().end().line);
+    (first, last)
+}
+
+fn item_sort(item: &syn::Item) -> &'static str {
+    match item {
+        syn::Item::Use(_) => "use",
+        syn::Item::Const(_) => "const",
+        _ => "",
+    }
+}
+
+fn impl_item_sort(item: &syn::ImplItem) -> &'static str {
+    match item {
+        syn::ImplItem::Const(_) => "const",
+        syn::ImplItem::Type(_) => "type",
+        _ => "",
+    }
 }
 
 /// Formatted Rust source for the module of the ACK runtime's types ([`crate::ack`]).
-pub fn emit_shared(header: &[String]) -> String {
-    let runtime = ack::runtime();
+pub fn emit_shared(runtime: &ResourceModel, header: &[String]) -> String {
     let header_docs = header.iter().map(|line| {
         let line = format!(" {line}");
         quote!(#![doc = #line])
@@ -66,9 +147,7 @@ pub fn emit_shared(header: &[String]) -> String {
         use serde::{Deserialize, Serialize};
         #(#types)*
     };
-    let syntax: syn::File =
-        syn::parse2(file).expect("the generator emits tokens that parse as a Rust file");
-    prettyplease::unparse(&syntax)
+    format(file)
 }
 
 /// The names of the ACK runtime's types that `model`'s own types refer to.
@@ -92,23 +171,6 @@ fn shared_names(model: &ResourceModel) -> BTreeSet<&str> {
     }
     names
 }
-
-/// The paths outside the module that the module names, each by the name it is written as.
-/// `type_names` reserves every name listed here.
-pub const IMPORTED_NAMES: &[&str] = &[
-    "BTreeMap",
-    "PathBuf",
-    "IntOrString",
-    "ObjectMeta",
-    "Time",
-    "Deserialize",
-    "Serialize",
-    "InputErrors",
-    "InputReader",
-    "InputType",
-    "OutputValue",
-    "ResourceInputs",
-];
 
 /// Which of the optional imports a module needs.
 #[derive(Default)]
@@ -179,7 +241,7 @@ fn use_lines(model: &ResourceModel, component: &ComponentModel) -> TokenStream {
         #map
         #path_buf
         #[cfg(feature = "component")]
-        use component_runtime::{InputErrors, InputReader, InputType, #output_value ResourceInputs};
+        use component_runtime::{InputErrors, InputReader, KfpType, #output_value ResourceInputs};
         #meta
         #int_or_string
         use serde::{Deserialize, Serialize};
@@ -239,10 +301,11 @@ fn ident(text: &str) -> syn::Ident {
     }
 }
 
-fn resource_type(model: &ResourceModel, component: &ComponentModel) -> TokenStream {
-    let [kind_name, spec_name, status_name, ..] = type_names::fixed_names(&model.kind);
-    let kind = ident(&kind_name);
-    let spec = ident(&spec_name);
+fn resource_type(model: &ResourceModel) -> TokenStream {
+    let names = FixedNames::of(&model.kind);
+    let kind_name = &names.kind;
+    let kind = ident(kind_name);
+    let spec = ident(&names.spec);
     let docs = doc_attrs(model.description.as_deref());
     let api_version = if model.group.is_empty() {
         model.version.clone()
@@ -257,7 +320,7 @@ fn resource_type(model: &ResourceModel, component: &ComponentModel) -> TokenStre
         quote!(k8s_openapi::ClusterResourceScope)
     };
     let status_field = model.status.map(|_| {
-        let status = ident(&status_name);
+        let status = ident(&names.status);
         quote! {
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub status: Option<#status>,
@@ -266,18 +329,11 @@ fn resource_type(model: &ResourceModel, component: &ComponentModel) -> TokenStre
     let status_init = model.status.map(|_| quote!(status: None,));
     let new_doc =
         format!(" A new {kind_name} named `name`, with `apiVersion` and `kind` set and no status.");
-    let updatable = &component.template.updatable;
-    let updatable_count = Literal::usize_unsuffixed(updatable.len());
-    let updatable_doc = if updatable.is_empty() {
-        " The top-level spec fields the ACK controller updates on an existing resource: none, it cannot update this kind.".to_owned()
-    } else {
-        " The top-level spec fields (JSON names) the ACK controller updates on an existing resource; it ignores changes to the others.".to_owned()
-    };
     quote! {
         #docs
         #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(rename_all = "camelCase")]
         pub struct #kind {
-            #[serde(rename = "apiVersion")]
             pub api_version: String,
             pub kind: String,
             #[serde(default)]
@@ -300,9 +356,6 @@ fn resource_type(model: &ResourceModel, component: &ComponentModel) -> TokenStre
                     #status_init
                 }
             }
-
-            #[doc = #updatable_doc]
-            pub const UPDATABLE_FIELDS: [&'static str; #updatable_count] = [#(#updatable),*];
         }
 
         impl k8s_openapi::Resource for #kind {
@@ -350,27 +403,64 @@ fn object_struct(
     docs: TokenStream,
     name: syn::Ident,
 ) -> TokenStream {
-    let fields = object.fields.iter().map(|field| struct_field(model, field));
+    // serde's camelCase rule where it helps, a `rename` where the rule gets a name wrong.
+    let camel_case = object
+        .fields
+        .iter()
+        .any(|f| serde_name(&f.rust_name, false) != f.json_name);
+    let fields = (object.fields.iter()).map(|field| struct_field(model, field, camel_case));
     // A user's typo in a spec must fail; a field that a newer controller writes into the
     // status must not.
-    let deny_unknown = (ty.side == Side::Spec).then(|| quote!(#[serde(deny_unknown_fields)]));
+    let deny_unknown = (ty.side == Side::Spec).then(|| quote!(deny_unknown_fields));
+    let rename_all = camel_case.then(|| quote!(rename_all = "camelCase"));
+    let serde = match (rename_all, deny_unknown) {
+        (None, None) => None,
+        (Some(one), None) | (None, Some(one)) => Some(quote!(#[serde(#one)])),
+        (Some(rename_all), Some(deny)) => Some(quote!(#[serde(#rename_all, #deny)])),
+    };
     let default = default.then(|| quote!(Default,));
     quote! {
         #docs
         #[derive(Clone, Debug, #default PartialEq, Serialize, Deserialize)]
-        #deny_unknown
+        #serde
         pub struct #name {
             #(#fields)*
         }
     }
 }
 
-fn struct_field(model: &ResourceModel, field: &Field) -> TokenStream {
+/// The name serde gives a field, by itself or under `rename_all = "camelCase"` (serde's
+/// rule, as `serde_derive` writes it: PascalCase, every `_` dropped and the character after
+/// it upper-cased, then the first character lower-cased; a raw identifier without its `r#`).
+fn serde_name(rust_name: &str, camel_case: bool) -> String {
+    let name = rust_name.trim_start_matches("r#");
+    if !camel_case {
+        return name.to_owned();
+    }
+    let mut pascal = String::with_capacity(name.len());
+    let mut capitalise = true;
+    for c in name.chars() {
+        if c == '_' {
+            capitalise = true;
+        } else if capitalise {
+            pascal.push(c.to_ascii_uppercase());
+            capitalise = false;
+        } else {
+            pascal.push(c);
+        }
+    }
+    let mut chars = pascal.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_ascii_lowercase().to_string() + chars.as_str()
+    })
+}
+
+fn struct_field(model: &ResourceModel, field: &Field, camel_case: bool) -> TokenStream {
     let docs = doc_attrs(field.description.as_deref());
     let name = ident(&field.rust_name);
     let ty = field_type(model, &field.ty);
     let json_name = &field.json_name;
-    let rename = (field.rust_name.trim_start_matches("r#") != json_name.as_str())
+    let rename = (serde_name(&field.rust_name, camel_case) != *json_name)
         .then(|| quote!(rename = #json_name,));
     if field.required {
         let serde = rename.map(|rename| quote!(#[serde(#rename)]));
@@ -467,14 +557,22 @@ fn enum_def(
     }
 }
 
-fn input_type(kfp_type: KfpType) -> TokenStream {
-    let variant = format_ident!("{}", kfp_type.name());
-    quote!(InputType::#variant)
+fn kfp_type(ty: KfpType) -> TokenStream {
+    let variant = format_ident!("{}", ty.name());
+    quote!(KfpType::#variant)
+}
+
+/// A flag's doc comment, and its clap `help` where the comment cannot be it word for word
+/// (rustdoc escapes); clap shows a doc comment without its final period.
+fn flag_docs(help: &str) -> (TokenStream, Option<TokenStream>) {
+    let docs = doc_attrs(Some(help));
+    let verbatim = docs::rustdoc_lines(help) == [help];
+    (docs, (!verbatim).then(|| quote!(, help = #help)))
 }
 
 fn inputs_struct(model: &ResourceModel, component: &ComponentModel) -> TokenStream {
-    let [_, spec_name, _, inputs_name, ..] = type_names::fixed_names(&model.kind);
-    let (spec, inputs) = (ident(&spec_name), ident(&inputs_name));
+    let names = FixedNames::of(&model.kind);
+    let (spec, inputs) = (ident(&names.spec), ident(&names.inputs));
     let struct_doc = format!(
         " The inputs of the {} component as KFP passes them on the command line: \
          `region`, then one per top-level spec field.",
@@ -484,82 +582,71 @@ fn inputs_struct(model: &ResourceModel, component: &ComponentModel) -> TokenStre
         let name = ident(&input.rust_name);
         let flag = &input.name;
         let value_name = input.kfp_type.name();
-        let help = &input.description;
-        let docs = doc_attrs(Some(help));
-        // clap shows `help` as written; the doc comment is escaped for rustdoc.
+        let (docs, help) = flag_docs(&input.description);
         quote! {
             #docs
-            #[arg(long = #flag, value_name = #value_name, help = #help, allow_hyphen_values = true)]
+            #[arg(long = #flag, value_name = #value_name #help, allow_hyphen_values = true)]
             pub #name: Option<String>,
         }
     });
 
     let spec_fields = &model.object(model.spec).fields;
-    let mut fills = Vec::new();
     let reads = component.inputs.iter().map(|input| {
         let name = ident(&input.rust_name);
         let flag = &input.name;
-        let kfp_type = input_type(input.kfp_type);
+        let kfp_type = kfp_type(input.kfp_type);
         let read = match input.presence {
             Presence::Required => quote!(required),
             _ => quote!(optional),
         };
         let value = quote!(reader.#read(#flag, #kfp_type, self.#name.as_deref()));
-        if input.presence == Presence::FilledByLauncher {
-            let fallback = format_ident!("{}_if_absent", input.rust_name.trim_start_matches("r#"));
-            let ty = match &input.source {
-                InputSource::SpecField { index, .. } => field_type(model, &spec_fields[*index].ty),
-                InputSource::Region => quote!(String),
-            };
-            fills.push(quote!(#fallback: #ty));
-            quote!(let #name = #value.unwrap_or(#fallback);)
-        } else {
-            quote!(let #name = #value;)
-        }
+        // The launcher fills the field when its input is empty.
+        let filled = match &input.source {
+            InputSource::SpecField { index, .. } => {
+                input.presence == Presence::FilledByLauncher && spec_fields[*index].required
+            }
+            InputSource::Region => false,
+        };
+        let fill = filled.then(|| quote!(.unwrap_or_default()));
+        quote!(let #name = #value #fill;)
     });
-    let reads: Vec<TokenStream> = reads.collect();
-
-    // Required values are `Option`s until every input has been read.
-    let required: Vec<&Input> = component
+    // A required value is an `Option` until every input has been read: `?` in the closure.
+    let value = |input: &Input| {
+        let name = ident(&input.rust_name);
+        if input.presence == Presence::Required {
+            quote!(#name?)
+        } else {
+            quote!(#name)
+        }
+    };
+    let region = component
         .inputs
         .iter()
-        .filter(|i| i.presence == Presence::Required)
-        .collect();
-    let required_names: Vec<syn::Ident> = required.iter().map(|i| ident(&i.rust_name)).collect();
-    let unwrap_required = match required_names.as_slice() {
-        [] => None,
-        [one] => Some(quote! {
-            let Some(#one) = #one else {
-                return Err(reader.into_errors());
-            };
-        }),
-        many => Some(quote! {
-            let (#(Some(#many)),*) = (#(#many),*) else {
-                return Err(reader.into_errors());
-            };
-        }),
-    };
+        .find(|input| input.source == InputSource::Region)
+        .map(value);
     let spec_inits = component.inputs.iter().filter_map(|input| {
         let InputSource::SpecField { index, .. } = &input.source else {
             return None;
         };
-        let field = ident(&spec_fields[*index].rust_name);
-        let value = ident(&input.rust_name);
-        Some(if field == value {
+        let field_name = &spec_fields[*index].rust_name;
+        let field = ident(field_name);
+        let value = value(input);
+        let shorthand = input.rust_name == *field_name && input.presence != Presence::Required;
+        Some(if shorthand {
             quote!(#field,)
         } else {
             quote!(#field: #value,)
         })
     });
-    let region = ident(crate::component::REGION_INPUT);
-    let mut read_docs =
-        vec![" Reads every input into the spec, or reports every problem found in them."];
-    if !fills.is_empty() {
-        read_docs.push("");
-        read_docs.push(
-            " Inputs the launcher fills take the matching `*_if_absent` value when left empty.",
-        );
-    }
+    let read_doc = " Reads every input into the spec, or reports every problem found in them.";
+    let fill_doc = component
+        .inputs
+        .iter()
+        .any(|i| i.presence == Presence::FilledByLauncher)
+        .then(|| {
+            let doc = " The field the launcher fills is left empty when its input is.";
+            quote!(#[doc = ""] #[doc = #doc])
+        });
     quote! {
         #[doc = #struct_doc]
         #[cfg(feature = "component")]
@@ -570,20 +657,18 @@ fn inputs_struct(model: &ResourceModel, component: &ComponentModel) -> TokenStre
 
         #[cfg(feature = "component")]
         impl #inputs {
-            #(#[doc = #read_docs])*
-            pub fn read(
-                &self,
-                #(#fills),*
-            ) -> Result<ResourceInputs<#spec>, InputErrors> {
+            #[doc = #read_doc]
+            #fill_doc
+            pub fn read(&self) -> Result<ResourceInputs<#spec>, InputErrors> {
                 let mut reader = InputReader::default();
                 #(#reads)*
-                #unwrap_required
-                reader.finish()?;
-                Ok(ResourceInputs {
-                    #region,
-                    spec: #spec {
-                        #(#spec_inits)*
-                    },
+                reader.finish_with(|| {
+                    Some(ResourceInputs {
+                        region: #region,
+                        spec: #spec {
+                            #(#spec_inits)*
+                        },
+                    })
                 })
             }
         }
@@ -591,8 +676,8 @@ fn inputs_struct(model: &ResourceModel, component: &ComponentModel) -> TokenStre
 }
 
 fn output_paths_struct(model: &ResourceModel, component: &ComponentModel) -> TokenStream {
-    let [_, _, _, _, outputs_name] = type_names::fixed_names(&model.kind);
-    let outputs = ident(&outputs_name);
+    let fixed = FixedNames::of(&model.kind);
+    let outputs = ident(&fixed.output_paths);
     let struct_doc = format!(
         " Where to write each output of the {} component: one per top-level status field.",
         model.kind
@@ -606,10 +691,10 @@ fn output_paths_struct(model: &ResourceModel, component: &ComponentModel) -> Tok
             output.kfp_type.name(),
             output.description
         );
-        let docs = doc_attrs(Some(&help));
+        let (docs, help) = flag_docs(&help);
         quote! {
             #docs
-            #[arg(id = #flag, long = #flag, value_name = "PATH", help = #help)]
+            #[arg(id = #flag, long = #flag, value_name = "PATH" #help)]
             pub #name: Option<PathBuf>,
         }
     });
@@ -618,7 +703,7 @@ fn output_paths_struct(model: &ResourceModel, component: &ComponentModel) -> Tok
     let values = component.outputs.iter().map(|output| {
         let name = &output.name;
         let field = ident(&output.rust_name);
-        let kfp_type = input_type(output.kfp_type);
+        let kfp_type = kfp_type(output.kfp_type);
         let (source, value_field) = match &output.source {
             OutputSource::Status => (quote!(status), field.clone()),
             OutputSource::Spec { rust_field } => (quote!(spec), ident(rust_field)),
@@ -637,7 +722,7 @@ fn output_paths_struct(model: &ResourceModel, component: &ComponentModel) -> Tok
             }
         }
     });
-    let kind = ident(&type_names::fixed_names(&model.kind)[0]);
+    let kind = ident(&fixed.kind);
     let spec_binding = component
         .outputs
         .iter()
@@ -672,6 +757,105 @@ fn output_paths_struct(model: &ResourceModel, component: &ComponentModel) -> Tok
             pub const NAMES: [&'static str; #count] = [#(#names),*];
 
             #values_fn
+        }
+    }
+}
+
+/// `impl component_runtime::Component`: what the launcher needs of a kind, from the model.
+fn component_impl(
+    model: &ResourceModel,
+    component: &ComponentModel,
+    launched: &Launched,
+) -> TokenStream {
+    let names = FixedNames::of(&model.kind);
+    let [kind, spec, inputs, output_paths] =
+        [&names.kind, &names.spec, &names.inputs, &names.output_paths].map(|n| ident(n));
+    let status = model.status.map(|_| ident(&names.status));
+    let condition = ident(&model.ty(launched.condition_type).name);
+    let name_input = &component.inputs[launched.name_input];
+    let name_input_field = ident(&name_input.rust_name);
+    let name_input_name = &name_input.name;
+    let subcommand = &launched.subcommand;
+    let updatable = &component.template.updatable;
+
+    let name_field = ident(&launched.name_field.rust_name);
+    let (name, set_name) = if launched.name_field.required {
+        (quote!(&spec.#name_field), quote!(spec.#name_field = name;))
+    } else {
+        (
+            quote!(spec.#name_field.as_deref().unwrap_or_default()),
+            quote!(spec.#name_field = Some(name);),
+        )
+    };
+    let conditions_field = ident(&launched.conditions.rust_name);
+    let conditions = if launched.conditions.required {
+        quote!(&status.#conditions_field)
+    } else {
+        quote!(status.#conditions_field.as_deref().unwrap_or_default())
+    };
+    let metadata = ident(&launched.metadata.rust_name);
+    let arn_field = ident(&launched.arn.rust_name);
+    let arn = match (launched.metadata.required, launched.arn.required) {
+        (false, false) => quote!(status.#metadata.as_ref()?.#arn_field.as_deref()),
+        (false, true) => quote!(status.#metadata.as_ref().map(|m| m.#arn_field.as_str())),
+        (true, false) => quote!(status.#metadata.#arn_field.as_deref()),
+        (true, true) => quote!(Some(status.#metadata.#arn_field.as_str())),
+    };
+    quote! {
+        #[cfg(feature = "component")]
+        impl component_runtime::Component for #kind {
+            type Spec = #spec;
+            type Status = #status;
+            type Inputs = #inputs;
+            type OutputPaths = #output_paths;
+            type Condition = #condition;
+
+            const SUBCOMMAND: &'static str = #subcommand;
+            const NAME_INPUT: &'static str = #name_input_name;
+            const UPDATABLE_FIELDS: &'static [&'static str] = &[#(#updatable),*];
+
+            fn new(name: &str, spec: #spec) -> Self {
+                #kind::new(name, spec)
+            }
+
+            fn read(inputs: &#inputs) -> Result<ResourceInputs<#spec>, InputErrors> {
+                inputs.read()
+            }
+
+            fn given(inputs: &#inputs) -> component_runtime::Given<'_> {
+                component_runtime::Given {
+                    region: inputs.region.as_deref(),
+                    name: inputs.#name_input_field.as_deref(),
+                }
+            }
+
+            fn name(spec: &#spec) -> &str {
+                #name
+            }
+
+            fn set_name(spec: &mut #spec, name: String) {
+                #set_name
+            }
+
+            fn spec(&self) -> &#spec {
+                &self.spec
+            }
+
+            fn status(&self) -> Option<&#status> {
+                self.status.as_ref()
+            }
+
+            fn conditions(status: &#status) -> &[#condition] {
+                #conditions
+            }
+
+            fn arn(status: &#status) -> Option<&str> {
+                #arn
+            }
+
+            fn outputs<'a>(paths: &'a #output_paths, resource: Option<&Self>) -> Vec<OutputValue<'a>> {
+                paths.values(resource).into()
+            }
         }
     }
 }

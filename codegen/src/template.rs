@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::Error;
+use crate::error::Error;
 
 /// What the CRD cannot say about a component: its name, image and command, and the spec
 /// fields that the launcher fills itself.

@@ -1,56 +1,44 @@
-//! Rust names for the model's types, decided for all of them at once.
+//! The naming pass: Rust names for the model's types, decided for all of them at once.
 //!
 //! A type is named after the property it sits under, in PascalCase, singular for an
 //! array's items (`tags[]` -> `Tag`) and with `Value` for a map's values. `spec` and
-//! `status` themselves are `<Kind>Spec` and `<Kind>Status`.
+//! `status` themselves are `<Kind>Spec` and `<Kind>Status`. A type that an earlier pass
+//! named (an ACK runtime type, [`crate::share`]) keeps its name.
 //!
 //! **Collisions.** When two types would get the same name, or a name the generated code
-//! already uses (`<Kind>`, `<Kind>Inputs`, `String`, `Time`, ...), *every* type in the
-//! clash is qualified by its parent property, then its grandparent and so on
-//! (`resourceConfig.instanceGroups[]` -> `ResourceConfigInstanceGroup`), until the names
-//! differ; so is a name that would start with a digit (`spec.3d` -> `Spec3d`). Qualifying all of them, not just the later one, keeps a name independent of
-//! the order properties were visited in. Only if two full paths still spell the same name
-//! (`fooID` and `fooId`) does the one later in path order get a number (`FooId2`).
+//! already uses ([`crate::reserved`]: `<Kind>`, `<Kind>Inputs`, `String`, `Time`, ...),
+//! *every* type in the clash is qualified by its parent property, then its grandparent and
+//! so on (`resourceConfig.instanceGroups[]` -> `ResourceConfigInstanceGroup`), until the
+//! names differ; so is a name that would start with a digit (`spec.3d` -> `Spec3d`).
+//! Qualifying all of them, not just the later one, keeps a name independent of the order
+//! properties were visited in. Only if two full paths still spell the same name (`fooID`
+//! and `fooId`) does the one later in path order get a number (`FooId2`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{PathSegment, SchemaPath, TypeDef, TypeId};
-use crate::{naming, rust_out};
+use crate::model::{PathSegment, ResourceModel, SchemaPath};
+use crate::naming;
+use crate::reserved::{self, FixedNames};
 
-/// Prelude names that the generated module writes unqualified; the names it imports are
-/// [`rust_out::IMPORTED_NAMES`].
-const PRELUDE_NAMES: &[&str] = &[
-    "String", "Option", "Vec", "Result", "Some", "None", "Ok", "Err", "Self", "Default",
-];
-
-/// The fixed names of a resource's root types and generated companions.
-pub fn fixed_names(kind: &str) -> [String; 5] {
-    [
-        kind.to_owned(),
-        format!("{kind}Spec"),
-        format!("{kind}Status"),
-        format!("{kind}Inputs"),
-        format!("{kind}OutputPaths"),
-    ]
-}
-
-/// Fills in `name` on every type.
-pub fn assign(types: &mut [TypeDef], kind: &str, spec: TypeId, status: Option<TypeId>) {
-    let [_, spec_name, status_name, ..] = fixed_names(kind);
-    // The ACK runtime's types keep the runtime's names, which the module imports.
-    let reserved: BTreeSet<String> = fixed_names(kind)
-        .into_iter()
-        .chain(types.iter().filter(|t| t.shared).map(|t| t.name.clone()))
-        .chain(PRELUDE_NAMES.iter().map(|s| (*s).to_owned()))
-        .chain(rust_out::IMPORTED_NAMES.iter().map(|s| (*s).to_owned()))
-        .collect();
-    types[spec.0].name = spec_name;
+/// Fills in the name of every type that has none yet.
+pub fn assign(mut model: ResourceModel) -> ResourceModel {
+    let fixed = FixedNames::of(&model.kind);
+    let (spec, status) = (model.spec, model.status);
+    let types = &mut model.types;
+    types[spec.0].name.clone_from(&fixed.spec);
     if let Some(status) = status {
-        types[status.0].name = status_name;
+        types[status.0].name.clone_from(&fixed.status);
     }
+    // Names an earlier pass gave (the ACK runtime's types, which the module imports) stay.
+    let given: BTreeSet<String> = types
+        .iter()
+        .map(|t| t.name.clone())
+        .filter(|name| !name.is_empty())
+        .collect();
+    let reserved = |name: &str| reserved::is_reserved(&fixed, name) || given.contains(name);
 
     let named: Vec<usize> = (0..types.len())
-        .filter(|&i| i != spec.0 && Some(TypeId(i)) != status && !types[i].shared)
+        .filter(|&i| types[i].name.is_empty())
         .collect();
     let parts: Vec<Vec<String>> = named.iter().map(|&i| name_parts(&types[i].path)).collect();
     let mut levels = vec![0_usize; named.len()];
@@ -65,7 +53,7 @@ pub fn assign(types: &mut [TypeDef], kind: &str, spec: TypeId, status: Option<Ty
         for (name, members) in &by_name {
             // A name must start with a letter (`spec.3d` -> `Spec3d`).
             let letter_first = name.starts_with(|c: char| c.is_ascii_alphabetic());
-            if members.len() == 1 && !reserved.contains(name) && letter_first {
+            if members.len() == 1 && !reserved(name) && letter_first {
                 continue;
             }
             for &j in members {
@@ -83,17 +71,18 @@ pub fn assign(types: &mut [TypeDef], kind: &str, spec: TypeId, status: Option<Ty
     // Whatever still clashes has run out of qualifiers: number it in path order.
     let mut order: Vec<usize> = (0..named.len()).collect();
     order.sort_by(|&a, &b| types[named[a]].path.cmp(&types[named[b]].path));
-    let mut taken = reserved;
+    let mut taken = BTreeSet::new();
     for j in order {
         let base = candidate(j, levels[j]);
         let mut name = base.clone();
         let mut n = 2;
-        while !taken.insert(name.clone()) {
+        while reserved(&name) || !taken.insert(name.clone()) {
             name = format!("{base}{n}");
             n += 1;
         }
         types[named[j]].name = name;
     }
+    model
 }
 
 /// One PascalCase word group per property on the path, outermost first:
@@ -131,7 +120,7 @@ fn name_parts(path: &SchemaPath) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ObjectType, Side, TypeKind};
+    use crate::model::{ObjectType, Side, TypeDef, TypeId, TypeKind};
 
     fn path(text: &str) -> SchemaPath {
         let mut segments = Vec::new();
@@ -150,7 +139,7 @@ mod tests {
     }
 
     fn names(paths: &[&str]) -> Vec<String> {
-        let mut types: Vec<TypeDef> = ["spec", "status"]
+        let types: Vec<TypeDef> = ["spec", "status"]
             .iter()
             .chain(paths)
             .map(|p| TypeDef {
@@ -162,8 +151,19 @@ mod tests {
                 shared: false,
             })
             .collect();
-        assign(&mut types, "Job", TypeId(0), Some(TypeId(1)));
-        types.into_iter().map(|t| t.name).collect()
+        let model = ResourceModel {
+            crd_name: "jobs.example.com".to_owned(),
+            group: "example.com".to_owned(),
+            version: "v1".to_owned(),
+            kind: "Job".to_owned(),
+            plural: "jobs".to_owned(),
+            namespaced: true,
+            description: None,
+            spec: TypeId(0),
+            status: Some(TypeId(1)),
+            types,
+        };
+        assign(model).types.into_iter().map(|t| t.name).collect()
     }
 
     #[test]

@@ -1,75 +1,129 @@
-//! The generated Rust and component.yaml for each vendored job kind's CRD, as insta
-//! snapshots: a change to the generator shows up here as a reviewable diff
-//! (`cargo insta review`, or `INSTA_UPDATE=always cargo test` and `git diff`).
+//! What a reviewer should read when the generator or a CRD changes, as insta snapshots:
+//! each pinned component's interface (its inputs and outputs with their types, what is
+//! required and the defaults, what the launcher fills and what the controller updates),
+//! and the generated Rust for the synthetic CRD of unusual schema shapes. The generated
+//! files themselves are not copied here: `generated/`, checked by `cargo xtask regenerate
+//! --check`, is their one golden copy. (`cargo insta review`, or `INSTA_UPDATE=always cargo
+//! test` and `git diff`.)
 
 mod common;
 
-use codegen::{ComponentTemplate, Source};
+use std::fmt::Write as _;
+use std::path::Path;
 
-/// The generated code of a pinned SageMaker job kind: its vendored CRD (file and sha256 as
-/// `crds/lock.toml` pins them) and its template.
-fn pinned(module: &str, plural: &str, sha256: &str) -> codegen::Generated {
+use codegen::component::{InputSource, OutputSource, Presence};
+use codegen::{ComponentModel, ComponentTemplate};
+
+/// Every YAML file under `dir`, recursively.
+fn yaml_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("readable folder") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            yaml_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "yaml") {
+            out.push(path);
+        }
+    }
+}
+
+/// Each component with a template, by its template's (and module's) name, generated from
+/// its vendored CRD.
+fn pinned_components() -> Vec<(String, ComponentModel)> {
     let root = common::repo_root();
-    let file = format!("crds/sagemaker-controller/sagemaker.services.k8s.aws_{plural}.yaml");
-    let yaml = std::fs::read_to_string(root.join(&file)).expect("vendored CRD");
-    let lock = std::fs::read_to_string(root.join("crds/lock.toml")).expect("lock");
-    assert!(
-        lock.contains(&format!("sha256 = \"{sha256}\"")),
-        "crds/lock.toml no longer pins {file} at {sha256}: update the snapshot test"
+    let mut crds = Vec::new();
+    yaml_files(&root.join("crds"), &mut crds);
+    let models: Vec<codegen::ResourceModel> = crds
+        .iter()
+        .map(|path| codegen::model(&std::fs::read_to_string(path).expect("CRD")).expect("model"))
+        .collect();
+    let mut templates = Vec::new();
+    yaml_files(&root.join("component-template"), &mut templates);
+    templates.sort();
+    let mut components = Vec::new();
+    for path in templates {
+        let Ok(template) =
+            ComponentTemplate::parse(&std::fs::read_to_string(&path).expect("template"))
+        else {
+            continue; // Not a component template (rbac.yaml).
+        };
+        let module = path
+            .file_stem()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let model = match models
+            .iter()
+            .filter(|m| m.kind == template.kind)
+            .collect::<Vec<_>>()[..]
+        {
+            [model] => model.clone(),
+            ref found => panic!("{module}: {} CRDs of kind {}", found.len(), template.kind),
+        };
+        let component = codegen::component::build(&model, &template).expect("component");
+        components.push((module, component));
+    }
+    assert!(components.len() >= 13, "{}", components.len());
+    components
+}
+
+/// A component's interface as a reviewer reads it.
+fn interface(component: &ComponentModel) -> String {
+    let template = &component.template;
+    let mut out = format!(
+        "{} ({}): {}\n\ninputs:\n",
+        template.name,
+        template.kind,
+        template.command.join(" ")
     );
-    let template = std::fs::read_to_string(root.join(format!("component-template/{module}.yaml")))
-        .expect("template");
-    let mut template = ComponentTemplate::parse(&template).expect("template parses");
-    // Fixed here rather than read from component-template/image.toml: a version bump is
-    // not a generator change, so it does not touch the snapshot.
-    template.image = "ack-sagemaker-kfp-launcher:0.1.0".to_owned();
-    let source = Source {
-        file,
-        controller: "sagemaker-controller".to_owned(),
-        release: "v1.9.1".to_owned(),
-        sha256: sha256.to_owned(),
+    let width = (component.inputs.iter().map(|i| i.name.len()))
+        .chain(component.outputs.iter().map(|o| o.name.len()))
+        .max()
+        .unwrap_or_default();
+    for input in &component.inputs {
+        let source = match &input.source {
+            InputSource::Region => "annotation services.k8s.aws/region".to_owned(),
+            InputSource::SpecField { json_name, .. } => format!("spec.{json_name}"),
+        };
+        let presence = match input.presence {
+            Presence::Required => "required".to_owned(),
+            Presence::NeutralDefault(default) => format!("default {default:?}"),
+            Presence::IfPresent => "optional, passed when present".to_owned(),
+            Presence::FilledByLauncher => "default \"\", filled by the launcher".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "  {:width$}  {:10}  {source}  ({presence})",
+            input.name,
+            input.kfp_type.name(),
+        );
+    }
+    out.push_str("\noutputs:\n");
+    for output in &component.outputs {
+        let source = match &output.source {
+            OutputSource::Status => format!("status.{}", output.json_name),
+            OutputSource::Spec { .. } => format!("spec.{}", output.json_name),
+        };
+        let _ = writeln!(
+            out,
+            "  {:width$}  {:10}  {source}",
+            output.name,
+            output.kfp_type.name(),
+        );
+    }
+    let updatable = if template.updatable.is_empty() {
+        "none".to_owned()
+    } else {
+        template.updatable.join(", ")
     };
-    codegen::generate(&yaml, &template, &source).expect("generates")
+    let _ = writeln!(out, "\nupdatable: {updatable}");
+    out
 }
 
-/// Two snapshot tests per pinned kind: `<module>.rs` and `<module>.component.yaml`.
-macro_rules! pinned_snapshots {
-    ($($module:ident: $plural:literal, $sha256:literal;)*) => {
-        $(
-            mod $module {
-                #[test]
-                fn rust() {
-                    let generated = super::pinned(stringify!($module), $plural, $sha256);
-                    insta::assert_snapshot!(concat!(stringify!($module), ".rs"), generated.rust);
-                }
-
-                #[test]
-                fn component_yaml() {
-                    let generated = super::pinned(stringify!($module), $plural, $sha256);
-                    insta::assert_snapshot!(
-                        concat!(stringify!($module), ".component.yaml"),
-                        generated.component_yaml
-                    );
-                }
-            }
-        )*
-    };
-}
-
-pinned_snapshots! {
-    training_job: "trainingjobs", "7d27a12001d39b9de9c912ad1f94045c6557d19a2e97e6ad3c35f2e496a20490";
-    hyper_parameter_tuning_job: "hyperparametertuningjobs", "1a340c89cb82214daae5af82bbd8eca647de8fef832d51715256f20251eec2d5";
-    processing_job: "processingjobs", "76f4281265a25ab44629620829c463a71cec17749eebcb458c851f78b196211d";
-    transform_job: "transformjobs", "0f897bc4b08d722a3775fc7cbee32489ee2248fefdaf4bb2b575c1291d5aa6e7";
-    model: "models", "ebecf1193627b896cd44de7e60c489896c52dbad24b6ce87ec9b29f9d8a628bc";
-    endpoint_config: "endpointconfigs", "ff95bb69e72671cd760420c9aa16a0d6e2955d8785fa028aaf15329d4d8e3a06";
-    endpoint: "endpoints", "09a1f882cbdbd3b506e72e2ef64c5617bf8c6693f24d2e526deb793464bd4605";
-    monitoring_schedule: "monitoringschedules", "2c2739d56401ab6d0349440b9107a57da1f54519619550e34015d76e595dda39";
-    data_quality_job_definition: "dataqualityjobdefinitions", "42135d920981f1c7c504e8226111e39e46028f5a5ff4eae92e035d9dd99e061c";
-    model_bias_job_definition: "modelbiasjobdefinitions", "40e4f0c7d197715acee313f4999b6a13f5aeb01d6c9d94f8e591d88e7d99ab89";
-    model_explainability_job_definition: "modelexplainabilityjobdefinitions", "a1cbbef4b2dbf6fde2c1b9b99f14788273c9f66426242b10b6dc9d75f46cf1d9";
-    model_quality_job_definition: "modelqualityjobdefinitions", "87d555d12c9150db3296478027d924d8d6ff848299bba2c9be2ab715d9afcb5b";
-    model_package_group: "modelpackagegroups", "6c96f6566fc1d612ef32771386eb27e6780f2a232f489472a4ccb41ca17669c6";
+#[test]
+fn each_pinned_components_interface() {
+    for (module, component) in pinned_components() {
+        insta::assert_snapshot!(format!("interface_{module}"), interface(&component));
+    }
 }
 
 #[test]
@@ -77,9 +131,4 @@ fn synthetic_widget_rust() {
     let yaml = std::fs::read_to_string(common::repo_root().join("fixtures/synthetic/widgets.yaml"))
         .expect("fixture");
     insta::assert_snapshot!("widget.rs", common::generate(&yaml).rust);
-}
-
-#[test]
-fn shared_ack_types_rust() {
-    insta::assert_snapshot!("ack.rs", codegen::generate_shared());
 }

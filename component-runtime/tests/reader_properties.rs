@@ -99,7 +99,7 @@ proptest! {
             proptest::sample::select(input_names()), any_argument(), 0..26)
     ) {
         let names = input_names();
-        match inputs(&values).read("fallback-name".to_owned()) {
+        match inputs(&values).read() {
             Ok(read) => prop_assert!(!read.region.is_empty()),
             Err(errors) => {
                 prop_assert!(!errors.0.is_empty());
@@ -274,7 +274,7 @@ proptest! {
             }
         }
         let read = inputs(&values)
-            .read(String::new())
+            .read()
             .unwrap_or_else(|e| panic!("{e}\nspelling {spelling} of {}", Value::Object(fields.clone())));
         prop_assert_eq!(read.region, "us-west-2");
         let expected: TrainingJobSpec = serde_json::from_value(Value::Object(expected)).expect("spec");

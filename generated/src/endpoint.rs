@@ -5,19 +5,19 @@
     clippy::doc_lazy_continuation,
     reason = "CRD descriptions are kept verbatim; their wrapped list items are valid Markdown"
 )]
+
 #[cfg(feature = "component")]
 use std::path::PathBuf;
 #[cfg(feature = "component")]
-use component_runtime::{
-    InputErrors, InputReader, InputType, OutputValue, ResourceInputs,
-};
+use component_runtime::{InputErrors, InputReader, KfpType, OutputValue, ResourceInputs};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use serde::{Deserialize, Serialize};
 use super::ack::{AckResourceMetadata, Condition};
+
 /// Endpoint is the Schema for the Endpoints API
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Endpoint {
-    #[serde(rename = "apiVersion")]
     pub api_version: String,
     pub kind: String,
     #[serde(default)]
@@ -26,6 +26,7 @@ pub struct Endpoint {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<EndpointStatus>,
 }
+
 impl Endpoint {
     /// A new Endpoint named `name`, with `apiVersion` and `kind` set and no status.
     pub fn new(name: &str, spec: EndpointSpec) -> Self {
@@ -40,51 +41,48 @@ impl Endpoint {
             status: None,
         }
     }
-    /// The top-level spec fields (JSON names) the ACK controller updates on an existing resource; it ignores changes to the others.
-    pub const UPDATABLE_FIELDS: [&'static str; 2] = [
-        "deploymentConfig",
-        "endpointConfigName",
-    ];
 }
+
 impl k8s_openapi::Resource for Endpoint {
     const API_VERSION: &'static str = "sagemaker.services.k8s.aws/v1alpha1";
     const GROUP: &'static str = "sagemaker.services.k8s.aws";
     const KIND: &'static str = "Endpoint";
     const VERSION: &'static str = "v1alpha1";
     const URL_PATH_SEGMENT: &'static str = "endpoints";
+
     type Scope = k8s_openapi::NamespaceResourceScope;
 }
+
 impl k8s_openapi::ListableResource for Endpoint {
     const LIST_KIND: &'static str = "EndpointList";
 }
+
 impl k8s_openapi::Metadata for Endpoint {
     type Ty = ObjectMeta;
+
     fn metadata(&self) -> &Self::Ty {
         &self.metadata
     }
+
     fn metadata_mut(&mut self) -> &mut Self::Ty {
         &mut self.metadata
     }
 }
+
 /// EndpointSpec defines the desired state of Endpoint.
 ///
 /// A hosted endpoint for real-time inference.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EndpointSpec {
     /// The deployment configuration for an endpoint, which contains the desired
     /// deployment strategy and rollback configurations.
-    #[serde(
-        rename = "deploymentConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment_config: Option<DeploymentConfig>,
     /// The name of an endpoint configuration. For more information, see CreateEndpointConfig
     /// (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpointConfig.html>).
     ///
     /// Regex Pattern: `^\[a-zA-Z0-9\](-*\[a-zA-Z0-9\]){0,62}$`
-    #[serde(rename = "endpointConfigName")]
     pub endpoint_config_name: String,
     /// The name of the endpoint.The name must be unique within an Amazon Web Services
     /// Region in your Amazon Web Services account. The name is case-insensitive
@@ -92,7 +90,6 @@ pub struct EndpointSpec {
     /// (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpoint.html>).
     ///
     /// Regex Pattern: `^\[a-zA-Z0-9\](-*\[a-zA-Z0-9\]){0,62}$`
-    #[serde(rename = "endpointName")]
     pub endpoint_name: String,
     /// An array of key-value pairs. You can use tags to categorize your Amazon Web
     /// Services resources in different ways, for example, by purpose, owner, or
@@ -101,18 +98,15 @@ pub struct EndpointSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
 }
+
 /// The deployment configuration for an endpoint, which contains the desired
 /// deployment strategy and rollback configurations.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeploymentConfig {
     /// Automatic rollback configuration for handling endpoint deployment failures
     /// and recovery.
-    #[serde(
-        rename = "autoRollbackConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_rollback_configuration: Option<AutoRollbackConfiguration>,
     /// Update policy for a blue/green deployment. If this update policy is specified,
     /// SageMaker creates a new fleet during the deployment while maintaining the
@@ -120,20 +114,13 @@ pub struct DeploymentConfig {
     /// traffic routing configuration. Only one update policy should be used in the
     /// deployment configuration. If no update policy is specified, SageMaker uses
     /// a blue/green deployment strategy with all at once traffic shifting by default.
-    #[serde(
-        rename = "blueGreenUpdatePolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blue_green_update_policy: Option<BlueGreenUpdatePolicy>,
     /// Specifies a rolling deployment strategy for updating a SageMaker endpoint.
-    #[serde(
-        rename = "rollingUpdatePolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rolling_update_policy: Option<RollingUpdatePolicy>,
 }
+
 /// Automatic rollback configuration for handling endpoint deployment failures
 /// and recovery.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -142,13 +129,15 @@ pub struct AutoRollbackConfiguration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alarms: Option<Vec<Alarm>>,
 }
+
 /// An Amazon CloudWatch alarm configured to monitor metrics on an endpoint.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Alarm {
-    #[serde(rename = "alarmName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alarm_name: Option<String>,
 }
+
 /// Update policy for a blue/green deployment. If this update policy is specified,
 /// SageMaker creates a new fleet during the deployment while maintaining the
 /// old fleet. SageMaker flips traffic to the new fleet according to the specified
@@ -156,33 +145,22 @@ pub struct Alarm {
 /// deployment configuration. If no update policy is specified, SageMaker uses
 /// a blue/green deployment strategy with all at once traffic shifting by default.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BlueGreenUpdatePolicy {
-    #[serde(
-        rename = "maximumExecutionTimeoutInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maximum_execution_timeout_in_seconds: Option<i64>,
-    #[serde(
-        rename = "terminationWaitInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub termination_wait_in_seconds: Option<i64>,
     /// Defines the traffic routing strategy during an endpoint deployment to shift
     /// traffic from the old fleet to the new fleet.
-    #[serde(
-        rename = "trafficRoutingConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traffic_routing_configuration: Option<TrafficRoutingConfiguration>,
 }
+
 /// Defines the traffic routing strategy during an endpoint deployment to shift
 /// traffic from the old fleet to the new fleet.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TrafficRoutingConfiguration {
     /// Specifies the type and size of the endpoint capacity to activate for a blue/green
     /// deployment, a rolling deployment, or a rollback strategy. You can specify
@@ -191,7 +169,7 @@ pub struct TrafficRoutingConfiguration {
     /// For a rollback strategy, if you don't specify the fields in this object,
     /// or if you set the Value to 100%, then SageMaker uses a blue/green rollback
     /// strategy and rolls all traffic back to the blue fleet.
-    #[serde(rename = "canarySize", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub canary_size: Option<CanarySize>,
     /// Specifies the type and size of the endpoint capacity to activate for a blue/green
     /// deployment, a rolling deployment, or a rollback strategy. You can specify
@@ -200,17 +178,14 @@ pub struct TrafficRoutingConfiguration {
     /// For a rollback strategy, if you don't specify the fields in this object,
     /// or if you set the Value to 100%, then SageMaker uses a blue/green rollback
     /// strategy and rolls all traffic back to the blue fleet.
-    #[serde(rename = "linearStepSize", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linear_step_size: Option<LinearStepSize>,
     #[serde(rename = "type_", default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
-    #[serde(
-        rename = "waitIntervalInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait_interval_in_seconds: Option<i64>,
 }
+
 /// Specifies the type and size of the endpoint capacity to activate for a blue/green
 /// deployment, a rolling deployment, or a rollback strategy. You can specify
 /// your batches as either instance count or the overall percentage or your fleet.
@@ -219,13 +194,14 @@ pub struct TrafficRoutingConfiguration {
 /// or if you set the Value to 100%, then SageMaker uses a blue/green rollback
 /// strategy and rolls all traffic back to the blue fleet.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CanarySize {
     #[serde(rename = "type_", default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<i64>,
 }
+
 /// Specifies the type and size of the endpoint capacity to activate for a blue/green
 /// deployment, a rolling deployment, or a rollback strategy. You can specify
 /// your batches as either instance count or the overall percentage or your fleet.
@@ -234,16 +210,17 @@ pub struct CanarySize {
 /// or if you set the Value to 100%, then SageMaker uses a blue/green rollback
 /// strategy and rolls all traffic back to the blue fleet.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LinearStepSize {
     #[serde(rename = "type_", default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<i64>,
 }
+
 /// Specifies a rolling deployment strategy for updating a SageMaker endpoint.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RollingUpdatePolicy {
     /// Specifies the type and size of the endpoint capacity to activate for a blue/green
     /// deployment, a rolling deployment, or a rollback strategy. You can specify
@@ -252,17 +229,9 @@ pub struct RollingUpdatePolicy {
     /// For a rollback strategy, if you don't specify the fields in this object,
     /// or if you set the Value to 100%, then SageMaker uses a blue/green rollback
     /// strategy and rolls all traffic back to the blue fleet.
-    #[serde(
-        rename = "maximumBatchSize",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maximum_batch_size: Option<MaximumBatchSize>,
-    #[serde(
-        rename = "maximumExecutionTimeoutInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maximum_execution_timeout_in_seconds: Option<i64>,
     /// Specifies the type and size of the endpoint capacity to activate for a blue/green
     /// deployment, a rolling deployment, or a rollback strategy. You can specify
@@ -271,19 +240,12 @@ pub struct RollingUpdatePolicy {
     /// For a rollback strategy, if you don't specify the fields in this object,
     /// or if you set the Value to 100%, then SageMaker uses a blue/green rollback
     /// strategy and rolls all traffic back to the blue fleet.
-    #[serde(
-        rename = "rollbackMaximumBatchSize",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback_maximum_batch_size: Option<RollbackMaximumBatchSize>,
-    #[serde(
-        rename = "waitIntervalInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait_interval_in_seconds: Option<i64>,
 }
+
 /// Specifies the type and size of the endpoint capacity to activate for a blue/green
 /// deployment, a rolling deployment, or a rollback strategy. You can specify
 /// your batches as either instance count or the overall percentage or your fleet.
@@ -292,13 +254,14 @@ pub struct RollingUpdatePolicy {
 /// or if you set the Value to 100%, then SageMaker uses a blue/green rollback
 /// strategy and rolls all traffic back to the blue fleet.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MaximumBatchSize {
     #[serde(rename = "type_", default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<i64>,
 }
+
 /// Specifies the type and size of the endpoint capacity to activate for a blue/green
 /// deployment, a rolling deployment, or a rollback strategy. You can specify
 /// your batches as either instance count or the overall percentage or your fleet.
@@ -307,13 +270,14 @@ pub struct MaximumBatchSize {
 /// or if you set the Value to 100%, then SageMaker uses a blue/green rollback
 /// strategy and rolls all traffic back to the blue fleet.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RollbackMaximumBatchSize {
     #[serde(rename = "type_", default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<i64>,
 }
+
 /// A tag object that consists of a key and an optional value, used to manage
 /// metadata for SageMaker Amazon Web Services resources.
 ///
@@ -335,17 +299,15 @@ pub struct Tag {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
+
 /// EndpointStatus defines the observed state of Endpoint
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct EndpointStatus {
     /// All CRs managed by ACK have a common `Status.ACKResourceMetadata` member
     /// that is used to contain resource sync state, account ownership,
     /// constructed ARN for the resource
-    #[serde(
-        rename = "ackResourceMetadata",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ack_resource_metadata: Option<AckResourceMetadata>,
     /// All CRs managed by ACK have a common `Status.Conditions` member that
     /// contains a collection of `ackv1alpha1.Condition` objects that describe
@@ -354,7 +316,7 @@ pub struct EndpointStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Vec<Condition>>,
     /// A timestamp that shows when the endpoint was created.
-    #[serde(rename = "creationTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creation_time: Option<Time>,
     /// The status of the endpoint.
     ///
@@ -395,142 +357,101 @@ pub struct EndpointStatus {
     ///    failed. Your endpoint is in service with a mix of the old and new endpoint
     ///    configurations. For information about how to remedy this issue and restore
     ///    the endpoint's status to InService, see Rolling Deployments (<https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-rolling.html>).
-    #[serde(rename = "endpointStatus", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint_status: Option<String>,
     /// If the status of the endpoint is Failed, the reason why it failed.
-    #[serde(rename = "failureReason", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<String>,
     /// A timestamp that shows when the endpoint was last modified.
-    #[serde(
-        rename = "lastModifiedTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_modified_time: Option<Time>,
     /// Returns the summary of an in-progress deployment. This field is only returned
     /// when the endpoint is creating or updating with a new endpoint configuration.
-    #[serde(
-        rename = "pendingDeploymentSummary",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_deployment_summary: Option<PendingDeploymentSummary>,
     /// An array of ProductionVariantSummary (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ProductionVariantSummary.html>)
     /// objects, one for each model hosted behind this endpoint.
-    #[serde(
-        rename = "productionVariants",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub production_variants: Option<Vec<StatusProductionVariant>>,
 }
+
 /// Returns the summary of an in-progress deployment. This field is only returned
 /// when the endpoint is creating or updating with a new endpoint configuration.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PendingDeploymentSummary {
-    #[serde(
-        rename = "endpointConfigName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint_config_name: Option<String>,
-    #[serde(
-        rename = "productionVariants",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub production_variants: Option<Vec<PendingDeploymentSummaryProductionVariant>>,
-    #[serde(rename = "startTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<Time>,
 }
+
 /// The production variant summary for a deployment when an endpoint is creating
 /// or updating with the CreateEndpoint (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpoint.html>)
 /// or UpdateEndpoint (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateEndpoint.html>)
 /// operations. Describes the VariantStatus , weight and capacity for a production
 /// variant associated with an endpoint.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PendingDeploymentSummaryProductionVariant {
-    #[serde(
-        rename = "acceleratorType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accelerator_type: Option<String>,
-    #[serde(
-        rename = "currentInstanceCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_instance_count: Option<i64>,
     /// Specifies the serverless configuration for an endpoint variant.
-    #[serde(
-        rename = "currentServerlessConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_serverless_config: Option<
         PendingDeploymentSummaryProductionVariantCurrentServerlessConfig,
     >,
-    #[serde(rename = "currentWeight", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_weight: Option<f64>,
-    #[serde(rename = "deployedImages", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployed_images: Option<
         Vec<PendingDeploymentSummaryProductionVariantDeployedImage>,
     >,
-    #[serde(
-        rename = "desiredInstanceCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desired_instance_count: Option<i64>,
     /// Specifies the serverless configuration for an endpoint variant.
-    #[serde(
-        rename = "desiredServerlessConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desired_serverless_config: Option<
         PendingDeploymentSummaryProductionVariantDesiredServerlessConfig,
     >,
-    #[serde(rename = "desiredWeight", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desired_weight: Option<f64>,
-    #[serde(rename = "instanceType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_type: Option<String>,
     /// Settings that control the range in the number of instances that the endpoint
     /// provisions as it scales up or down to accommodate traffic.
-    #[serde(
-        rename = "managedInstanceScaling",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub managed_instance_scaling: Option<
         PendingDeploymentSummaryProductionVariantManagedInstanceScaling,
     >,
     /// Settings that control how the endpoint routes incoming traffic to the instances
     /// that the endpoint hosts.
-    #[serde(rename = "routingConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_config: Option<PendingDeploymentSummaryProductionVariantRoutingConfig>,
-    #[serde(rename = "variantName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant_name: Option<String>,
-    #[serde(rename = "variantStatus", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant_status: Option<
         Vec<PendingDeploymentSummaryProductionVariantVariantStatus>,
     >,
 }
+
 /// Specifies the serverless configuration for an endpoint variant.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PendingDeploymentSummaryProductionVariantCurrentServerlessConfig {
-    #[serde(rename = "maxConcurrency", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_concurrency: Option<i64>,
     #[serde(rename = "memorySizeInMB", default, skip_serializing_if = "Option::is_none")]
     pub memory_size_in_mb: Option<i64>,
-    #[serde(
-        rename = "provisionedConcurrency",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provisioned_concurrency: Option<i64>,
 }
+
 /// Gets the Amazon EC2 Container Registry path of the docker image of the model
 /// that is hosted in this ProductionVariant (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ProductionVariant.html>).
 ///
@@ -541,154 +462,115 @@ pub struct PendingDeploymentSummaryProductionVariantCurrentServerlessConfig {
 /// about Amazon ECR paths, see Pulling an Image (<https://docs.aws.amazon.com/AmazonECR/latest/userguide/docker-pull-ecr-image.html>)
 /// in the Amazon ECR User Guide.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PendingDeploymentSummaryProductionVariantDeployedImage {
-    #[serde(rename = "resolutionTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolution_time: Option<Time>,
-    #[serde(rename = "resolvedImage", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolved_image: Option<String>,
-    #[serde(rename = "specifiedImage", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub specified_image: Option<String>,
 }
+
 /// Specifies the serverless configuration for an endpoint variant.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PendingDeploymentSummaryProductionVariantDesiredServerlessConfig {
-    #[serde(rename = "maxConcurrency", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_concurrency: Option<i64>,
     #[serde(rename = "memorySizeInMB", default, skip_serializing_if = "Option::is_none")]
     pub memory_size_in_mb: Option<i64>,
-    #[serde(
-        rename = "provisionedConcurrency",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provisioned_concurrency: Option<i64>,
 }
+
 /// Settings that control the range in the number of instances that the endpoint
 /// provisions as it scales up or down to accommodate traffic.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PendingDeploymentSummaryProductionVariantManagedInstanceScaling {
-    #[serde(
-        rename = "maxInstanceCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_instance_count: Option<i64>,
-    #[serde(
-        rename = "minInstanceCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_instance_count: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
+
 /// Settings that control how the endpoint routes incoming traffic to the instances
 /// that the endpoint hosts.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PendingDeploymentSummaryProductionVariantRoutingConfig {
-    #[serde(
-        rename = "routingStrategy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_strategy: Option<String>,
 }
+
 /// Describes the status of the production variant.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PendingDeploymentSummaryProductionVariantVariantStatus {
-    #[serde(rename = "startTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<Time>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    #[serde(rename = "statusMessage", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_message: Option<String>,
 }
+
 /// Describes weight and capacities for a production variant associated with
 /// an endpoint. If you sent a request to the UpdateEndpointWeightsAndCapacities
 /// API and the endpoint status is Updating, you get different desired and current
 /// values.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StatusProductionVariant {
     /// Details about an ML capacity reservation.
-    #[serde(
-        rename = "capacityReservationConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity_reservation_config: Option<CapacityReservationConfig>,
-    #[serde(
-        rename = "currentInstanceCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_instance_count: Option<i64>,
     /// Specifies the serverless configuration for an endpoint variant.
-    #[serde(
-        rename = "currentServerlessConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_serverless_config: Option<
         StatusProductionVariantCurrentServerlessConfig,
     >,
-    #[serde(rename = "currentWeight", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_weight: Option<f64>,
-    #[serde(rename = "deployedImages", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployed_images: Option<Vec<StatusProductionVariantDeployedImage>>,
-    #[serde(
-        rename = "desiredInstanceCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desired_instance_count: Option<i64>,
     /// Specifies the serverless configuration for an endpoint variant.
-    #[serde(
-        rename = "desiredServerlessConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desired_serverless_config: Option<
         StatusProductionVariantDesiredServerlessConfig,
     >,
-    #[serde(rename = "desiredWeight", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desired_weight: Option<f64>,
     /// Settings that control the range in the number of instances that the endpoint
     /// provisions as it scales up or down to accommodate traffic.
-    #[serde(
-        rename = "managedInstanceScaling",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub managed_instance_scaling: Option<StatusProductionVariantManagedInstanceScaling>,
     /// Settings that control how the endpoint routes incoming traffic to the instances
     /// that the endpoint hosts.
-    #[serde(rename = "routingConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_config: Option<StatusProductionVariantRoutingConfig>,
-    #[serde(rename = "variantName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant_name: Option<String>,
-    #[serde(rename = "variantStatus", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant_status: Option<Vec<StatusProductionVariantVariantStatus>>,
 }
+
 /// Details about an ML capacity reservation.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CapacityReservationConfig {
-    #[serde(
-        rename = "availableInstanceCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub available_instance_count: Option<i64>,
-    #[serde(
-        rename = "capacityReservationPreference",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity_reservation_preference: Option<String>,
-    #[serde(
-        rename = "ec2CapacityReservations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ec2_capacity_reservations: Option<Vec<Ec2CapacityReservation>>,
     #[serde(
         rename = "mlReservationARN",
@@ -696,27 +578,17 @@ pub struct CapacityReservationConfig {
         skip_serializing_if = "Option::is_none"
     )]
     pub ml_reservation_arn: Option<String>,
-    #[serde(
-        rename = "totalInstanceCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_instance_count: Option<i64>,
-    #[serde(
-        rename = "usedByCurrentEndpoint",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub used_by_current_endpoint: Option<i64>,
 }
+
 /// The EC2 capacity reservations that are shared to an ML capacity reservation.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Ec2CapacityReservation {
-    #[serde(
-        rename = "availableInstanceCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub available_instance_count: Option<i64>,
     #[serde(
         rename = "ec2CapacityReservationID",
@@ -724,33 +596,24 @@ pub struct Ec2CapacityReservation {
         skip_serializing_if = "Option::is_none"
     )]
     pub ec2_capacity_reservation_id: Option<String>,
-    #[serde(
-        rename = "totalInstanceCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_instance_count: Option<i64>,
-    #[serde(
-        rename = "usedByCurrentEndpoint",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub used_by_current_endpoint: Option<i64>,
 }
+
 /// Specifies the serverless configuration for an endpoint variant.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StatusProductionVariantCurrentServerlessConfig {
-    #[serde(rename = "maxConcurrency", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_concurrency: Option<i64>,
     #[serde(rename = "memorySizeInMB", default, skip_serializing_if = "Option::is_none")]
     pub memory_size_in_mb: Option<i64>,
-    #[serde(
-        rename = "provisionedConcurrency",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provisioned_concurrency: Option<i64>,
 }
+
 /// Gets the Amazon EC2 Container Registry path of the docker image of the model
 /// that is hosted in this ProductionVariant (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ProductionVariant.html>).
 ///
@@ -761,85 +624,73 @@ pub struct StatusProductionVariantCurrentServerlessConfig {
 /// about Amazon ECR paths, see Pulling an Image (<https://docs.aws.amazon.com/AmazonECR/latest/userguide/docker-pull-ecr-image.html>)
 /// in the Amazon ECR User Guide.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StatusProductionVariantDeployedImage {
-    #[serde(rename = "resolutionTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolution_time: Option<Time>,
-    #[serde(rename = "resolvedImage", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolved_image: Option<String>,
-    #[serde(rename = "specifiedImage", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub specified_image: Option<String>,
 }
+
 /// Specifies the serverless configuration for an endpoint variant.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StatusProductionVariantDesiredServerlessConfig {
-    #[serde(rename = "maxConcurrency", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_concurrency: Option<i64>,
     #[serde(rename = "memorySizeInMB", default, skip_serializing_if = "Option::is_none")]
     pub memory_size_in_mb: Option<i64>,
-    #[serde(
-        rename = "provisionedConcurrency",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provisioned_concurrency: Option<i64>,
 }
+
 /// Settings that control the range in the number of instances that the endpoint
 /// provisions as it scales up or down to accommodate traffic.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StatusProductionVariantManagedInstanceScaling {
-    #[serde(
-        rename = "maxInstanceCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_instance_count: Option<i64>,
-    #[serde(
-        rename = "minInstanceCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_instance_count: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
+
 /// Settings that control how the endpoint routes incoming traffic to the instances
 /// that the endpoint hosts.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StatusProductionVariantRoutingConfig {
-    #[serde(
-        rename = "routingStrategy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_strategy: Option<String>,
 }
+
 /// Describes the status of the production variant.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StatusProductionVariantVariantStatus {
-    #[serde(rename = "startTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<Time>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    #[serde(rename = "statusMessage", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_message: Option<String>,
 }
+
 /// The inputs of the Endpoint component as KFP passes them on the command line: `region`, then one per top-level spec field.
 #[cfg(feature = "component")]
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct EndpointInputs {
     /// The AWS region to create the resource in; written to the resource's services.k8s.aws/region annotation, which the ACK controller reads.
-    #[arg(
-        long = "region",
-        value_name = "String",
-        help = "The AWS region to create the resource in; written to the resource's services.k8s.aws/region annotation, which the ACK controller reads.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "region", value_name = "String", allow_hyphen_values = true)]
     pub region: Option<String>,
     /// The deployment configuration for an endpoint, which contains the desired deployment strategy and rollback configurations.
     #[arg(
         long = "deployment_config",
         value_name = "JsonObject",
-        help = "The deployment configuration for an endpoint, which contains the desired deployment strategy and rollback configurations.",
         allow_hyphen_values = true
     )]
     pub deployment_config: Option<String>,
@@ -847,71 +698,56 @@ pub struct EndpointInputs {
     #[arg(
         long = "endpoint_config_name",
         value_name = "String",
-        help = "The name of an endpoint configuration.",
         allow_hyphen_values = true
     )]
     pub endpoint_config_name: Option<String>,
     /// The name of the endpoint.The name must be unique within an Amazon Web Services Region in your Amazon Web Services account. Leave empty to have the launcher derive a name from the KFP run and step; give the name of an endpoint in the namespace to update that endpoint.
-    #[arg(
-        long = "endpoint_name",
-        value_name = "String",
-        help = "The name of the endpoint.The name must be unique within an Amazon Web Services Region in your Amazon Web Services account. Leave empty to have the launcher derive a name from the KFP run and step; give the name of an endpoint in the namespace to update that endpoint.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "endpoint_name", value_name = "String", allow_hyphen_values = true)]
     pub endpoint_name: Option<String>,
     /// An array of key-value pairs.
-    #[arg(
-        long = "tags",
-        value_name = "JsonArray",
-        help = "An array of key-value pairs.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "tags", value_name = "JsonArray", allow_hyphen_values = true)]
     pub tags: Option<String>,
 }
+
 #[cfg(feature = "component")]
 impl EndpointInputs {
     /// Reads every input into the spec, or reports every problem found in them.
     ///
-    /// Inputs the launcher fills take the matching `*_if_absent` value when left empty.
-    pub fn read(
-        &self,
-        endpoint_name_if_absent: String,
-    ) -> Result<ResourceInputs<EndpointSpec>, InputErrors> {
+    /// The field the launcher fills is left empty when its input is.
+    pub fn read(&self) -> Result<ResourceInputs<EndpointSpec>, InputErrors> {
         let mut reader = InputReader::default();
-        let region = reader
-            .required("region", InputType::String, self.region.as_deref());
+        let region = reader.required("region", KfpType::String, self.region.as_deref());
         let deployment_config = reader
             .optional(
                 "deployment_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.deployment_config.as_deref(),
             );
         let endpoint_config_name = reader
             .required(
                 "endpoint_config_name",
-                InputType::String,
+                KfpType::String,
                 self.endpoint_config_name.as_deref(),
             );
         let endpoint_name = reader
-            .optional("endpoint_name", InputType::String, self.endpoint_name.as_deref())
-            .unwrap_or(endpoint_name_if_absent);
-        let tags = reader.optional("tags", InputType::JsonArray, self.tags.as_deref());
-        let (Some(region), Some(endpoint_config_name)) = (region, endpoint_config_name)
-        else {
-            return Err(reader.into_errors());
-        };
-        reader.finish()?;
-        Ok(ResourceInputs {
-            region,
-            spec: EndpointSpec {
-                deployment_config,
-                endpoint_config_name,
-                endpoint_name,
-                tags,
-            },
-        })
+            .optional("endpoint_name", KfpType::String, self.endpoint_name.as_deref())
+            .unwrap_or_default();
+        let tags = reader.optional("tags", KfpType::JsonArray, self.tags.as_deref());
+        reader
+            .finish_with(|| {
+                Some(ResourceInputs {
+                    region: region?,
+                    spec: EndpointSpec {
+                        deployment_config,
+                        endpoint_config_name: endpoint_config_name?,
+                        endpoint_name,
+                        tags,
+                    },
+                })
+            })
     }
 }
+
 /// Where to write each output of the Endpoint component: one per top-level status field.
 #[cfg(feature = "component")]
 #[derive(Clone, Debug, Default, clap::Args)]
@@ -920,56 +756,49 @@ pub struct EndpointOutputPaths {
     #[arg(
         id = "ack_resource_metadata_output_path",
         long = "ack_resource_metadata_output_path",
-        value_name = "PATH",
-        help = "The file for output `ack_resource_metadata` (JsonObject): All CRs managed by ACK have a common `Status.ACKResourceMetadata` member that is used to contain resource sync state, account ownership, constructed ARN for the resource"
+        value_name = "PATH"
     )]
     pub ack_resource_metadata: Option<PathBuf>,
     /// The file for output `conditions` (JsonArray): All CRs managed by ACK have a common `Status.Conditions` member that contains a collection of `ackv1alpha1.Condition` objects that describe the various terminal states of the CR and its backend AWS service API resource
     #[arg(
         id = "conditions_output_path",
         long = "conditions_output_path",
-        value_name = "PATH",
-        help = "The file for output `conditions` (JsonArray): All CRs managed by ACK have a common `Status.Conditions` member that contains a collection of `ackv1alpha1.Condition` objects that describe the various terminal states of the CR and its backend AWS service API resource"
+        value_name = "PATH"
     )]
     pub conditions: Option<PathBuf>,
     /// The file for output `creation_time` (String): A timestamp that shows when the endpoint was created.
     #[arg(
         id = "creation_time_output_path",
         long = "creation_time_output_path",
-        value_name = "PATH",
-        help = "The file for output `creation_time` (String): A timestamp that shows when the endpoint was created."
+        value_name = "PATH"
     )]
     pub creation_time: Option<PathBuf>,
     /// The file for output `endpoint_status` (String): The status of the endpoint.
     #[arg(
         id = "endpoint_status_output_path",
         long = "endpoint_status_output_path",
-        value_name = "PATH",
-        help = "The file for output `endpoint_status` (String): The status of the endpoint."
+        value_name = "PATH"
     )]
     pub endpoint_status: Option<PathBuf>,
     /// The file for output `failure_reason` (String): If the status of the endpoint is Failed, the reason why it failed.
     #[arg(
         id = "failure_reason_output_path",
         long = "failure_reason_output_path",
-        value_name = "PATH",
-        help = "The file for output `failure_reason` (String): If the status of the endpoint is Failed, the reason why it failed."
+        value_name = "PATH"
     )]
     pub failure_reason: Option<PathBuf>,
     /// The file for output `last_modified_time` (String): A timestamp that shows when the endpoint was last modified.
     #[arg(
         id = "last_modified_time_output_path",
         long = "last_modified_time_output_path",
-        value_name = "PATH",
-        help = "The file for output `last_modified_time` (String): A timestamp that shows when the endpoint was last modified."
+        value_name = "PATH"
     )]
     pub last_modified_time: Option<PathBuf>,
     /// The file for output `pending_deployment_summary` (JsonObject): Returns the summary of an in-progress deployment.
     #[arg(
         id = "pending_deployment_summary_output_path",
         long = "pending_deployment_summary_output_path",
-        value_name = "PATH",
-        help = "The file for output `pending_deployment_summary` (JsonObject): Returns the summary of an in-progress deployment."
+        value_name = "PATH"
     )]
     pub pending_deployment_summary: Option<PathBuf>,
     /// The file for output `production_variants` (JsonArray): An array of ProductionVariantSummary (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ProductionVariantSummary.html>) objects, one for each model hosted behind this endpoint.
@@ -984,11 +813,11 @@ pub struct EndpointOutputPaths {
     #[arg(
         id = "sagemaker_resource_name_output_path",
         long = "sagemaker_resource_name_output_path",
-        value_name = "PATH",
-        help = "The file for output `sagemaker_resource_name` (String): The resource's `spec.endpointName`, as created (the name the launcher derived, when the input was empty)."
+        value_name = "PATH"
     )]
     pub sagemaker_resource_name: Option<PathBuf>,
 }
+
 #[cfg(feature = "component")]
 impl EndpointOutputPaths {
     /// The output names, in component.yaml's order.
@@ -1003,6 +832,7 @@ impl EndpointOutputPaths {
         "production_variants",
         "sagemaker_resource_name",
     ];
+
     /// Each output's file and its value in the resource as last seen (`None`
     /// where the field is absent, or no resource was seen), in component.yaml's
     /// order.
@@ -1012,7 +842,7 @@ impl EndpointOutputPaths {
         [
             OutputValue {
                 name: "ack_resource_metadata",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.ack_resource_metadata.as_deref(),
                 value: status
                     .and_then(|s| s.ack_resource_metadata.as_ref())
@@ -1020,7 +850,7 @@ impl EndpointOutputPaths {
             },
             OutputValue {
                 name: "conditions",
-                ty: InputType::JsonArray,
+                ty: KfpType::JsonArray,
                 path: self.conditions.as_deref(),
                 value: status
                     .and_then(|s| s.conditions.as_ref())
@@ -1028,7 +858,7 @@ impl EndpointOutputPaths {
             },
             OutputValue {
                 name: "creation_time",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.creation_time.as_deref(),
                 value: status
                     .and_then(|s| s.creation_time.as_ref())
@@ -1036,7 +866,7 @@ impl EndpointOutputPaths {
             },
             OutputValue {
                 name: "endpoint_status",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.endpoint_status.as_deref(),
                 value: status
                     .and_then(|s| s.endpoint_status.as_ref())
@@ -1044,7 +874,7 @@ impl EndpointOutputPaths {
             },
             OutputValue {
                 name: "failure_reason",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.failure_reason.as_deref(),
                 value: status
                     .and_then(|s| s.failure_reason.as_ref())
@@ -1052,7 +882,7 @@ impl EndpointOutputPaths {
             },
             OutputValue {
                 name: "last_modified_time",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.last_modified_time.as_deref(),
                 value: status
                     .and_then(|s| s.last_modified_time.as_ref())
@@ -1060,7 +890,7 @@ impl EndpointOutputPaths {
             },
             OutputValue {
                 name: "pending_deployment_summary",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.pending_deployment_summary.as_deref(),
                 value: status
                     .and_then(|s| s.pending_deployment_summary.as_ref())
@@ -1068,7 +898,7 @@ impl EndpointOutputPaths {
             },
             OutputValue {
                 name: "production_variants",
-                ty: InputType::JsonArray,
+                ty: KfpType::JsonArray,
                 path: self.production_variants.as_deref(),
                 value: status
                     .and_then(|s| s.production_variants.as_ref())
@@ -1076,12 +906,77 @@ impl EndpointOutputPaths {
             },
             OutputValue {
                 name: "sagemaker_resource_name",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.sagemaker_resource_name.as_deref(),
                 value: spec
                     .map(|s| &s.endpoint_name)
                     .and_then(|v| serde_json::to_value(v).ok()),
             },
         ]
+    }
+}
+
+#[cfg(feature = "component")]
+impl component_runtime::Component for Endpoint {
+    type Spec = EndpointSpec;
+    type Status = EndpointStatus;
+    type Inputs = EndpointInputs;
+    type OutputPaths = EndpointOutputPaths;
+    type Condition = Condition;
+
+    const SUBCOMMAND: &'static str = "endpoint";
+    const NAME_INPUT: &'static str = "endpoint_name";
+
+    const UPDATABLE_FIELDS: &'static [&'static str] = &[
+        "deploymentConfig",
+        "endpointConfigName",
+    ];
+
+    fn new(name: &str, spec: EndpointSpec) -> Self {
+        Endpoint::new(name, spec)
+    }
+
+    fn read(
+        inputs: &EndpointInputs,
+    ) -> Result<ResourceInputs<EndpointSpec>, InputErrors> {
+        inputs.read()
+    }
+
+    fn given(inputs: &EndpointInputs) -> component_runtime::Given<'_> {
+        component_runtime::Given {
+            region: inputs.region.as_deref(),
+            name: inputs.endpoint_name.as_deref(),
+        }
+    }
+
+    fn name(spec: &EndpointSpec) -> &str {
+        &spec.endpoint_name
+    }
+
+    fn set_name(spec: &mut EndpointSpec, name: String) {
+        spec.endpoint_name = name;
+    }
+
+    fn spec(&self) -> &EndpointSpec {
+        &self.spec
+    }
+
+    fn status(&self) -> Option<&EndpointStatus> {
+        self.status.as_ref()
+    }
+
+    fn conditions(status: &EndpointStatus) -> &[Condition] {
+        status.conditions.as_deref().unwrap_or_default()
+    }
+
+    fn arn(status: &EndpointStatus) -> Option<&str> {
+        status.ack_resource_metadata.as_ref()?.arn.as_deref()
+    }
+
+    fn outputs<'a>(
+        paths: &'a EndpointOutputPaths,
+        resource: Option<&Self>,
+    ) -> Vec<OutputValue<'a>> {
+        paths.values(resource).into()
     }
 }

@@ -5,19 +5,19 @@
     clippy::doc_lazy_continuation,
     reason = "CRD descriptions are kept verbatim; their wrapped list items are valid Markdown"
 )]
+
 #[cfg(feature = "component")]
 use std::path::PathBuf;
 #[cfg(feature = "component")]
-use component_runtime::{
-    InputErrors, InputReader, InputType, OutputValue, ResourceInputs,
-};
+use component_runtime::{InputErrors, InputReader, KfpType, OutputValue, ResourceInputs};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 use super::ack::{AckResourceMetadata, Condition};
+
 /// EndpointConfig is the Schema for the EndpointConfigs API
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct EndpointConfig {
-    #[serde(rename = "apiVersion")]
     pub api_version: String,
     pub kind: String,
     #[serde(default)]
@@ -26,6 +26,7 @@ pub struct EndpointConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<EndpointConfigStatus>,
 }
+
 impl EndpointConfig {
     /// A new EndpointConfig named `name`, with `apiVersion` and `kind` set and no status.
     pub fn new(name: &str, spec: EndpointConfigSpec) -> Self {
@@ -40,64 +41,56 @@ impl EndpointConfig {
             status: None,
         }
     }
-    /// The top-level spec fields the ACK controller updates on an existing resource: none, it cannot update this kind.
-    pub const UPDATABLE_FIELDS: [&'static str; 0] = [];
 }
+
 impl k8s_openapi::Resource for EndpointConfig {
     const API_VERSION: &'static str = "sagemaker.services.k8s.aws/v1alpha1";
     const GROUP: &'static str = "sagemaker.services.k8s.aws";
     const KIND: &'static str = "EndpointConfig";
     const VERSION: &'static str = "v1alpha1";
     const URL_PATH_SEGMENT: &'static str = "endpointconfigs";
+
     type Scope = k8s_openapi::NamespaceResourceScope;
 }
+
 impl k8s_openapi::ListableResource for EndpointConfig {
     const LIST_KIND: &'static str = "EndpointConfigList";
 }
+
 impl k8s_openapi::Metadata for EndpointConfig {
     type Ty = ObjectMeta;
+
     fn metadata(&self) -> &Self::Ty {
         &self.metadata
     }
+
     fn metadata_mut(&mut self) -> &mut Self::Ty {
         &mut self.metadata
     }
 }
+
 /// EndpointConfigSpec defines the desired state of EndpointConfig.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EndpointConfigSpec {
     /// Specifies configuration for how an endpoint performs asynchronous inference.
     /// This is a required field in order for your Endpoint to be invoked using InvokeEndpointAsync
     /// (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpointAsync.html>).
-    #[serde(
-        rename = "asyncInferenceConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub async_inference_config: Option<AsyncInferenceConfig>,
     /// Configuration to control how SageMaker AI captures inference data.
-    #[serde(
-        rename = "dataCaptureConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_capture_config: Option<DataCaptureConfig>,
     /// Sets whether all model containers deployed to the endpoint are isolated.
     /// If they are, no inbound or outbound network calls can be made to or from
     /// the model containers.
-    #[serde(
-        rename = "enableNetworkIsolation",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_network_isolation: Option<bool>,
     /// The name of the endpoint configuration. You specify this name in a CreateEndpoint
     /// (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpoint.html>)
     /// request.
     ///
     /// Regex Pattern: `^\[a-zA-Z0-9\](-*\[a-zA-Z0-9\]){0,62}$`
-    #[serde(rename = "endpointConfigName")]
     pub endpoint_config_name: String,
     /// The Amazon Resource Name (ARN) of an IAM role that Amazon SageMaker AI can
     /// assume to perform actions on your behalf. For more information, see SageMaker
@@ -152,7 +145,6 @@ pub struct EndpointConfigSpec {
     pub kms_key_id: Option<String>,
     /// An array of ProductionVariant objects, one for each model that you want to
     /// host at this endpoint.
-    #[serde(rename = "productionVariants")]
     pub production_variants: Vec<ProductionVariant>,
     /// An array of key-value pairs. You can use tags to categorize your Amazon Web
     /// Services resources in different ways, for example, by purpose, owner, or
@@ -164,84 +156,73 @@ pub struct EndpointConfigSpec {
     /// hosted models, and compute resources have access to. You can control access
     /// to and from your resources by configuring a VPC. For more information, see
     /// Give SageMaker Access to Resources in your Amazon VPC (<https://docs.aws.amazon.com/sagemaker/latest/dg/infrastructure-give-access.html>).
-    #[serde(rename = "vpcConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vpc_config: Option<VpcConfig>,
 }
+
 /// Specifies configuration for how an endpoint performs asynchronous inference.
 /// This is a required field in order for your Endpoint to be invoked using InvokeEndpointAsync
 /// (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpointAsync.html>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AsyncInferenceConfig {
     /// Configures the behavior of the client used by SageMaker to interact with
     /// the model container during asynchronous inference.
-    #[serde(rename = "clientConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_config: Option<ClientConfig>,
     /// Specifies the configuration for asynchronous inference invocation outputs.
-    #[serde(rename = "outputConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_config: Option<OutputConfig>,
 }
+
 /// Configures the behavior of the client used by SageMaker to interact with
 /// the model container during asynchronous inference.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ClientConfig {
-    #[serde(
-        rename = "maxConcurrentInvocationsPerInstance",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_concurrent_invocations_per_instance: Option<i64>,
 }
+
 /// Specifies the configuration for asynchronous inference invocation outputs.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OutputConfig {
     #[serde(rename = "kmsKeyID", default, skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
     /// Specifies the configuration for notifications of inference results for asynchronous
     /// inference.
-    #[serde(
-        rename = "notificationConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notification_config: Option<NotificationConfig>,
-    #[serde(rename = "s3FailurePath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_failure_path: Option<String>,
-    #[serde(rename = "s3OutputPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_output_path: Option<String>,
 }
+
 /// Specifies the configuration for notifications of inference results for asynchronous
 /// inference.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NotificationConfig {
-    #[serde(rename = "errorTopic", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_topic: Option<String>,
-    #[serde(
-        rename = "includeInferenceResponseIn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_inference_response_in: Option<Vec<String>>,
-    #[serde(rename = "successTopic", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_topic: Option<String>,
 }
+
 /// Configuration to control how SageMaker AI captures inference data.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DataCaptureConfig {
     /// Configuration specifying how to treat different headers. If no headers are
     /// specified Amazon SageMaker AI will by default base64 encode when capturing
     /// the data.
-    #[serde(
-        rename = "captureContentTypeHeader",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capture_content_type_header: Option<CaptureContentTypeHeader>,
-    #[serde(rename = "captureOptions", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capture_options: Option<Vec<CaptureOption>>,
     #[serde(
         rename = "destinationS3URI",
@@ -249,73 +230,52 @@ pub struct DataCaptureConfig {
         skip_serializing_if = "Option::is_none"
     )]
     pub destination_s3_uri: Option<String>,
-    #[serde(rename = "enableCapture", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_capture: Option<bool>,
-    #[serde(
-        rename = "initialSamplingPercentage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initial_sampling_percentage: Option<i64>,
     #[serde(rename = "kmsKeyID", default, skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
 }
+
 /// Configuration specifying how to treat different headers. If no headers are
 /// specified Amazon SageMaker AI will by default base64 encode when capturing
 /// the data.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CaptureContentTypeHeader {
-    #[serde(
-        rename = "csvContentTypes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub csv_content_types: Option<Vec<String>>,
-    #[serde(
-        rename = "jsonContentTypes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub json_content_types: Option<Vec<String>>,
 }
+
 /// Specifies data Model Monitor will capture.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CaptureOption {
-    #[serde(rename = "captureMode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capture_mode: Option<String>,
 }
+
 /// Identifies a model that you want to host and the resources chosen to deploy
 /// for hosting it. If you are deploying multiple models, tell SageMaker how
 /// to distribute traffic among the models by specifying variant weights. For
 /// more information on production variants, check Production variants (<https://docs.aws.amazon.com/sagemaker/latest/dg/model-ab-testing.html>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProductionVariant {
-    #[serde(
-        rename = "acceleratorType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accelerator_type: Option<String>,
     /// Settings for the capacity reservation for the compute instances that SageMaker
     /// AI reserves for an endpoint.
-    #[serde(
-        rename = "capacityReservationConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity_reservation_config: Option<CapacityReservationConfig>,
-    #[serde(
-        rename = "containerStartupHealthCheckTimeoutInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container_startup_health_check_timeout_in_seconds: Option<i64>,
     /// Specifies configuration for a core dump from the model container when the
     /// process crashes.
-    #[serde(rename = "coreDumpConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub core_dump_config: Option<CoreDumpConfig>,
     #[serde(
         rename = "enableSSMAccess",
@@ -323,62 +283,39 @@ pub struct ProductionVariant {
         skip_serializing_if = "Option::is_none"
     )]
     pub enable_ssm_access: Option<bool>,
-    #[serde(
-        rename = "initialInstanceCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initial_instance_count: Option<i64>,
-    #[serde(
-        rename = "initialVariantWeight",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initial_variant_weight: Option<f64>,
-    #[serde(rename = "instanceType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_type: Option<String>,
     /// Settings that control the range in the number of instances that the endpoint
     /// provisions as it scales up or down to accommodate traffic.
-    #[serde(
-        rename = "managedInstanceScaling",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub managed_instance_scaling: Option<ManagedInstanceScaling>,
-    #[serde(
-        rename = "modelDataDownloadTimeoutInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_data_download_timeout_in_seconds: Option<i64>,
-    #[serde(rename = "modelName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_name: Option<String>,
     /// Settings that control how the endpoint routes incoming traffic to the instances
     /// that the endpoint hosts.
-    #[serde(rename = "routingConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_config: Option<RoutingConfig>,
     /// Specifies the serverless configuration for an endpoint variant.
-    #[serde(
-        rename = "serverlessConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serverless_config: Option<ServerlessConfig>,
-    #[serde(rename = "variantName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant_name: Option<String>,
     #[serde(rename = "volumeSizeInGB", default, skip_serializing_if = "Option::is_none")]
     pub volume_size_in_gb: Option<i64>,
 }
+
 /// Settings for the capacity reservation for the compute instances that SageMaker
 /// AI reserves for an endpoint.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CapacityReservationConfig {
-    #[serde(
-        rename = "capacityReservationPreference",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity_reservation_preference: Option<String>,
     #[serde(
         rename = "mlReservationARN",
@@ -387,10 +324,11 @@ pub struct CapacityReservationConfig {
     )]
     pub ml_reservation_arn: Option<String>,
 }
+
 /// Specifies configuration for a core dump from the model container when the
 /// process crashes.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CoreDumpConfig {
     #[serde(
         rename = "destinationS3URI",
@@ -401,53 +339,41 @@ pub struct CoreDumpConfig {
     #[serde(rename = "kmsKeyID", default, skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
 }
+
 /// Settings that control the range in the number of instances that the endpoint
 /// provisions as it scales up or down to accommodate traffic.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ManagedInstanceScaling {
-    #[serde(
-        rename = "maxInstanceCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_instance_count: Option<i64>,
-    #[serde(
-        rename = "minInstanceCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_instance_count: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
+
 /// Settings that control how the endpoint routes incoming traffic to the instances
 /// that the endpoint hosts.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RoutingConfig {
-    #[serde(
-        rename = "routingStrategy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_strategy: Option<String>,
 }
+
 /// Specifies the serverless configuration for an endpoint variant.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServerlessConfig {
-    #[serde(rename = "maxConcurrency", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_concurrency: Option<i64>,
     #[serde(rename = "memorySizeInMB", default, skip_serializing_if = "Option::is_none")]
     pub memory_size_in_mb: Option<i64>,
-    #[serde(
-        rename = "provisionedConcurrency",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provisioned_concurrency: Option<i64>,
 }
+
 /// A tag object that consists of a key and an optional value, used to manage
 /// metadata for SageMaker Amazon Web Services resources.
 ///
@@ -469,12 +395,13 @@ pub struct Tag {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
+
 /// Specifies an Amazon Virtual Private Cloud (VPC) that your SageMaker jobs,
 /// hosted models, and compute resources have access to. You can control access
 /// to and from your resources by configuring a VPC. For more information, see
 /// Give SageMaker Access to Resources in your Amazon VPC (<https://docs.aws.amazon.com/sagemaker/latest/dg/infrastructure-give-access.html>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VpcConfig {
     #[serde(
         rename = "securityGroupIDs",
@@ -485,17 +412,15 @@ pub struct VpcConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subnets: Option<Vec<String>>,
 }
+
 /// EndpointConfigStatus defines the observed state of EndpointConfig
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct EndpointConfigStatus {
     /// All CRs managed by ACK have a common `Status.ACKResourceMetadata` member
     /// that is used to contain resource sync state, account ownership,
     /// constructed ARN for the resource
-    #[serde(
-        rename = "ackResourceMetadata",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ack_resource_metadata: Option<AckResourceMetadata>,
     /// All CRs managed by ACK have a common `Status.Conditions` member that
     /// contains a collection of `ackv1alpha1.Condition` objects that describe
@@ -504,23 +429,18 @@ pub struct EndpointConfigStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Vec<Condition>>,
 }
+
 /// The inputs of the EndpointConfig component as KFP passes them on the command line: `region`, then one per top-level spec field.
 #[cfg(feature = "component")]
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct EndpointConfigInputs {
     /// The AWS region to create the resource in; written to the resource's services.k8s.aws/region annotation, which the ACK controller reads.
-    #[arg(
-        long = "region",
-        value_name = "String",
-        help = "The AWS region to create the resource in; written to the resource's services.k8s.aws/region annotation, which the ACK controller reads.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "region", value_name = "String", allow_hyphen_values = true)]
     pub region: Option<String>,
     /// Specifies configuration for how an endpoint performs asynchronous inference.
     #[arg(
         long = "async_inference_config",
         value_name = "JsonObject",
-        help = "Specifies configuration for how an endpoint performs asynchronous inference.",
         allow_hyphen_values = true
     )]
     pub async_inference_config: Option<String>,
@@ -528,7 +448,6 @@ pub struct EndpointConfigInputs {
     #[arg(
         long = "data_capture_config",
         value_name = "JsonObject",
-        help = "Configuration to control how SageMaker AI captures inference data.",
         allow_hyphen_values = true
     )]
     pub data_capture_config: Option<String>,
@@ -536,7 +455,6 @@ pub struct EndpointConfigInputs {
     #[arg(
         long = "enable_network_isolation",
         value_name = "Bool",
-        help = "Sets whether all model containers deployed to the endpoint are isolated.",
         allow_hyphen_values = true
     )]
     pub enable_network_isolation: Option<String>,
@@ -544,7 +462,6 @@ pub struct EndpointConfigInputs {
     #[arg(
         long = "endpoint_config_name",
         value_name = "String",
-        help = "The name of the endpoint configuration. Leave empty to have the launcher derive a name from the KFP run and step.",
         allow_hyphen_values = true
     )]
     pub endpoint_config_name: Option<String>,
@@ -552,118 +469,97 @@ pub struct EndpointConfigInputs {
     #[arg(
         long = "execution_role_arn",
         value_name = "String",
-        help = "The Amazon Resource Name (ARN) of an IAM role that Amazon SageMaker AI can assume to perform actions on your behalf.",
         allow_hyphen_values = true
     )]
     pub execution_role_arn: Option<String>,
     /// The Amazon Resource Name (ARN) of a Amazon Web Services Key Management Service key that SageMaker uses to encrypt data on the storage volume attached to the ML compute instance that hosts the endpoint.
-    #[arg(
-        long = "kms_key_id",
-        value_name = "String",
-        help = "The Amazon Resource Name (ARN) of a Amazon Web Services Key Management Service key that SageMaker uses to encrypt data on the storage volume attached to the ML compute instance that hosts the endpoint.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "kms_key_id", value_name = "String", allow_hyphen_values = true)]
     pub kms_key_id: Option<String>,
     /// An array of ProductionVariant objects, one for each model that you want to host at this endpoint.
     #[arg(
         long = "production_variants",
         value_name = "JsonArray",
-        help = "An array of ProductionVariant objects, one for each model that you want to host at this endpoint.",
         allow_hyphen_values = true
     )]
     pub production_variants: Option<String>,
     /// An array of key-value pairs.
-    #[arg(
-        long = "tags",
-        value_name = "JsonArray",
-        help = "An array of key-value pairs.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "tags", value_name = "JsonArray", allow_hyphen_values = true)]
     pub tags: Option<String>,
     /// Specifies an Amazon Virtual Private Cloud (VPC) that your SageMaker jobs, hosted models, and compute resources have access to.
-    #[arg(
-        long = "vpc_config",
-        value_name = "JsonObject",
-        help = "Specifies an Amazon Virtual Private Cloud (VPC) that your SageMaker jobs, hosted models, and compute resources have access to.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "vpc_config", value_name = "JsonObject", allow_hyphen_values = true)]
     pub vpc_config: Option<String>,
 }
+
 #[cfg(feature = "component")]
 impl EndpointConfigInputs {
     /// Reads every input into the spec, or reports every problem found in them.
     ///
-    /// Inputs the launcher fills take the matching `*_if_absent` value when left empty.
-    pub fn read(
-        &self,
-        endpoint_config_name_if_absent: String,
-    ) -> Result<ResourceInputs<EndpointConfigSpec>, InputErrors> {
+    /// The field the launcher fills is left empty when its input is.
+    pub fn read(&self) -> Result<ResourceInputs<EndpointConfigSpec>, InputErrors> {
         let mut reader = InputReader::default();
-        let region = reader
-            .required("region", InputType::String, self.region.as_deref());
+        let region = reader.required("region", KfpType::String, self.region.as_deref());
         let async_inference_config = reader
             .optional(
                 "async_inference_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.async_inference_config.as_deref(),
             );
         let data_capture_config = reader
             .optional(
                 "data_capture_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.data_capture_config.as_deref(),
             );
         let enable_network_isolation = reader
             .optional(
                 "enable_network_isolation",
-                InputType::Bool,
+                KfpType::Bool,
                 self.enable_network_isolation.as_deref(),
             );
         let endpoint_config_name = reader
             .optional(
                 "endpoint_config_name",
-                InputType::String,
+                KfpType::String,
                 self.endpoint_config_name.as_deref(),
             )
-            .unwrap_or(endpoint_config_name_if_absent);
+            .unwrap_or_default();
         let execution_role_arn = reader
             .optional(
                 "execution_role_arn",
-                InputType::String,
+                KfpType::String,
                 self.execution_role_arn.as_deref(),
             );
         let kms_key_id = reader
-            .optional("kms_key_id", InputType::String, self.kms_key_id.as_deref());
+            .optional("kms_key_id", KfpType::String, self.kms_key_id.as_deref());
         let production_variants = reader
             .required(
                 "production_variants",
-                InputType::JsonArray,
+                KfpType::JsonArray,
                 self.production_variants.as_deref(),
             );
-        let tags = reader.optional("tags", InputType::JsonArray, self.tags.as_deref());
+        let tags = reader.optional("tags", KfpType::JsonArray, self.tags.as_deref());
         let vpc_config = reader
-            .optional("vpc_config", InputType::JsonObject, self.vpc_config.as_deref());
-        let (Some(region), Some(production_variants)) = (region, production_variants)
-        else {
-            return Err(reader.into_errors());
-        };
-        reader.finish()?;
-        Ok(ResourceInputs {
-            region,
-            spec: EndpointConfigSpec {
-                async_inference_config,
-                data_capture_config,
-                enable_network_isolation,
-                endpoint_config_name,
-                execution_role_arn,
-                kms_key_id,
-                production_variants,
-                tags,
-                vpc_config,
-            },
-        })
+            .optional("vpc_config", KfpType::JsonObject, self.vpc_config.as_deref());
+        reader
+            .finish_with(|| {
+                Some(ResourceInputs {
+                    region: region?,
+                    spec: EndpointConfigSpec {
+                        async_inference_config,
+                        data_capture_config,
+                        enable_network_isolation,
+                        endpoint_config_name,
+                        execution_role_arn,
+                        kms_key_id,
+                        production_variants: production_variants?,
+                        tags,
+                        vpc_config,
+                    },
+                })
+            })
     }
 }
+
 /// Where to write each output of the EndpointConfig component: one per top-level status field.
 #[cfg(feature = "component")]
 #[derive(Clone, Debug, Default, clap::Args)]
@@ -672,27 +568,25 @@ pub struct EndpointConfigOutputPaths {
     #[arg(
         id = "ack_resource_metadata_output_path",
         long = "ack_resource_metadata_output_path",
-        value_name = "PATH",
-        help = "The file for output `ack_resource_metadata` (JsonObject): All CRs managed by ACK have a common `Status.ACKResourceMetadata` member that is used to contain resource sync state, account ownership, constructed ARN for the resource"
+        value_name = "PATH"
     )]
     pub ack_resource_metadata: Option<PathBuf>,
     /// The file for output `conditions` (JsonArray): All CRs managed by ACK have a common `Status.Conditions` member that contains a collection of `ackv1alpha1.Condition` objects that describe the various terminal states of the CR and its backend AWS service API resource
     #[arg(
         id = "conditions_output_path",
         long = "conditions_output_path",
-        value_name = "PATH",
-        help = "The file for output `conditions` (JsonArray): All CRs managed by ACK have a common `Status.Conditions` member that contains a collection of `ackv1alpha1.Condition` objects that describe the various terminal states of the CR and its backend AWS service API resource"
+        value_name = "PATH"
     )]
     pub conditions: Option<PathBuf>,
     /// The file for output `sagemaker_resource_name` (String): The resource's `spec.endpointConfigName`, as created (the name the launcher derived, when the input was empty).
     #[arg(
         id = "sagemaker_resource_name_output_path",
         long = "sagemaker_resource_name_output_path",
-        value_name = "PATH",
-        help = "The file for output `sagemaker_resource_name` (String): The resource's `spec.endpointConfigName`, as created (the name the launcher derived, when the input was empty)."
+        value_name = "PATH"
     )]
     pub sagemaker_resource_name: Option<PathBuf>,
 }
+
 #[cfg(feature = "component")]
 impl EndpointConfigOutputPaths {
     /// The output names, in component.yaml's order.
@@ -701,6 +595,7 @@ impl EndpointConfigOutputPaths {
         "conditions",
         "sagemaker_resource_name",
     ];
+
     /// Each output's file and its value in the resource as last seen (`None`
     /// where the field is absent, or no resource was seen), in component.yaml's
     /// order.
@@ -710,7 +605,7 @@ impl EndpointConfigOutputPaths {
         [
             OutputValue {
                 name: "ack_resource_metadata",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.ack_resource_metadata.as_deref(),
                 value: status
                     .and_then(|s| s.ack_resource_metadata.as_ref())
@@ -718,7 +613,7 @@ impl EndpointConfigOutputPaths {
             },
             OutputValue {
                 name: "conditions",
-                ty: InputType::JsonArray,
+                ty: KfpType::JsonArray,
                 path: self.conditions.as_deref(),
                 value: status
                     .and_then(|s| s.conditions.as_ref())
@@ -726,12 +621,73 @@ impl EndpointConfigOutputPaths {
             },
             OutputValue {
                 name: "sagemaker_resource_name",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.sagemaker_resource_name.as_deref(),
                 value: spec
                     .map(|s| &s.endpoint_config_name)
                     .and_then(|v| serde_json::to_value(v).ok()),
             },
         ]
+    }
+}
+
+#[cfg(feature = "component")]
+impl component_runtime::Component for EndpointConfig {
+    type Spec = EndpointConfigSpec;
+    type Status = EndpointConfigStatus;
+    type Inputs = EndpointConfigInputs;
+    type OutputPaths = EndpointConfigOutputPaths;
+    type Condition = Condition;
+
+    const SUBCOMMAND: &'static str = "endpoint-config";
+    const NAME_INPUT: &'static str = "endpoint_config_name";
+    const UPDATABLE_FIELDS: &'static [&'static str] = &[];
+
+    fn new(name: &str, spec: EndpointConfigSpec) -> Self {
+        EndpointConfig::new(name, spec)
+    }
+
+    fn read(
+        inputs: &EndpointConfigInputs,
+    ) -> Result<ResourceInputs<EndpointConfigSpec>, InputErrors> {
+        inputs.read()
+    }
+
+    fn given(inputs: &EndpointConfigInputs) -> component_runtime::Given<'_> {
+        component_runtime::Given {
+            region: inputs.region.as_deref(),
+            name: inputs.endpoint_config_name.as_deref(),
+        }
+    }
+
+    fn name(spec: &EndpointConfigSpec) -> &str {
+        &spec.endpoint_config_name
+    }
+
+    fn set_name(spec: &mut EndpointConfigSpec, name: String) {
+        spec.endpoint_config_name = name;
+    }
+
+    fn spec(&self) -> &EndpointConfigSpec {
+        &self.spec
+    }
+
+    fn status(&self) -> Option<&EndpointConfigStatus> {
+        self.status.as_ref()
+    }
+
+    fn conditions(status: &EndpointConfigStatus) -> &[Condition] {
+        status.conditions.as_deref().unwrap_or_default()
+    }
+
+    fn arn(status: &EndpointConfigStatus) -> Option<&str> {
+        status.ack_resource_metadata.as_ref()?.arn.as_deref()
+    }
+
+    fn outputs<'a>(
+        paths: &'a EndpointConfigOutputPaths,
+        resource: Option<&Self>,
+    ) -> Vec<OutputValue<'a>> {
+        paths.values(resource).into()
     }
 }

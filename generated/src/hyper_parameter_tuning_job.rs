@@ -5,20 +5,20 @@
     clippy::doc_lazy_continuation,
     reason = "CRD descriptions are kept verbatim; their wrapped list items are valid Markdown"
 )]
+
 use std::collections::BTreeMap;
 #[cfg(feature = "component")]
 use std::path::PathBuf;
 #[cfg(feature = "component")]
-use component_runtime::{
-    InputErrors, InputReader, InputType, OutputValue, ResourceInputs,
-};
+use component_runtime::{InputErrors, InputReader, KfpType, OutputValue, ResourceInputs};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use serde::{Deserialize, Serialize};
 use super::ack::{AckResourceMetadata, Condition};
+
 /// HyperParameterTuningJob is the Schema for the HyperParameterTuningJobs API
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct HyperParameterTuningJob {
-    #[serde(rename = "apiVersion")]
     pub api_version: String,
     pub kind: String,
     #[serde(default)]
@@ -27,6 +27,7 @@ pub struct HyperParameterTuningJob {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<HyperParameterTuningJobStatus>,
 }
+
 impl HyperParameterTuningJob {
     /// A new HyperParameterTuningJob named `name`, with `apiVersion` and `kind` set and no status.
     pub fn new(name: &str, spec: HyperParameterTuningJobSpec) -> Self {
@@ -41,32 +42,37 @@ impl HyperParameterTuningJob {
             status: None,
         }
     }
-    /// The top-level spec fields the ACK controller updates on an existing resource: none, it cannot update this kind.
-    pub const UPDATABLE_FIELDS: [&'static str; 0] = [];
 }
+
 impl k8s_openapi::Resource for HyperParameterTuningJob {
     const API_VERSION: &'static str = "sagemaker.services.k8s.aws/v1alpha1";
     const GROUP: &'static str = "sagemaker.services.k8s.aws";
     const KIND: &'static str = "HyperParameterTuningJob";
     const VERSION: &'static str = "v1alpha1";
     const URL_PATH_SEGMENT: &'static str = "hyperparametertuningjobs";
+
     type Scope = k8s_openapi::NamespaceResourceScope;
 }
+
 impl k8s_openapi::ListableResource for HyperParameterTuningJob {
     const LIST_KIND: &'static str = "HyperParameterTuningJobList";
 }
+
 impl k8s_openapi::Metadata for HyperParameterTuningJob {
     type Ty = ObjectMeta;
+
     fn metadata(&self) -> &Self::Ty {
         &self.metadata
     }
+
     fn metadata_mut(&mut self) -> &mut Self::Ty {
         &mut self.metadata
     }
 }
+
 /// HyperParameterTuningJobSpec defines the desired state of HyperParameterTuningJob.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HyperParameterTuningJobSpec {
     /// Configures SageMaker Automatic model tuning (AMT) to automatically find optimal
     /// parameters for the following fields:
@@ -102,7 +108,6 @@ pub struct HyperParameterTuningJobSpec {
     /// objective metric used to evaluate training jobs, ranges of parameters to
     /// search, and resource limits for the tuning job. For more information, see
     /// How Hyperparameter Tuning Works (<https://docs.aws.amazon.com/sagemaker/latest/dg/automatic-model-tuning-how-it-works.html>).
-    #[serde(rename = "hyperParameterTuningJobConfig")]
     pub hyper_parameter_tuning_job_config: HyperParameterTuningJobConfig,
     /// The name of the tuning job. This name is the prefix for the names of all
     /// training jobs that this tuning job launches. The name must be unique within
@@ -111,7 +116,6 @@ pub struct HyperParameterTuningJobSpec {
     /// : + = @ _ % - (hyphen). The name is not case sensitive.
     ///
     /// Regex Pattern: `^\[a-zA-Z0-9\](-*\[a-zA-Z0-9\]){0,31}$`
-    #[serde(rename = "hyperParameterTuningJobName")]
     pub hyper_parameter_tuning_job_name: String,
     /// An array of key-value pairs. You can use tags to categorize your Amazon Web
     /// Services resources in different ways, for example, by purpose, owner, or
@@ -126,19 +130,11 @@ pub struct HyperParameterTuningJobSpec {
     /// object that describes the training jobs that this tuning job launches, including
     /// static hyperparameters, input data configuration, output data configuration,
     /// resource configuration, and stopping condition.
-    #[serde(
-        rename = "trainingJobDefinition",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_job_definition: Option<SpecTrainingJobDefinition>,
     /// A list of the HyperParameterTrainingJobDefinition (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_HyperParameterTrainingJobDefinition.html>)
     /// objects launched for this tuning job.
-    #[serde(
-        rename = "trainingJobDefinitions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_job_definitions: Option<Vec<SpecTrainingJobDefinition2>>,
     /// Specifies the configuration for starting the hyperparameter tuning job using
     /// one or more previous tuning jobs as a starting point. The results of previous
@@ -156,13 +152,10 @@ pub struct HyperParameterTuningJobSpec {
     /// All training jobs launched by parent hyperparameter tuning jobs and the new
     /// hyperparameter tuning jobs count against the limit of training jobs for the
     /// tuning job.
-    #[serde(
-        rename = "warmStartConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warm_start_config: Option<WarmStartConfig>,
 }
+
 /// Configures SageMaker Automatic model tuning (AMT) to automatically find optimal
 /// parameters for the following fields:
 ///
@@ -196,13 +189,14 @@ pub struct Autotune {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
 }
+
 /// The HyperParameterTuningJobConfig (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_HyperParameterTuningJobConfig.html>)
 /// object that describes the tuning job, including the search strategy, the
 /// objective metric used to evaluate training jobs, ranges of parameters to
 /// search, and resource limits for the tuning job. For more information, see
 /// How Hyperparameter Tuning Works (<https://docs.aws.amazon.com/sagemaker/latest/dg/automatic-model-tuning-how-it-works.html>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HyperParameterTuningJobConfig {
     /// Defines the objective metric for a hyperparameter tuning job. Hyperparameter
     /// tuning uses the value of this metric to evaluate the training jobs it launches,
@@ -210,11 +204,7 @@ pub struct HyperParameterTuningJobConfig {
     /// value for this metric, depending on the value you specify for the Type parameter.
     /// If you want to define a custom objective metric, see Define metrics and environment
     /// variables (<https://docs.aws.amazon.com/sagemaker/latest/dg/automatic-model-tuning-define-metrics-variables.html>).
-    #[serde(
-        rename = "hyperParameterTuningJobObjective",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hyper_parameter_tuning_job_objective: Option<HyperParameterTuningJobObjective>,
     /// Specifies ranges of integer, continuous, and categorical hyperparameters
     /// that a hyperparameter tuning job searches. The hyperparameter tuning job
@@ -227,34 +217,23 @@ pub struct HyperParameterTuningJobConfig {
     /// number of hyperparameters for each range and also the maximum for the hyperparameter
     /// tuning job itself. That is, the sum of the number of hyperparameters for
     /// all the ranges can't exceed the maximum number specified.
-    #[serde(
-        rename = "parameterRanges",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parameter_ranges: Option<ParameterRanges>,
     /// Specifies the maximum number of training jobs and parallel training jobs
     /// that a hyperparameter tuning job can launch.
-    #[serde(rename = "resourceLimits", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_limits: Option<ResourceLimits>,
     /// The strategy hyperparameter tuning uses to find the best combination of hyperparameters
     /// for your model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<String>,
-    #[serde(
-        rename = "trainingJobEarlyStoppingType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_job_early_stopping_type: Option<String>,
     /// The job completion criteria.
-    #[serde(
-        rename = "tuningJobCompletionCriteria",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tuning_job_completion_criteria: Option<TuningJobCompletionCriteria>,
 }
+
 /// Defines the objective metric for a hyperparameter tuning job. Hyperparameter
 /// tuning uses the value of this metric to evaluate the training jobs it launches,
 /// and returns the training job that results in either the highest or lowest
@@ -262,13 +241,14 @@ pub struct HyperParameterTuningJobConfig {
 /// If you want to define a custom objective metric, see Define metrics and environment
 /// variables (<https://docs.aws.amazon.com/sagemaker/latest/dg/automatic-model-tuning-define-metrics-variables.html>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HyperParameterTuningJobObjective {
-    #[serde(rename = "metricName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metric_name: Option<String>,
     #[serde(rename = "type_", default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
 }
+
 /// Specifies ranges of integer, continuous, and categorical hyperparameters
 /// that a hyperparameter tuning job searches. The hyperparameter tuning job
 /// launches training jobs with hyperparameter values within these ranges to
@@ -281,45 +261,35 @@ pub struct HyperParameterTuningJobObjective {
 /// tuning job itself. That is, the sum of the number of hyperparameters for
 /// all the ranges can't exceed the maximum number specified.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ParameterRanges {
-    #[serde(rename = "autoParameters", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_parameters: Option<Vec<ParameterRangesAutoParameter>>,
-    #[serde(
-        rename = "categoricalParameterRanges",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub categorical_parameter_ranges: Option<
         Vec<ParameterRangesCategoricalParameterRange>,
     >,
-    #[serde(
-        rename = "continuousParameterRanges",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub continuous_parameter_ranges: Option<
         Vec<ParameterRangesContinuousParameterRange>,
     >,
-    #[serde(
-        rename = "integerParameterRanges",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub integer_parameter_ranges: Option<Vec<ParameterRangesIntegerParameterRange>>,
 }
+
 /// The name and an example value of the hyperparameter that you want to use
 /// in Autotune. If Automatic model tuning (AMT) determines that your hyperparameter
 /// is eligible for Autotune, an optimal hyperparameter range is selected for
 /// you.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ParameterRangesAutoParameter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(rename = "valueHint", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_hint: Option<String>,
 }
+
 /// A list of categorical hyperparameters to tune.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -329,62 +299,55 @@ pub struct ParameterRangesCategoricalParameterRange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub values: Option<Vec<String>>,
 }
+
 /// A list of continuous hyperparameters to tune.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ParameterRangesContinuousParameterRange {
-    #[serde(rename = "maxValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_value: Option<String>,
-    #[serde(rename = "minValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_value: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(rename = "scalingType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scaling_type: Option<String>,
 }
+
 /// For a hyperparameter of the integer type, specifies the range that a hyperparameter
 /// tuning job searches.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ParameterRangesIntegerParameterRange {
-    #[serde(rename = "maxValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_value: Option<String>,
-    #[serde(rename = "minValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_value: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(rename = "scalingType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scaling_type: Option<String>,
 }
+
 /// Specifies the maximum number of training jobs and parallel training jobs
 /// that a hyperparameter tuning job can launch.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ResourceLimits {
-    #[serde(
-        rename = "maxNumberOfTrainingJobs",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_number_of_training_jobs: Option<i64>,
-    #[serde(
-        rename = "maxParallelTrainingJobs",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_parallel_training_jobs: Option<i64>,
 }
+
 /// The job completion criteria.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TuningJobCompletionCriteria {
-    #[serde(
-        rename = "targetObjectiveMetricValue",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_objective_metric_value: Option<f64>,
 }
+
 /// A tag object that consists of a key and an optional value, used to manage
 /// metadata for SageMaker Amazon Web Services resources.
 ///
@@ -406,48 +369,29 @@ pub struct Tag {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
+
 /// The HyperParameterTrainingJobDefinition (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_HyperParameterTrainingJobDefinition.html>)
 /// object that describes the training jobs that this tuning job launches, including
 /// static hyperparameters, input data configuration, output data configuration,
 /// resource configuration, and stopping condition.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinition {
     /// Specifies which training algorithm to use for training jobs that a hyperparameter
     /// tuning job launches and the metrics to monitor.
-    #[serde(
-        rename = "algorithmSpecification",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub algorithm_specification: Option<SpecTrainingJobDefinitionAlgorithmSpecification>,
     /// Contains information about the output location for managed spot training
     /// checkpoint data.
-    #[serde(
-        rename = "checkpointConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint_config: Option<SpecTrainingJobDefinitionCheckpointConfig>,
-    #[serde(rename = "definitionName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub definition_name: Option<String>,
-    #[serde(
-        rename = "enableInterContainerTrafficEncryption",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_inter_container_traffic_encryption: Option<bool>,
-    #[serde(
-        rename = "enableManagedSpotTraining",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_managed_spot_training: Option<bool>,
-    #[serde(
-        rename = "enableNetworkIsolation",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_network_isolation: Option<bool>,
     /// Specifies ranges of integer, continuous, and categorical hyperparameters
     /// that a hyperparameter tuning job searches. The hyperparameter tuning job
@@ -460,42 +404,26 @@ pub struct SpecTrainingJobDefinition {
     /// number of hyperparameters for each range and also the maximum for the hyperparameter
     /// tuning job itself. That is, the sum of the number of hyperparameters for
     /// all the ranges can't exceed the maximum number specified.
-    #[serde(
-        rename = "hyperParameterRanges",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hyper_parameter_ranges: Option<SpecTrainingJobDefinitionHyperParameterRanges>,
-    #[serde(
-        rename = "inputDataConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_data_config: Option<Vec<SpecTrainingJobDefinitionInputDataConfig>>,
     /// Provides information about how to store model training results (model artifacts).
-    #[serde(
-        rename = "outputDataConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_data_config: Option<SpecTrainingJobDefinitionOutputDataConfig>,
     /// Describes the resources, including machine learning (ML) compute instances
     /// and ML storage volumes, to use for model training.
-    #[serde(rename = "resourceConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_config: Option<SpecTrainingJobDefinitionResourceConfig>,
     /// The retry strategy to use when a training job fails due to an InternalServerError.
     /// RetryStrategy is specified as part of the CreateTrainingJob and CreateHyperParameterTuningJob
     /// requests. You can add the StoppingCondition parameter to the request to limit
     /// the training time for the complete job.
-    #[serde(rename = "retryStrategy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_strategy: Option<SpecTrainingJobDefinitionRetryStrategy>,
     #[serde(rename = "roleARN", default, skip_serializing_if = "Option::is_none")]
     pub role_arn: Option<String>,
-    #[serde(
-        rename = "staticHyperParameters",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub static_hyper_parameters: Option<BTreeMap<String, String>>,
     /// Specifies a limit to how long a job can run. When the job reaches the time
     /// limit, SageMaker ends the job. Use this API to cap costs.
@@ -514,11 +442,7 @@ pub struct SpecTrainingJobDefinition {
     /// The Neural Topic Model (NTM) currently does not support saving intermediate
     /// model artifacts. When training NTMs, make sure that the maximum runtime is
     /// sufficient for the training job to complete.
-    #[serde(
-        rename = "stoppingCondition",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopping_condition: Option<SpecTrainingJobDefinitionStoppingCondition>,
     /// Defines the objective metric for a hyperparameter tuning job. Hyperparameter
     /// tuning uses the value of this metric to evaluate the training jobs it launches,
@@ -526,35 +450,28 @@ pub struct SpecTrainingJobDefinition {
     /// value for this metric, depending on the value you specify for the Type parameter.
     /// If you want to define a custom objective metric, see Define metrics and environment
     /// variables (<https://docs.aws.amazon.com/sagemaker/latest/dg/automatic-model-tuning-define-metrics-variables.html>).
-    #[serde(
-        rename = "tuningObjective",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tuning_objective: Option<SpecTrainingJobDefinitionTuningObjective>,
     /// Specifies an Amazon Virtual Private Cloud (VPC) that your SageMaker jobs,
     /// hosted models, and compute resources have access to. You can control access
     /// to and from your resources by configuring a VPC. For more information, see
     /// Give SageMaker Access to Resources in your Amazon VPC (<https://docs.aws.amazon.com/sagemaker/latest/dg/infrastructure-give-access.html>).
-    #[serde(rename = "vpcConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vpc_config: Option<SpecTrainingJobDefinitionVpcConfig>,
 }
+
 /// Specifies which training algorithm to use for training jobs that a hyperparameter
 /// tuning job launches and the metrics to monitor.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionAlgorithmSpecification {
-    #[serde(rename = "algorithmName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub algorithm_name: Option<String>,
-    #[serde(
-        rename = "metricDefinitions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metric_definitions: Option<
         Vec<SpecTrainingJobDefinitionAlgorithmSpecificationMetricDefinition>,
     >,
-    #[serde(rename = "trainingImage", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_image: Option<String>,
     /// The training input mode that the algorithm supports. For more information
     /// about input modes, see Algorithms (<https://docs.aws.amazon.com/sagemaker/latest/dg/algos.html>).
@@ -592,13 +509,10 @@ pub struct SpecTrainingJobDefinitionAlgorithmSpecification {
     /// FastFile mode works best when the data is read sequentially. Augmented manifest
     /// files aren't supported. The startup time is lower when there are fewer files
     /// in the S3 bucket provided.
-    #[serde(
-        rename = "trainingInputMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_input_mode: Option<String>,
 }
+
 /// Specifies a metric that the training algorithm writes to stderr or stdout.
 /// You can view these logs to understand how your training job performs and
 /// check for any errors encountered during training. SageMaker hyperparameter
@@ -614,16 +528,18 @@ pub struct SpecTrainingJobDefinitionAlgorithmSpecificationMetricDefinition {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regex: Option<String>,
 }
+
 /// Contains information about the output location for managed spot training
 /// checkpoint data.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionCheckpointConfig {
-    #[serde(rename = "localPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_path: Option<String>,
     #[serde(rename = "s3URI", default, skip_serializing_if = "Option::is_none")]
     pub s3_uri: Option<String>,
 }
+
 /// Specifies ranges of integer, continuous, and categorical hyperparameters
 /// that a hyperparameter tuning job searches. The hyperparameter tuning job
 /// launches training jobs with hyperparameter values within these ranges to
@@ -636,49 +552,39 @@ pub struct SpecTrainingJobDefinitionCheckpointConfig {
 /// tuning job itself. That is, the sum of the number of hyperparameters for
 /// all the ranges can't exceed the maximum number specified.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionHyperParameterRanges {
-    #[serde(rename = "autoParameters", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_parameters: Option<
         Vec<SpecTrainingJobDefinitionHyperParameterRangesAutoParameter>,
     >,
-    #[serde(
-        rename = "categoricalParameterRanges",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub categorical_parameter_ranges: Option<
         Vec<SpecTrainingJobDefinitionHyperParameterRangesCategoricalParameterRange>,
     >,
-    #[serde(
-        rename = "continuousParameterRanges",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub continuous_parameter_ranges: Option<
         Vec<SpecTrainingJobDefinitionHyperParameterRangesContinuousParameterRange>,
     >,
-    #[serde(
-        rename = "integerParameterRanges",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub integer_parameter_ranges: Option<
         Vec<SpecTrainingJobDefinitionHyperParameterRangesIntegerParameterRange>,
     >,
 }
+
 /// The name and an example value of the hyperparameter that you want to use
 /// in Autotune. If Automatic model tuning (AMT) determines that your hyperparameter
 /// is eligible for Autotune, an optimal hyperparameter range is selected for
 /// you.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionHyperParameterRangesAutoParameter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(rename = "valueHint", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_hint: Option<String>,
 }
+
 /// A list of categorical hyperparameters to tune.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -688,49 +594,48 @@ pub struct SpecTrainingJobDefinitionHyperParameterRangesCategoricalParameterRang
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub values: Option<Vec<String>>,
 }
+
 /// A list of continuous hyperparameters to tune.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionHyperParameterRangesContinuousParameterRange {
-    #[serde(rename = "maxValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_value: Option<String>,
-    #[serde(rename = "minValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_value: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(rename = "scalingType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scaling_type: Option<String>,
 }
+
 /// For a hyperparameter of the integer type, specifies the range that a hyperparameter
 /// tuning job searches.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionHyperParameterRangesIntegerParameterRange {
-    #[serde(rename = "maxValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_value: Option<String>,
-    #[serde(rename = "minValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_value: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(rename = "scalingType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scaling_type: Option<String>,
 }
+
 /// A channel is a named input source that training algorithms can consume.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionInputDataConfig {
-    #[serde(rename = "channelName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_name: Option<String>,
-    #[serde(
-        rename = "compressionType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compression_type: Option<String>,
-    #[serde(rename = "contentType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
     /// Describes the location of the channel data.
-    #[serde(rename = "dataSource", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_source: Option<SpecTrainingJobDefinitionInputDataConfigDataSource>,
     /// The training input mode that the algorithm supports. For more information
     /// about input modes, see Algorithms (<https://docs.aws.amazon.com/sagemaker/latest/dg/algos.html>).
@@ -768,13 +673,9 @@ pub struct SpecTrainingJobDefinitionInputDataConfig {
     /// FastFile mode works best when the data is read sequentially. Augmented manifest
     /// files aren't supported. The startup time is lower when there are fewer files
     /// in the S3 bucket provided.
-    #[serde(rename = "inputMode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_mode: Option<String>,
-    #[serde(
-        rename = "recordWrapperType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record_wrapper_type: Option<String>,
     /// A configuration for a shuffle option for input data in a channel. If you
     /// use S3Prefix for S3DataType, the results of the S3 key prefix matches are
@@ -790,19 +691,16 @@ pub struct SpecTrainingJobDefinitionInputDataConfig {
     /// is combined with S3DataDistributionType of ShardedByS3Key, the data is shuffled
     /// across nodes so that the content sent to a particular node on the first epoch
     /// might be sent to a different node on the second epoch.
-    #[serde(rename = "shuffleConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shuffle_config: Option<SpecTrainingJobDefinitionInputDataConfigShuffleConfig>,
 }
+
 /// Describes the location of the channel data.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionInputDataConfigDataSource {
     /// Specifies a file system data source for a channel.
-    #[serde(
-        rename = "fileSystemDataSource",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_system_data_source: Option<
         SpecTrainingJobDefinitionInputDataConfigDataSourceFileSystemDataSource,
     >,
@@ -810,55 +708,45 @@ pub struct SpecTrainingJobDefinitionInputDataConfigDataSource {
     ///
     /// Your input bucket must be in the same Amazon Web Services region as your
     /// training job.
-    #[serde(rename = "s3DataSource", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_data_source: Option<
         SpecTrainingJobDefinitionInputDataConfigDataSourceS3DataSource,
     >,
 }
+
 /// Specifies a file system data source for a channel.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionInputDataConfigDataSourceFileSystemDataSource {
-    #[serde(rename = "directoryPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub directory_path: Option<String>,
-    #[serde(
-        rename = "fileSystemAccessMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_system_access_mode: Option<String>,
     #[serde(rename = "fileSystemID", default, skip_serializing_if = "Option::is_none")]
     pub file_system_id: Option<String>,
-    #[serde(rename = "fileSystemType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_system_type: Option<String>,
 }
+
 /// Describes the S3 data source.
 ///
 /// Your input bucket must be in the same Amazon Web Services region as your
 /// training job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionInputDataConfigDataSourceS3DataSource {
-    #[serde(rename = "attributeNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attribute_names: Option<Vec<String>>,
     /// The configuration for a private hub model reference that points to a public
     /// SageMaker JumpStart model.
     ///
     /// For more information about private hubs, see Private curated hubs for foundation
     /// model access control in JumpStart (<https://docs.aws.amazon.com/sagemaker/latest/dg/jumpstart-curated-hubs.html>).
-    #[serde(
-        rename = "hubAccessConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hub_access_config: Option<
         SpecTrainingJobDefinitionInputDataConfigDataSourceS3DataSourceHubAccessConfig,
     >,
-    #[serde(
-        rename = "instanceGroupNames",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_group_names: Option<Vec<String>>,
     /// The access configuration file to control access to the ML model. You can
     /// explicitly accept the model end-user license agreement (EULA) within the
@@ -871,36 +759,30 @@ pub struct SpecTrainingJobDefinitionInputDataConfigDataSourceS3DataSource {
     ///    an AutoML job to fine-tune text generation models using the API for details
     ///    on How to set the EULA acceptance when fine-tuning a model using the AutoML
     ///    API (<https://docs.aws.amazon.com/sagemaker/latest/dg/autopilot-create-experiment-finetune-llms.html#autopilot-llms-finetuning-api-optional-params>).
-    #[serde(
-        rename = "modelAccessConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_access_config: Option<
         SpecTrainingJobDefinitionInputDataConfigDataSourceS3DataSourceModelAccessConfig,
     >,
-    #[serde(
-        rename = "s3DataDistributionType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_data_distribution_type: Option<String>,
-    #[serde(rename = "s3DataType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_data_type: Option<String>,
     #[serde(rename = "s3URI", default, skip_serializing_if = "Option::is_none")]
     pub s3_uri: Option<String>,
 }
+
 /// The configuration for a private hub model reference that points to a public
 /// SageMaker JumpStart model.
 ///
 /// For more information about private hubs, see Private curated hubs for foundation
 /// model access control in JumpStart (<https://docs.aws.amazon.com/sagemaker/latest/dg/jumpstart-curated-hubs.html>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionInputDataConfigDataSourceS3DataSourceHubAccessConfig {
     #[serde(rename = "hubContentARN", default, skip_serializing_if = "Option::is_none")]
     pub hub_content_arn: Option<String>,
 }
+
 /// The access configuration file to control access to the ML model. You can
 /// explicitly accept the model end-user license agreement (EULA) within the
 /// ModelAccessConfig.
@@ -913,11 +795,12 @@ pub struct SpecTrainingJobDefinitionInputDataConfigDataSourceS3DataSourceHubAcce
 ///    on How to set the EULA acceptance when fine-tuning a model using the AutoML
 ///    API (<https://docs.aws.amazon.com/sagemaker/latest/dg/autopilot-create-experiment-finetune-llms.html#autopilot-llms-finetuning-api-optional-params>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionInputDataConfigDataSourceS3DataSourceModelAccessConfig {
-    #[serde(rename = "acceptEula", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accept_eula: Option<bool>,
 }
+
 /// A configuration for a shuffle option for input data in a channel. If you
 /// use S3Prefix for S3DataType, the results of the S3 key prefix matches are
 /// shuffled. If you use ManifestFile, the order of the S3 object references
@@ -938,119 +821,98 @@ pub struct SpecTrainingJobDefinitionInputDataConfigShuffleConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<i64>,
 }
+
 /// Provides information about how to store model training results (model artifacts).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionOutputDataConfig {
-    #[serde(
-        rename = "compressionType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compression_type: Option<String>,
     #[serde(rename = "kmsKeyID", default, skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
-    #[serde(rename = "s3OutputPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_output_path: Option<String>,
 }
+
 /// Describes the resources, including machine learning (ML) compute instances
 /// and ML storage volumes, to use for model training.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionResourceConfig {
-    #[serde(rename = "instanceCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_count: Option<i64>,
-    #[serde(rename = "instanceGroups", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_groups: Option<
         Vec<SpecTrainingJobDefinitionResourceConfigInstanceGroup>,
     >,
     /// Configuration for how instances are placed and allocated within UltraServers.
     /// This is only applicable for UltraServer capacity.
-    #[serde(
-        rename = "instancePlacementConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_placement_config: Option<
         SpecTrainingJobDefinitionResourceConfigInstancePlacementConfig,
     >,
-    #[serde(rename = "instanceType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_type: Option<String>,
     /// Optional. Customer requested period in seconds for which the Training cluster
     /// is kept alive after the job is finished.
-    #[serde(
-        rename = "keepAlivePeriodInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep_alive_period_in_seconds: Option<i64>,
     #[serde(rename = "volumeKMSKeyID", default, skip_serializing_if = "Option::is_none")]
     pub volume_kms_key_id: Option<String>,
     #[serde(rename = "volumeSizeInGB", default, skip_serializing_if = "Option::is_none")]
     pub volume_size_in_gb: Option<i64>,
 }
+
 /// Defines an instance group for heterogeneous cluster training. When requesting
 /// a training job using the CreateTrainingJob (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTrainingJob.html>)
 /// API, you can configure multiple instance groups .
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionResourceConfigInstanceGroup {
-    #[serde(rename = "instanceCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_count: Option<i64>,
-    #[serde(
-        rename = "instanceGroupName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_group_name: Option<String>,
-    #[serde(rename = "instanceType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_type: Option<String>,
 }
+
 /// Configuration for how instances are placed and allocated within UltraServers.
 /// This is only applicable for UltraServer capacity.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionResourceConfigInstancePlacementConfig {
-    #[serde(
-        rename = "enableMultipleJobs",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_multiple_jobs: Option<bool>,
-    #[serde(
-        rename = "placementSpecifications",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement_specifications: Option<
         Vec<
             SpecTrainingJobDefinitionResourceConfigInstancePlacementConfigPlacementSpecification,
         >,
     >,
 }
+
 /// Specifies how instances should be placed on a specific UltraServer.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionResourceConfigInstancePlacementConfigPlacementSpecification {
-    #[serde(rename = "instanceCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_count: Option<i64>,
     #[serde(rename = "ultraServerID", default, skip_serializing_if = "Option::is_none")]
     pub ultra_server_id: Option<String>,
 }
+
 /// The retry strategy to use when a training job fails due to an InternalServerError.
 /// RetryStrategy is specified as part of the CreateTrainingJob and CreateHyperParameterTuningJob
 /// requests. You can add the StoppingCondition parameter to the request to limit
 /// the training time for the complete job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionRetryStrategy {
-    #[serde(
-        rename = "maximumRetryAttempts",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maximum_retry_attempts: Option<i64>,
 }
+
 /// Specifies a limit to how long a job can run. When the job reaches the time
 /// limit, SageMaker ends the job. Use this API to cap costs.
 ///
@@ -1069,28 +931,17 @@ pub struct SpecTrainingJobDefinitionRetryStrategy {
 /// model artifacts. When training NTMs, make sure that the maximum runtime is
 /// sufficient for the training job to complete.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionStoppingCondition {
     /// Maximum job scheduler pending time in seconds.
-    #[serde(
-        rename = "maxPendingTimeInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_pending_time_in_seconds: Option<i64>,
-    #[serde(
-        rename = "maxRuntimeInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_runtime_in_seconds: Option<i64>,
-    #[serde(
-        rename = "maxWaitTimeInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_wait_time_in_seconds: Option<i64>,
 }
+
 /// Defines the objective metric for a hyperparameter tuning job. Hyperparameter
 /// tuning uses the value of this metric to evaluate the training jobs it launches,
 /// and returns the training job that results in either the highest or lowest
@@ -1098,19 +949,20 @@ pub struct SpecTrainingJobDefinitionStoppingCondition {
 /// If you want to define a custom objective metric, see Define metrics and environment
 /// variables (<https://docs.aws.amazon.com/sagemaker/latest/dg/automatic-model-tuning-define-metrics-variables.html>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionTuningObjective {
-    #[serde(rename = "metricName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metric_name: Option<String>,
     #[serde(rename = "type_", default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
 }
+
 /// Specifies an Amazon Virtual Private Cloud (VPC) that your SageMaker jobs,
 /// hosted models, and compute resources have access to. You can control access
 /// to and from your resources by configuring a VPC. For more information, see
 /// Give SageMaker Access to Resources in your Amazon VPC (<https://docs.aws.amazon.com/sagemaker/latest/dg/infrastructure-give-access.html>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionVpcConfig {
     #[serde(
         rename = "securityGroupIDs",
@@ -1121,47 +973,28 @@ pub struct SpecTrainingJobDefinitionVpcConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subnets: Option<Vec<String>>,
 }
+
 /// Defines the training jobs launched by a hyperparameter tuning job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinition2 {
     /// Specifies which training algorithm to use for training jobs that a hyperparameter
     /// tuning job launches and the metrics to monitor.
-    #[serde(
-        rename = "algorithmSpecification",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub algorithm_specification: Option<
         SpecTrainingJobDefinitionAlgorithmSpecification2,
     >,
     /// Contains information about the output location for managed spot training
     /// checkpoint data.
-    #[serde(
-        rename = "checkpointConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint_config: Option<SpecTrainingJobDefinitionCheckpointConfig2>,
-    #[serde(rename = "definitionName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub definition_name: Option<String>,
-    #[serde(
-        rename = "enableInterContainerTrafficEncryption",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_inter_container_traffic_encryption: Option<bool>,
-    #[serde(
-        rename = "enableManagedSpotTraining",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_managed_spot_training: Option<bool>,
-    #[serde(
-        rename = "enableNetworkIsolation",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_network_isolation: Option<bool>,
     /// Specifies ranges of integer, continuous, and categorical hyperparameters
     /// that a hyperparameter tuning job searches. The hyperparameter tuning job
@@ -1174,42 +1007,26 @@ pub struct SpecTrainingJobDefinition2 {
     /// number of hyperparameters for each range and also the maximum for the hyperparameter
     /// tuning job itself. That is, the sum of the number of hyperparameters for
     /// all the ranges can't exceed the maximum number specified.
-    #[serde(
-        rename = "hyperParameterRanges",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hyper_parameter_ranges: Option<SpecTrainingJobDefinitionHyperParameterRanges2>,
-    #[serde(
-        rename = "inputDataConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_data_config: Option<Vec<SpecTrainingJobDefinitionInputDataConfig2>>,
     /// Provides information about how to store model training results (model artifacts).
-    #[serde(
-        rename = "outputDataConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_data_config: Option<SpecTrainingJobDefinitionOutputDataConfig2>,
     /// Describes the resources, including machine learning (ML) compute instances
     /// and ML storage volumes, to use for model training.
-    #[serde(rename = "resourceConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_config: Option<SpecTrainingJobDefinitionResourceConfig2>,
     /// The retry strategy to use when a training job fails due to an InternalServerError.
     /// RetryStrategy is specified as part of the CreateTrainingJob and CreateHyperParameterTuningJob
     /// requests. You can add the StoppingCondition parameter to the request to limit
     /// the training time for the complete job.
-    #[serde(rename = "retryStrategy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_strategy: Option<SpecTrainingJobDefinitionRetryStrategy2>,
     #[serde(rename = "roleARN", default, skip_serializing_if = "Option::is_none")]
     pub role_arn: Option<String>,
-    #[serde(
-        rename = "staticHyperParameters",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub static_hyper_parameters: Option<BTreeMap<String, String>>,
     /// Specifies a limit to how long a job can run. When the job reaches the time
     /// limit, SageMaker ends the job. Use this API to cap costs.
@@ -1228,11 +1045,7 @@ pub struct SpecTrainingJobDefinition2 {
     /// The Neural Topic Model (NTM) currently does not support saving intermediate
     /// model artifacts. When training NTMs, make sure that the maximum runtime is
     /// sufficient for the training job to complete.
-    #[serde(
-        rename = "stoppingCondition",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopping_condition: Option<SpecTrainingJobDefinitionStoppingCondition2>,
     /// Defines the objective metric for a hyperparameter tuning job. Hyperparameter
     /// tuning uses the value of this metric to evaluate the training jobs it launches,
@@ -1240,35 +1053,28 @@ pub struct SpecTrainingJobDefinition2 {
     /// value for this metric, depending on the value you specify for the Type parameter.
     /// If you want to define a custom objective metric, see Define metrics and environment
     /// variables (<https://docs.aws.amazon.com/sagemaker/latest/dg/automatic-model-tuning-define-metrics-variables.html>).
-    #[serde(
-        rename = "tuningObjective",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tuning_objective: Option<SpecTrainingJobDefinitionTuningObjective2>,
     /// Specifies an Amazon Virtual Private Cloud (VPC) that your SageMaker jobs,
     /// hosted models, and compute resources have access to. You can control access
     /// to and from your resources by configuring a VPC. For more information, see
     /// Give SageMaker Access to Resources in your Amazon VPC (<https://docs.aws.amazon.com/sagemaker/latest/dg/infrastructure-give-access.html>).
-    #[serde(rename = "vpcConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vpc_config: Option<SpecTrainingJobDefinitionVpcConfig2>,
 }
+
 /// Specifies which training algorithm to use for training jobs that a hyperparameter
 /// tuning job launches and the metrics to monitor.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionAlgorithmSpecification2 {
-    #[serde(rename = "algorithmName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub algorithm_name: Option<String>,
-    #[serde(
-        rename = "metricDefinitions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metric_definitions: Option<
         Vec<SpecTrainingJobDefinitionAlgorithmSpecificationMetricDefinition2>,
     >,
-    #[serde(rename = "trainingImage", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_image: Option<String>,
     /// The training input mode that the algorithm supports. For more information
     /// about input modes, see Algorithms (<https://docs.aws.amazon.com/sagemaker/latest/dg/algos.html>).
@@ -1306,13 +1112,10 @@ pub struct SpecTrainingJobDefinitionAlgorithmSpecification2 {
     /// FastFile mode works best when the data is read sequentially. Augmented manifest
     /// files aren't supported. The startup time is lower when there are fewer files
     /// in the S3 bucket provided.
-    #[serde(
-        rename = "trainingInputMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_input_mode: Option<String>,
 }
+
 /// Specifies a metric that the training algorithm writes to stderr or stdout.
 /// You can view these logs to understand how your training job performs and
 /// check for any errors encountered during training. SageMaker hyperparameter
@@ -1328,16 +1131,18 @@ pub struct SpecTrainingJobDefinitionAlgorithmSpecificationMetricDefinition2 {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regex: Option<String>,
 }
+
 /// Contains information about the output location for managed spot training
 /// checkpoint data.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionCheckpointConfig2 {
-    #[serde(rename = "localPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_path: Option<String>,
     #[serde(rename = "s3URI", default, skip_serializing_if = "Option::is_none")]
     pub s3_uri: Option<String>,
 }
+
 /// Specifies ranges of integer, continuous, and categorical hyperparameters
 /// that a hyperparameter tuning job searches. The hyperparameter tuning job
 /// launches training jobs with hyperparameter values within these ranges to
@@ -1350,49 +1155,39 @@ pub struct SpecTrainingJobDefinitionCheckpointConfig2 {
 /// tuning job itself. That is, the sum of the number of hyperparameters for
 /// all the ranges can't exceed the maximum number specified.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionHyperParameterRanges2 {
-    #[serde(rename = "autoParameters", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_parameters: Option<
         Vec<SpecTrainingJobDefinitionHyperParameterRangesAutoParameter2>,
     >,
-    #[serde(
-        rename = "categoricalParameterRanges",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub categorical_parameter_ranges: Option<
         Vec<SpecTrainingJobDefinitionHyperParameterRangesCategoricalParameterRange2>,
     >,
-    #[serde(
-        rename = "continuousParameterRanges",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub continuous_parameter_ranges: Option<
         Vec<SpecTrainingJobDefinitionHyperParameterRangesContinuousParameterRange2>,
     >,
-    #[serde(
-        rename = "integerParameterRanges",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub integer_parameter_ranges: Option<
         Vec<SpecTrainingJobDefinitionHyperParameterRangesIntegerParameterRange2>,
     >,
 }
+
 /// The name and an example value of the hyperparameter that you want to use
 /// in Autotune. If Automatic model tuning (AMT) determines that your hyperparameter
 /// is eligible for Autotune, an optimal hyperparameter range is selected for
 /// you.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionHyperParameterRangesAutoParameter2 {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(rename = "valueHint", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_hint: Option<String>,
 }
+
 /// A list of categorical hyperparameters to tune.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -1402,49 +1197,48 @@ pub struct SpecTrainingJobDefinitionHyperParameterRangesCategoricalParameterRang
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub values: Option<Vec<String>>,
 }
+
 /// A list of continuous hyperparameters to tune.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionHyperParameterRangesContinuousParameterRange2 {
-    #[serde(rename = "maxValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_value: Option<String>,
-    #[serde(rename = "minValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_value: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(rename = "scalingType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scaling_type: Option<String>,
 }
+
 /// For a hyperparameter of the integer type, specifies the range that a hyperparameter
 /// tuning job searches.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionHyperParameterRangesIntegerParameterRange2 {
-    #[serde(rename = "maxValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_value: Option<String>,
-    #[serde(rename = "minValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_value: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(rename = "scalingType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scaling_type: Option<String>,
 }
+
 /// A channel is a named input source that training algorithms can consume.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionInputDataConfig2 {
-    #[serde(rename = "channelName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_name: Option<String>,
-    #[serde(
-        rename = "compressionType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compression_type: Option<String>,
-    #[serde(rename = "contentType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
     /// Describes the location of the channel data.
-    #[serde(rename = "dataSource", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_source: Option<SpecTrainingJobDefinitionInputDataConfigDataSource2>,
     /// The training input mode that the algorithm supports. For more information
     /// about input modes, see Algorithms (<https://docs.aws.amazon.com/sagemaker/latest/dg/algos.html>).
@@ -1482,13 +1276,9 @@ pub struct SpecTrainingJobDefinitionInputDataConfig2 {
     /// FastFile mode works best when the data is read sequentially. Augmented manifest
     /// files aren't supported. The startup time is lower when there are fewer files
     /// in the S3 bucket provided.
-    #[serde(rename = "inputMode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_mode: Option<String>,
-    #[serde(
-        rename = "recordWrapperType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record_wrapper_type: Option<String>,
     /// A configuration for a shuffle option for input data in a channel. If you
     /// use S3Prefix for S3DataType, the results of the S3 key prefix matches are
@@ -1504,19 +1294,16 @@ pub struct SpecTrainingJobDefinitionInputDataConfig2 {
     /// is combined with S3DataDistributionType of ShardedByS3Key, the data is shuffled
     /// across nodes so that the content sent to a particular node on the first epoch
     /// might be sent to a different node on the second epoch.
-    #[serde(rename = "shuffleConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shuffle_config: Option<SpecTrainingJobDefinitionInputDataConfigShuffleConfig2>,
 }
+
 /// Describes the location of the channel data.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionInputDataConfigDataSource2 {
     /// Specifies a file system data source for a channel.
-    #[serde(
-        rename = "fileSystemDataSource",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_system_data_source: Option<
         SpecTrainingJobDefinitionInputDataConfigDataSourceFileSystemDataSource2,
     >,
@@ -1524,55 +1311,45 @@ pub struct SpecTrainingJobDefinitionInputDataConfigDataSource2 {
     ///
     /// Your input bucket must be in the same Amazon Web Services region as your
     /// training job.
-    #[serde(rename = "s3DataSource", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_data_source: Option<
         SpecTrainingJobDefinitionInputDataConfigDataSourceS3DataSource2,
     >,
 }
+
 /// Specifies a file system data source for a channel.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionInputDataConfigDataSourceFileSystemDataSource2 {
-    #[serde(rename = "directoryPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub directory_path: Option<String>,
-    #[serde(
-        rename = "fileSystemAccessMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_system_access_mode: Option<String>,
     #[serde(rename = "fileSystemID", default, skip_serializing_if = "Option::is_none")]
     pub file_system_id: Option<String>,
-    #[serde(rename = "fileSystemType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_system_type: Option<String>,
 }
+
 /// Describes the S3 data source.
 ///
 /// Your input bucket must be in the same Amazon Web Services region as your
 /// training job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionInputDataConfigDataSourceS3DataSource2 {
-    #[serde(rename = "attributeNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attribute_names: Option<Vec<String>>,
     /// The configuration for a private hub model reference that points to a public
     /// SageMaker JumpStart model.
     ///
     /// For more information about private hubs, see Private curated hubs for foundation
     /// model access control in JumpStart (<https://docs.aws.amazon.com/sagemaker/latest/dg/jumpstart-curated-hubs.html>).
-    #[serde(
-        rename = "hubAccessConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hub_access_config: Option<
         SpecTrainingJobDefinitionInputDataConfigDataSourceS3DataSourceHubAccessConfig2,
     >,
-    #[serde(
-        rename = "instanceGroupNames",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_group_names: Option<Vec<String>>,
     /// The access configuration file to control access to the ML model. You can
     /// explicitly accept the model end-user license agreement (EULA) within the
@@ -1585,36 +1362,30 @@ pub struct SpecTrainingJobDefinitionInputDataConfigDataSourceS3DataSource2 {
     ///    an AutoML job to fine-tune text generation models using the API for details
     ///    on How to set the EULA acceptance when fine-tuning a model using the AutoML
     ///    API (<https://docs.aws.amazon.com/sagemaker/latest/dg/autopilot-create-experiment-finetune-llms.html#autopilot-llms-finetuning-api-optional-params>).
-    #[serde(
-        rename = "modelAccessConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_access_config: Option<
         SpecTrainingJobDefinitionInputDataConfigDataSourceS3DataSourceModelAccessConfig2,
     >,
-    #[serde(
-        rename = "s3DataDistributionType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_data_distribution_type: Option<String>,
-    #[serde(rename = "s3DataType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_data_type: Option<String>,
     #[serde(rename = "s3URI", default, skip_serializing_if = "Option::is_none")]
     pub s3_uri: Option<String>,
 }
+
 /// The configuration for a private hub model reference that points to a public
 /// SageMaker JumpStart model.
 ///
 /// For more information about private hubs, see Private curated hubs for foundation
 /// model access control in JumpStart (<https://docs.aws.amazon.com/sagemaker/latest/dg/jumpstart-curated-hubs.html>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionInputDataConfigDataSourceS3DataSourceHubAccessConfig2 {
     #[serde(rename = "hubContentARN", default, skip_serializing_if = "Option::is_none")]
     pub hub_content_arn: Option<String>,
 }
+
 /// The access configuration file to control access to the ML model. You can
 /// explicitly accept the model end-user license agreement (EULA) within the
 /// ModelAccessConfig.
@@ -1627,11 +1398,12 @@ pub struct SpecTrainingJobDefinitionInputDataConfigDataSourceS3DataSourceHubAcce
 ///    on How to set the EULA acceptance when fine-tuning a model using the AutoML
 ///    API (<https://docs.aws.amazon.com/sagemaker/latest/dg/autopilot-create-experiment-finetune-llms.html#autopilot-llms-finetuning-api-optional-params>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionInputDataConfigDataSourceS3DataSourceModelAccessConfig2 {
-    #[serde(rename = "acceptEula", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accept_eula: Option<bool>,
 }
+
 /// A configuration for a shuffle option for input data in a channel. If you
 /// use S3Prefix for S3DataType, the results of the S3 key prefix matches are
 /// shuffled. If you use ManifestFile, the order of the S3 object references
@@ -1652,119 +1424,98 @@ pub struct SpecTrainingJobDefinitionInputDataConfigShuffleConfig2 {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<i64>,
 }
+
 /// Provides information about how to store model training results (model artifacts).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionOutputDataConfig2 {
-    #[serde(
-        rename = "compressionType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compression_type: Option<String>,
     #[serde(rename = "kmsKeyID", default, skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
-    #[serde(rename = "s3OutputPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_output_path: Option<String>,
 }
+
 /// Describes the resources, including machine learning (ML) compute instances
 /// and ML storage volumes, to use for model training.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionResourceConfig2 {
-    #[serde(rename = "instanceCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_count: Option<i64>,
-    #[serde(rename = "instanceGroups", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_groups: Option<
         Vec<SpecTrainingJobDefinitionResourceConfigInstanceGroup2>,
     >,
     /// Configuration for how instances are placed and allocated within UltraServers.
     /// This is only applicable for UltraServer capacity.
-    #[serde(
-        rename = "instancePlacementConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_placement_config: Option<
         SpecTrainingJobDefinitionResourceConfigInstancePlacementConfig2,
     >,
-    #[serde(rename = "instanceType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_type: Option<String>,
     /// Optional. Customer requested period in seconds for which the Training cluster
     /// is kept alive after the job is finished.
-    #[serde(
-        rename = "keepAlivePeriodInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep_alive_period_in_seconds: Option<i64>,
     #[serde(rename = "volumeKMSKeyID", default, skip_serializing_if = "Option::is_none")]
     pub volume_kms_key_id: Option<String>,
     #[serde(rename = "volumeSizeInGB", default, skip_serializing_if = "Option::is_none")]
     pub volume_size_in_gb: Option<i64>,
 }
+
 /// Defines an instance group for heterogeneous cluster training. When requesting
 /// a training job using the CreateTrainingJob (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTrainingJob.html>)
 /// API, you can configure multiple instance groups .
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionResourceConfigInstanceGroup2 {
-    #[serde(rename = "instanceCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_count: Option<i64>,
-    #[serde(
-        rename = "instanceGroupName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_group_name: Option<String>,
-    #[serde(rename = "instanceType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_type: Option<String>,
 }
+
 /// Configuration for how instances are placed and allocated within UltraServers.
 /// This is only applicable for UltraServer capacity.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionResourceConfigInstancePlacementConfig2 {
-    #[serde(
-        rename = "enableMultipleJobs",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_multiple_jobs: Option<bool>,
-    #[serde(
-        rename = "placementSpecifications",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement_specifications: Option<
         Vec<
             SpecTrainingJobDefinitionResourceConfigInstancePlacementConfigPlacementSpecification2,
         >,
     >,
 }
+
 /// Specifies how instances should be placed on a specific UltraServer.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionResourceConfigInstancePlacementConfigPlacementSpecification2 {
-    #[serde(rename = "instanceCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_count: Option<i64>,
     #[serde(rename = "ultraServerID", default, skip_serializing_if = "Option::is_none")]
     pub ultra_server_id: Option<String>,
 }
+
 /// The retry strategy to use when a training job fails due to an InternalServerError.
 /// RetryStrategy is specified as part of the CreateTrainingJob and CreateHyperParameterTuningJob
 /// requests. You can add the StoppingCondition parameter to the request to limit
 /// the training time for the complete job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionRetryStrategy2 {
-    #[serde(
-        rename = "maximumRetryAttempts",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maximum_retry_attempts: Option<i64>,
 }
+
 /// Specifies a limit to how long a job can run. When the job reaches the time
 /// limit, SageMaker ends the job. Use this API to cap costs.
 ///
@@ -1783,28 +1534,17 @@ pub struct SpecTrainingJobDefinitionRetryStrategy2 {
 /// model artifacts. When training NTMs, make sure that the maximum runtime is
 /// sufficient for the training job to complete.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionStoppingCondition2 {
     /// Maximum job scheduler pending time in seconds.
-    #[serde(
-        rename = "maxPendingTimeInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_pending_time_in_seconds: Option<i64>,
-    #[serde(
-        rename = "maxRuntimeInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_runtime_in_seconds: Option<i64>,
-    #[serde(
-        rename = "maxWaitTimeInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_wait_time_in_seconds: Option<i64>,
 }
+
 /// Defines the objective metric for a hyperparameter tuning job. Hyperparameter
 /// tuning uses the value of this metric to evaluate the training jobs it launches,
 /// and returns the training job that results in either the highest or lowest
@@ -1812,19 +1552,20 @@ pub struct SpecTrainingJobDefinitionStoppingCondition2 {
 /// If you want to define a custom objective metric, see Define metrics and environment
 /// variables (<https://docs.aws.amazon.com/sagemaker/latest/dg/automatic-model-tuning-define-metrics-variables.html>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionTuningObjective2 {
-    #[serde(rename = "metricName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metric_name: Option<String>,
     #[serde(rename = "type_", default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
 }
+
 /// Specifies an Amazon Virtual Private Cloud (VPC) that your SageMaker jobs,
 /// hosted models, and compute resources have access to. You can control access
 /// to and from your resources by configuring a VPC. For more information, see
 /// Give SageMaker Access to Resources in your Amazon VPC (<https://docs.aws.amazon.com/sagemaker/latest/dg/infrastructure-give-access.html>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpecTrainingJobDefinitionVpcConfig2 {
     #[serde(
         rename = "securityGroupIDs",
@@ -1835,6 +1576,7 @@ pub struct SpecTrainingJobDefinitionVpcConfig2 {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subnets: Option<Vec<String>>,
 }
+
 /// Specifies the configuration for starting the hyperparameter tuning job using
 /// one or more previous tuning jobs as a starting point. The results of previous
 /// tuning jobs are used to inform which combinations of hyperparameters to search
@@ -1852,49 +1594,36 @@ pub struct SpecTrainingJobDefinitionVpcConfig2 {
 /// hyperparameter tuning jobs count against the limit of training jobs for the
 /// tuning job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WarmStartConfig {
-    #[serde(
-        rename = "parentHyperParameterTuningJobs",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_hyper_parameter_tuning_jobs: Option<Vec<ParentHyperParameterTuningJob>>,
-    #[serde(rename = "warmStartType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warm_start_type: Option<String>,
 }
+
 /// A previously completed or stopped hyperparameter tuning job to be used as
 /// a starting point for a new hyperparameter tuning job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ParentHyperParameterTuningJob {
-    #[serde(
-        rename = "hyperParameterTuningJobName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hyper_parameter_tuning_job_name: Option<String>,
 }
+
 /// HyperParameterTuningJobStatus defines the observed state of HyperParameterTuningJob
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct HyperParameterTuningJobStatus {
     /// All CRs managed by ACK have a common `Status.ACKResourceMetadata` member
     /// that is used to contain resource sync state, account ownership,
     /// constructed ARN for the resource
-    #[serde(
-        rename = "ackResourceMetadata",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ack_resource_metadata: Option<AckResourceMetadata>,
     /// A TrainingJobSummary (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_TrainingJobSummary.html>)
     /// object that describes the training job that completed with the best current
     /// HyperParameterTuningJobObjective (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_HyperParameterTuningJobObjective.html>).
-    #[serde(
-        rename = "bestTrainingJob",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub best_training_job: Option<BestTrainingJob>,
     /// All CRs managed by ACK have a common `Status.Conditions` member that
     /// contains a collection of `ackv1alpha1.Condition` objects that describe
@@ -1903,198 +1632,130 @@ pub struct HyperParameterTuningJobStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Vec<Condition>>,
     /// If the tuning job failed, the reason it failed.
-    #[serde(rename = "failureReason", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<String>,
     /// The status of the tuning job.
-    #[serde(
-        rename = "hyperParameterTuningJobStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hyper_parameter_tuning_job_status: Option<String>,
     /// If the hyperparameter tuning job is an warm start tuning job with a WarmStartType
     /// of IDENTICAL_DATA_AND_ALGORITHM, this is the TrainingJobSummary (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_TrainingJobSummary.html>)
     /// for the training job with the best objective metric value of all training
     /// jobs launched by this tuning job and all parent jobs specified for the warm
     /// start tuning job.
-    #[serde(
-        rename = "overallBestTrainingJob",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overall_best_training_job: Option<OverallBestTrainingJob>,
 }
+
 /// A TrainingJobSummary (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_TrainingJobSummary.html>)
 /// object that describes the training job that completed with the best current
 /// HyperParameterTuningJobObjective (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_HyperParameterTuningJobObjective.html>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct BestTrainingJob {
-    #[serde(rename = "creationTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creation_time: Option<Time>,
-    #[serde(rename = "failureReason", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<String>,
     /// Shows the latest objective metric emitted by a training job that was launched
     /// by a hyperparameter tuning job. You define the objective metric in the HyperParameterTuningJobObjective
     /// parameter of HyperParameterTuningJobConfig (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_HyperParameterTuningJobConfig.html>).
-    #[serde(
-        rename = "finalHyperParameterTuningJobObjectiveMetric",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub final_hyper_parameter_tuning_job_objective_metric: Option<
         BestTrainingJobFinalHyperParameterTuningJobObjectiveMetric,
     >,
-    #[serde(
-        rename = "objectiveStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub objective_status: Option<String>,
-    #[serde(
-        rename = "trainingEndTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_end_time: Option<Time>,
     #[serde(rename = "trainingJobARN", default, skip_serializing_if = "Option::is_none")]
     pub training_job_arn: Option<String>,
-    #[serde(
-        rename = "trainingJobDefinitionName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_job_definition_name: Option<String>,
-    #[serde(
-        rename = "trainingJobName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_job_name: Option<String>,
-    #[serde(
-        rename = "trainingJobStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_job_status: Option<String>,
-    #[serde(
-        rename = "trainingStartTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_start_time: Option<Time>,
-    #[serde(
-        rename = "tunedHyperParameters",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tuned_hyper_parameters: Option<BTreeMap<String, String>>,
-    #[serde(rename = "tuningJobName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tuning_job_name: Option<String>,
 }
+
 /// Shows the latest objective metric emitted by a training job that was launched
 /// by a hyperparameter tuning job. You define the objective metric in the HyperParameterTuningJobObjective
 /// parameter of HyperParameterTuningJobConfig (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_HyperParameterTuningJobConfig.html>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct BestTrainingJobFinalHyperParameterTuningJobObjectiveMetric {
-    #[serde(rename = "metricName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metric_name: Option<String>,
     #[serde(rename = "type_", default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<f64>,
 }
+
 /// If the hyperparameter tuning job is an warm start tuning job with a WarmStartType
 /// of IDENTICAL_DATA_AND_ALGORITHM, this is the TrainingJobSummary (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_TrainingJobSummary.html>)
 /// for the training job with the best objective metric value of all training
 /// jobs launched by this tuning job and all parent jobs specified for the warm
 /// start tuning job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OverallBestTrainingJob {
-    #[serde(rename = "creationTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creation_time: Option<Time>,
-    #[serde(rename = "failureReason", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<String>,
     /// Shows the latest objective metric emitted by a training job that was launched
     /// by a hyperparameter tuning job. You define the objective metric in the HyperParameterTuningJobObjective
     /// parameter of HyperParameterTuningJobConfig (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_HyperParameterTuningJobConfig.html>).
-    #[serde(
-        rename = "finalHyperParameterTuningJobObjectiveMetric",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub final_hyper_parameter_tuning_job_objective_metric: Option<
         OverallBestTrainingJobFinalHyperParameterTuningJobObjectiveMetric,
     >,
-    #[serde(
-        rename = "objectiveStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub objective_status: Option<String>,
-    #[serde(
-        rename = "trainingEndTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_end_time: Option<Time>,
     #[serde(rename = "trainingJobARN", default, skip_serializing_if = "Option::is_none")]
     pub training_job_arn: Option<String>,
-    #[serde(
-        rename = "trainingJobDefinitionName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_job_definition_name: Option<String>,
-    #[serde(
-        rename = "trainingJobName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_job_name: Option<String>,
-    #[serde(
-        rename = "trainingJobStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_job_status: Option<String>,
-    #[serde(
-        rename = "trainingStartTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_start_time: Option<Time>,
-    #[serde(
-        rename = "tunedHyperParameters",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tuned_hyper_parameters: Option<BTreeMap<String, String>>,
-    #[serde(rename = "tuningJobName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tuning_job_name: Option<String>,
 }
+
 /// Shows the latest objective metric emitted by a training job that was launched
 /// by a hyperparameter tuning job. You define the objective metric in the HyperParameterTuningJobObjective
 /// parameter of HyperParameterTuningJobConfig (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_HyperParameterTuningJobConfig.html>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OverallBestTrainingJobFinalHyperParameterTuningJobObjectiveMetric {
-    #[serde(rename = "metricName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metric_name: Option<String>,
     #[serde(rename = "type_", default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<f64>,
 }
+
 /// The inputs of the HyperParameterTuningJob component as KFP passes them on the command line: `region`, then one per top-level spec field.
 #[cfg(feature = "component")]
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct HyperParameterTuningJobInputs {
     /// The AWS region to create the resource in; written to the resource's services.k8s.aws/region annotation, which the ACK controller reads.
-    #[arg(
-        long = "region",
-        value_name = "String",
-        help = "The AWS region to create the resource in; written to the resource's services.k8s.aws/region annotation, which the ACK controller reads.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "region", value_name = "String", allow_hyphen_values = true)]
     pub region: Option<String>,
     /// Configures SageMaker Automatic model tuning (AMT) to automatically find optimal parameters for the following fields: - ParameterRanges (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_HyperParameterTuningJobConfig.html#sagemaker-Type-HyperParameterTuningJobConfig-ParameterRanges>): The names and ranges of parameters that a hyperparameter tuning job can optimize.
     #[arg(
@@ -2116,17 +1777,11 @@ pub struct HyperParameterTuningJobInputs {
     #[arg(
         long = "hyper_parameter_tuning_job_name",
         value_name = "String",
-        help = "The name of the tuning job. Leave empty to have the launcher derive a name (at most 32 characters) from the KFP run and step.",
         allow_hyphen_values = true
     )]
     pub hyper_parameter_tuning_job_name: Option<String>,
     /// An array of key-value pairs.
-    #[arg(
-        long = "tags",
-        value_name = "JsonArray",
-        help = "An array of key-value pairs.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "tags", value_name = "JsonArray", allow_hyphen_values = true)]
     pub tags: Option<String>,
     /// The HyperParameterTrainingJobDefinition (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_HyperParameterTrainingJobDefinition.html>) object that describes the training jobs that this tuning job launches, including static hyperparameters, input data configuration, output data configuration, resource configuration, and stopping condition.
     #[arg(
@@ -2148,78 +1803,73 @@ pub struct HyperParameterTuningJobInputs {
     #[arg(
         long = "warm_start_config",
         value_name = "JsonObject",
-        help = "Specifies the configuration for starting the hyperparameter tuning job using one or more previous tuning jobs as a starting point.",
         allow_hyphen_values = true
     )]
     pub warm_start_config: Option<String>,
 }
+
 #[cfg(feature = "component")]
 impl HyperParameterTuningJobInputs {
     /// Reads every input into the spec, or reports every problem found in them.
     ///
-    /// Inputs the launcher fills take the matching `*_if_absent` value when left empty.
+    /// The field the launcher fills is left empty when its input is.
     pub fn read(
         &self,
-        hyper_parameter_tuning_job_name_if_absent: String,
     ) -> Result<ResourceInputs<HyperParameterTuningJobSpec>, InputErrors> {
         let mut reader = InputReader::default();
-        let region = reader
-            .required("region", InputType::String, self.region.as_deref());
+        let region = reader.required("region", KfpType::String, self.region.as_deref());
         let autotune = reader
-            .optional("autotune", InputType::JsonObject, self.autotune.as_deref());
+            .optional("autotune", KfpType::JsonObject, self.autotune.as_deref());
         let hyper_parameter_tuning_job_config = reader
             .required(
                 "hyper_parameter_tuning_job_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.hyper_parameter_tuning_job_config.as_deref(),
             );
         let hyper_parameter_tuning_job_name = reader
             .optional(
                 "hyper_parameter_tuning_job_name",
-                InputType::String,
+                KfpType::String,
                 self.hyper_parameter_tuning_job_name.as_deref(),
             )
-            .unwrap_or(hyper_parameter_tuning_job_name_if_absent);
-        let tags = reader.optional("tags", InputType::JsonArray, self.tags.as_deref());
+            .unwrap_or_default();
+        let tags = reader.optional("tags", KfpType::JsonArray, self.tags.as_deref());
         let training_job_definition = reader
             .optional(
                 "training_job_definition",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.training_job_definition.as_deref(),
             );
         let training_job_definitions = reader
             .optional(
                 "training_job_definitions",
-                InputType::JsonArray,
+                KfpType::JsonArray,
                 self.training_job_definitions.as_deref(),
             );
         let warm_start_config = reader
             .optional(
                 "warm_start_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.warm_start_config.as_deref(),
             );
-        let (Some(region), Some(hyper_parameter_tuning_job_config)) = (
-            region,
-            hyper_parameter_tuning_job_config,
-        ) else {
-            return Err(reader.into_errors());
-        };
-        reader.finish()?;
-        Ok(ResourceInputs {
-            region,
-            spec: HyperParameterTuningJobSpec {
-                autotune,
-                hyper_parameter_tuning_job_config,
-                hyper_parameter_tuning_job_name,
-                tags,
-                training_job_definition,
-                training_job_definitions,
-                warm_start_config,
-            },
-        })
+        reader
+            .finish_with(|| {
+                Some(ResourceInputs {
+                    region: region?,
+                    spec: HyperParameterTuningJobSpec {
+                        autotune,
+                        hyper_parameter_tuning_job_config: hyper_parameter_tuning_job_config?,
+                        hyper_parameter_tuning_job_name,
+                        tags,
+                        training_job_definition,
+                        training_job_definitions,
+                        warm_start_config,
+                    },
+                })
+            })
     }
 }
+
 /// Where to write each output of the HyperParameterTuningJob component: one per top-level status field.
 #[cfg(feature = "component")]
 #[derive(Clone, Debug, Default, clap::Args)]
@@ -2228,8 +1878,7 @@ pub struct HyperParameterTuningJobOutputPaths {
     #[arg(
         id = "ack_resource_metadata_output_path",
         long = "ack_resource_metadata_output_path",
-        value_name = "PATH",
-        help = "The file for output `ack_resource_metadata` (JsonObject): All CRs managed by ACK have a common `Status.ACKResourceMetadata` member that is used to contain resource sync state, account ownership, constructed ARN for the resource"
+        value_name = "PATH"
     )]
     pub ack_resource_metadata: Option<PathBuf>,
     /// The file for output `best_training_job` (JsonObject): A TrainingJobSummary (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_TrainingJobSummary.html>) object that describes the training job that completed with the best current HyperParameterTuningJobObjective (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_HyperParameterTuningJobObjective.html>).
@@ -2244,24 +1893,21 @@ pub struct HyperParameterTuningJobOutputPaths {
     #[arg(
         id = "conditions_output_path",
         long = "conditions_output_path",
-        value_name = "PATH",
-        help = "The file for output `conditions` (JsonArray): All CRs managed by ACK have a common `Status.Conditions` member that contains a collection of `ackv1alpha1.Condition` objects that describe the various terminal states of the CR and its backend AWS service API resource"
+        value_name = "PATH"
     )]
     pub conditions: Option<PathBuf>,
     /// The file for output `failure_reason` (String): If the tuning job failed, the reason it failed.
     #[arg(
         id = "failure_reason_output_path",
         long = "failure_reason_output_path",
-        value_name = "PATH",
-        help = "The file for output `failure_reason` (String): If the tuning job failed, the reason it failed."
+        value_name = "PATH"
     )]
     pub failure_reason: Option<PathBuf>,
     /// The file for output `hyper_parameter_tuning_job_status` (String): The status of the tuning job.
     #[arg(
         id = "hyper_parameter_tuning_job_status_output_path",
         long = "hyper_parameter_tuning_job_status_output_path",
-        value_name = "PATH",
-        help = "The file for output `hyper_parameter_tuning_job_status` (String): The status of the tuning job."
+        value_name = "PATH"
     )]
     pub hyper_parameter_tuning_job_status: Option<PathBuf>,
     /// The file for output `overall_best_training_job` (JsonObject): If the hyperparameter tuning job is an warm start tuning job with a WarmStartType of IDENTICAL_DATA_AND_ALGORITHM, this is the TrainingJobSummary (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_TrainingJobSummary.html>) for the training job with the best objective metric value of all training jobs launched by this tuning job and all parent jobs specified for the warm start tuning job.
@@ -2273,6 +1919,7 @@ pub struct HyperParameterTuningJobOutputPaths {
     )]
     pub overall_best_training_job: Option<PathBuf>,
 }
+
 #[cfg(feature = "component")]
 impl HyperParameterTuningJobOutputPaths {
     /// The output names, in component.yaml's order.
@@ -2284,6 +1931,7 @@ impl HyperParameterTuningJobOutputPaths {
         "hyper_parameter_tuning_job_status",
         "overall_best_training_job",
     ];
+
     /// Each output's file and its value in the resource as last seen (`None`
     /// where the field is absent, or no resource was seen), in component.yaml's
     /// order.
@@ -2295,7 +1943,7 @@ impl HyperParameterTuningJobOutputPaths {
         [
             OutputValue {
                 name: "ack_resource_metadata",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.ack_resource_metadata.as_deref(),
                 value: status
                     .and_then(|s| s.ack_resource_metadata.as_ref())
@@ -2303,7 +1951,7 @@ impl HyperParameterTuningJobOutputPaths {
             },
             OutputValue {
                 name: "best_training_job",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.best_training_job.as_deref(),
                 value: status
                     .and_then(|s| s.best_training_job.as_ref())
@@ -2311,7 +1959,7 @@ impl HyperParameterTuningJobOutputPaths {
             },
             OutputValue {
                 name: "conditions",
-                ty: InputType::JsonArray,
+                ty: KfpType::JsonArray,
                 path: self.conditions.as_deref(),
                 value: status
                     .and_then(|s| s.conditions.as_ref())
@@ -2319,7 +1967,7 @@ impl HyperParameterTuningJobOutputPaths {
             },
             OutputValue {
                 name: "failure_reason",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.failure_reason.as_deref(),
                 value: status
                     .and_then(|s| s.failure_reason.as_ref())
@@ -2327,7 +1975,7 @@ impl HyperParameterTuningJobOutputPaths {
             },
             OutputValue {
                 name: "hyper_parameter_tuning_job_status",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.hyper_parameter_tuning_job_status.as_deref(),
                 value: status
                     .and_then(|s| s.hyper_parameter_tuning_job_status.as_ref())
@@ -2335,12 +1983,73 @@ impl HyperParameterTuningJobOutputPaths {
             },
             OutputValue {
                 name: "overall_best_training_job",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.overall_best_training_job.as_deref(),
                 value: status
                     .and_then(|s| s.overall_best_training_job.as_ref())
                     .and_then(|v| serde_json::to_value(v).ok()),
             },
         ]
+    }
+}
+
+#[cfg(feature = "component")]
+impl component_runtime::Component for HyperParameterTuningJob {
+    type Spec = HyperParameterTuningJobSpec;
+    type Status = HyperParameterTuningJobStatus;
+    type Inputs = HyperParameterTuningJobInputs;
+    type OutputPaths = HyperParameterTuningJobOutputPaths;
+    type Condition = Condition;
+
+    const SUBCOMMAND: &'static str = "hyper-parameter-tuning-job";
+    const NAME_INPUT: &'static str = "hyper_parameter_tuning_job_name";
+    const UPDATABLE_FIELDS: &'static [&'static str] = &[];
+
+    fn new(name: &str, spec: HyperParameterTuningJobSpec) -> Self {
+        HyperParameterTuningJob::new(name, spec)
+    }
+
+    fn read(
+        inputs: &HyperParameterTuningJobInputs,
+    ) -> Result<ResourceInputs<HyperParameterTuningJobSpec>, InputErrors> {
+        inputs.read()
+    }
+
+    fn given(inputs: &HyperParameterTuningJobInputs) -> component_runtime::Given<'_> {
+        component_runtime::Given {
+            region: inputs.region.as_deref(),
+            name: inputs.hyper_parameter_tuning_job_name.as_deref(),
+        }
+    }
+
+    fn name(spec: &HyperParameterTuningJobSpec) -> &str {
+        &spec.hyper_parameter_tuning_job_name
+    }
+
+    fn set_name(spec: &mut HyperParameterTuningJobSpec, name: String) {
+        spec.hyper_parameter_tuning_job_name = name;
+    }
+
+    fn spec(&self) -> &HyperParameterTuningJobSpec {
+        &self.spec
+    }
+
+    fn status(&self) -> Option<&HyperParameterTuningJobStatus> {
+        self.status.as_ref()
+    }
+
+    fn conditions(status: &HyperParameterTuningJobStatus) -> &[Condition] {
+        status.conditions.as_deref().unwrap_or_default()
+    }
+
+    fn arn(status: &HyperParameterTuningJobStatus) -> Option<&str> {
+        status.ack_resource_metadata.as_ref()?.arn.as_deref()
+    }
+
+    fn outputs<'a>(
+        paths: &'a HyperParameterTuningJobOutputPaths,
+        resource: Option<&Self>,
+    ) -> Vec<OutputValue<'a>> {
+        paths.values(resource).into()
     }
 }

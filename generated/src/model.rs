@@ -5,20 +5,20 @@
     clippy::doc_lazy_continuation,
     reason = "CRD descriptions are kept verbatim; their wrapped list items are valid Markdown"
 )]
+
 use std::collections::BTreeMap;
 #[cfg(feature = "component")]
 use std::path::PathBuf;
 #[cfg(feature = "component")]
-use component_runtime::{
-    InputErrors, InputReader, InputType, OutputValue, ResourceInputs,
-};
+use component_runtime::{InputErrors, InputReader, KfpType, OutputValue, ResourceInputs};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 use super::ack::{AckResourceMetadata, Condition};
+
 /// Model is the Schema for the Models API
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Model {
-    #[serde(rename = "apiVersion")]
     pub api_version: String,
     pub kind: String,
     #[serde(default)]
@@ -27,6 +27,7 @@ pub struct Model {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ModelStatus>,
 }
+
 impl Model {
     /// A new Model named `name`, with `apiVersion` and `kind` set and no status.
     pub fn new(name: &str, spec: ModelSpec) -> Self {
@@ -41,46 +42,47 @@ impl Model {
             status: None,
         }
     }
-    /// The top-level spec fields the ACK controller updates on an existing resource: none, it cannot update this kind.
-    pub const UPDATABLE_FIELDS: [&'static str; 0] = [];
 }
+
 impl k8s_openapi::Resource for Model {
     const API_VERSION: &'static str = "sagemaker.services.k8s.aws/v1alpha1";
     const GROUP: &'static str = "sagemaker.services.k8s.aws";
     const KIND: &'static str = "Model";
     const VERSION: &'static str = "v1alpha1";
     const URL_PATH_SEGMENT: &'static str = "models";
+
     type Scope = k8s_openapi::NamespaceResourceScope;
 }
+
 impl k8s_openapi::ListableResource for Model {
     const LIST_KIND: &'static str = "ModelList";
 }
+
 impl k8s_openapi::Metadata for Model {
     type Ty = ObjectMeta;
+
     fn metadata(&self) -> &Self::Ty {
         &self.metadata
     }
+
     fn metadata_mut(&mut self) -> &mut Self::Ty {
         &mut self.metadata
     }
 }
+
 /// ModelSpec defines the desired state of Model.
 ///
 /// The properties of a model as returned by the Search (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_Search.html>)
 /// API.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ModelSpec {
     /// Specifies the containers in the inference pipeline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub containers: Option<Vec<Container>>,
     /// Isolates the model container. No inbound or outbound network calls can be
     /// made to or from the model container.
-    #[serde(
-        rename = "enableNetworkIsolation",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_network_isolation: Option<bool>,
     /// The Amazon Resource Name (ARN) of the IAM role that SageMaker can assume
     /// to access model artifacts and docker image for deployment on ML compute instances
@@ -98,25 +100,16 @@ pub struct ModelSpec {
     )]
     pub execution_role_arn: Option<String>,
     /// Specifies details of how containers in a multi-container endpoint are called.
-    #[serde(
-        rename = "inferenceExecutionConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inference_execution_config: Option<InferenceExecutionConfig>,
     /// The name of the new model.
     ///
     /// Regex Pattern: `^\[a-zA-Z0-9\](\[\\-a-zA-Z0-9\]*\[a-zA-Z0-9\])?$`
-    #[serde(rename = "modelName")]
     pub model_name: String,
     /// The location of the primary docker image containing inference code, associated
     /// artifacts, and custom environment map that the inference code uses when the
     /// model is deployed for predictions.
-    #[serde(
-        rename = "primaryContainer",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary_container: Option<PrimaryContainer>,
     /// An array of key-value pairs. You can use tags to categorize your Amazon Web
     /// Services resources in different ways, for example, by purpose, owner, or
@@ -131,18 +124,15 @@ pub struct ModelSpec {
     /// see Protect Endpoints by Using an Amazon Virtual Private Cloud (<https://docs.aws.amazon.com/sagemaker/latest/dg/host-vpc.html>)
     /// and Protect Data in Batch Transform Jobs by Using an Amazon Virtual Private
     /// Cloud (<https://docs.aws.amazon.com/sagemaker/latest/dg/batch-vpc.html>).
-    #[serde(rename = "vpcConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vpc_config: Option<VpcConfig>,
 }
+
 /// Describes the container, as part of model definition.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Container {
-    #[serde(
-        rename = "containerHostname",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container_hostname: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment: Option<BTreeMap<String, String>>,
@@ -150,70 +140,48 @@ pub struct Container {
     pub image: Option<String>,
     /// Specifies whether the model container is in Amazon ECR or a private Docker
     /// registry accessible from your Amazon Virtual Private Cloud (VPC).
-    #[serde(rename = "imageConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_config: Option<ContainerImageConfig>,
-    #[serde(
-        rename = "inferenceSpecificationName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inference_specification_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
     /// Specifies the location of ML model data to deploy. If specified, you must
     /// specify one and only one of the available data sources.
-    #[serde(
-        rename = "modelDataSource",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_data_source: Option<ContainerModelDataSource>,
     #[serde(rename = "modelDataURL", default, skip_serializing_if = "Option::is_none")]
     pub model_data_url: Option<String>,
-    #[serde(
-        rename = "modelPackageName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_package_name: Option<String>,
     /// Specifies additional configuration for hosting multi-model endpoints.
-    #[serde(
-        rename = "multiModelConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multi_model_config: Option<ContainerMultiModelConfig>,
 }
+
 /// Specifies whether the model container is in Amazon ECR or a private Docker
 /// registry accessible from your Amazon Virtual Private Cloud (VPC).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ContainerImageConfig {
-    #[serde(
-        rename = "repositoryAccessMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repository_access_mode: Option<String>,
     /// Specifies an authentication configuration for the private docker registry
     /// where your model image is hosted. Specify a value for this property only
     /// if you specified Vpc as the value for the RepositoryAccessMode field of the
     /// ImageConfig object that you passed to a call to CreateModel and the private
     /// Docker registry where the model image is hosted requires authentication.
-    #[serde(
-        rename = "repositoryAuthConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repository_auth_config: Option<ContainerImageConfigRepositoryAuthConfig>,
 }
+
 /// Specifies an authentication configuration for the private docker registry
 /// where your model image is hosted. Specify a value for this property only
 /// if you specified Vpc as the value for the RepositoryAccessMode field of the
 /// ImageConfig object that you passed to a call to CreateModel and the private
 /// Docker registry where the model image is hosted requires authentication.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ContainerImageConfigRepositoryAuthConfig {
     #[serde(
         rename = "repositoryCredentialsProviderARN",
@@ -222,24 +190,22 @@ pub struct ContainerImageConfigRepositoryAuthConfig {
     )]
     pub repository_credentials_provider_arn: Option<String>,
 }
+
 /// Specifies the location of ML model data to deploy. If specified, you must
 /// specify one and only one of the available data sources.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ContainerModelDataSource {
     /// Specifies the S3 location of ML model data to deploy.
-    #[serde(rename = "s3DataSource", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_data_source: Option<ContainerModelDataSourceS3DataSource>,
 }
+
 /// Specifies the S3 location of ML model data to deploy.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ContainerModelDataSourceS3DataSource {
-    #[serde(
-        rename = "compressionType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compression_type: Option<String>,
     /// The access configuration file to control access to the ML model. You can
     /// explicitly accept the model end-user license agreement (EULA) within the
@@ -252,19 +218,16 @@ pub struct ContainerModelDataSourceS3DataSource {
     ///    an AutoML job to fine-tune text generation models using the API for details
     ///    on How to set the EULA acceptance when fine-tuning a model using the AutoML
     ///    API (<https://docs.aws.amazon.com/sagemaker/latest/dg/autopilot-create-experiment-finetune-llms.html#autopilot-llms-finetuning-api-optional-params>).
-    #[serde(
-        rename = "modelAccessConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_access_config: Option<
         ContainerModelDataSourceS3DataSourceModelAccessConfig,
     >,
-    #[serde(rename = "s3DataType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_data_type: Option<String>,
     #[serde(rename = "s3URI", default, skip_serializing_if = "Option::is_none")]
     pub s3_uri: Option<String>,
 }
+
 /// The access configuration file to control access to the ML model. You can
 /// explicitly accept the model end-user license agreement (EULA) within the
 /// ModelAccessConfig.
@@ -277,22 +240,20 @@ pub struct ContainerModelDataSourceS3DataSource {
 ///    on How to set the EULA acceptance when fine-tuning a model using the AutoML
 ///    API (<https://docs.aws.amazon.com/sagemaker/latest/dg/autopilot-create-experiment-finetune-llms.html#autopilot-llms-finetuning-api-optional-params>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ContainerModelDataSourceS3DataSourceModelAccessConfig {
-    #[serde(rename = "acceptEula", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accept_eula: Option<bool>,
 }
+
 /// Specifies additional configuration for hosting multi-model endpoints.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ContainerMultiModelConfig {
-    #[serde(
-        rename = "modelCacheSetting",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_cache_setting: Option<String>,
 }
+
 /// Specifies details of how containers in a multi-container endpoint are called.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -300,17 +261,14 @@ pub struct InferenceExecutionConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
 }
+
 /// The location of the primary docker image containing inference code, associated
 /// artifacts, and custom environment map that the inference code uses when the
 /// model is deployed for predictions.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PrimaryContainer {
-    #[serde(
-        rename = "containerHostname",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container_hostname: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment: Option<BTreeMap<String, String>>,
@@ -318,70 +276,48 @@ pub struct PrimaryContainer {
     pub image: Option<String>,
     /// Specifies whether the model container is in Amazon ECR or a private Docker
     /// registry accessible from your Amazon Virtual Private Cloud (VPC).
-    #[serde(rename = "imageConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_config: Option<PrimaryContainerImageConfig>,
-    #[serde(
-        rename = "inferenceSpecificationName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inference_specification_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
     /// Specifies the location of ML model data to deploy. If specified, you must
     /// specify one and only one of the available data sources.
-    #[serde(
-        rename = "modelDataSource",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_data_source: Option<PrimaryContainerModelDataSource>,
     #[serde(rename = "modelDataURL", default, skip_serializing_if = "Option::is_none")]
     pub model_data_url: Option<String>,
-    #[serde(
-        rename = "modelPackageName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_package_name: Option<String>,
     /// Specifies additional configuration for hosting multi-model endpoints.
-    #[serde(
-        rename = "multiModelConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multi_model_config: Option<PrimaryContainerMultiModelConfig>,
 }
+
 /// Specifies whether the model container is in Amazon ECR or a private Docker
 /// registry accessible from your Amazon Virtual Private Cloud (VPC).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PrimaryContainerImageConfig {
-    #[serde(
-        rename = "repositoryAccessMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repository_access_mode: Option<String>,
     /// Specifies an authentication configuration for the private docker registry
     /// where your model image is hosted. Specify a value for this property only
     /// if you specified Vpc as the value for the RepositoryAccessMode field of the
     /// ImageConfig object that you passed to a call to CreateModel and the private
     /// Docker registry where the model image is hosted requires authentication.
-    #[serde(
-        rename = "repositoryAuthConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repository_auth_config: Option<PrimaryContainerImageConfigRepositoryAuthConfig>,
 }
+
 /// Specifies an authentication configuration for the private docker registry
 /// where your model image is hosted. Specify a value for this property only
 /// if you specified Vpc as the value for the RepositoryAccessMode field of the
 /// ImageConfig object that you passed to a call to CreateModel and the private
 /// Docker registry where the model image is hosted requires authentication.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PrimaryContainerImageConfigRepositoryAuthConfig {
     #[serde(
         rename = "repositoryCredentialsProviderARN",
@@ -390,24 +326,22 @@ pub struct PrimaryContainerImageConfigRepositoryAuthConfig {
     )]
     pub repository_credentials_provider_arn: Option<String>,
 }
+
 /// Specifies the location of ML model data to deploy. If specified, you must
 /// specify one and only one of the available data sources.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PrimaryContainerModelDataSource {
     /// Specifies the S3 location of ML model data to deploy.
-    #[serde(rename = "s3DataSource", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_data_source: Option<PrimaryContainerModelDataSourceS3DataSource>,
 }
+
 /// Specifies the S3 location of ML model data to deploy.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PrimaryContainerModelDataSourceS3DataSource {
-    #[serde(
-        rename = "compressionType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compression_type: Option<String>,
     /// The access configuration file to control access to the ML model. You can
     /// explicitly accept the model end-user license agreement (EULA) within the
@@ -420,19 +354,16 @@ pub struct PrimaryContainerModelDataSourceS3DataSource {
     ///    an AutoML job to fine-tune text generation models using the API for details
     ///    on How to set the EULA acceptance when fine-tuning a model using the AutoML
     ///    API (<https://docs.aws.amazon.com/sagemaker/latest/dg/autopilot-create-experiment-finetune-llms.html#autopilot-llms-finetuning-api-optional-params>).
-    #[serde(
-        rename = "modelAccessConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_access_config: Option<
         PrimaryContainerModelDataSourceS3DataSourceModelAccessConfig,
     >,
-    #[serde(rename = "s3DataType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_data_type: Option<String>,
     #[serde(rename = "s3URI", default, skip_serializing_if = "Option::is_none")]
     pub s3_uri: Option<String>,
 }
+
 /// The access configuration file to control access to the ML model. You can
 /// explicitly accept the model end-user license agreement (EULA) within the
 /// ModelAccessConfig.
@@ -445,22 +376,20 @@ pub struct PrimaryContainerModelDataSourceS3DataSource {
 ///    on How to set the EULA acceptance when fine-tuning a model using the AutoML
 ///    API (<https://docs.aws.amazon.com/sagemaker/latest/dg/autopilot-create-experiment-finetune-llms.html#autopilot-llms-finetuning-api-optional-params>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PrimaryContainerModelDataSourceS3DataSourceModelAccessConfig {
-    #[serde(rename = "acceptEula", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accept_eula: Option<bool>,
 }
+
 /// Specifies additional configuration for hosting multi-model endpoints.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PrimaryContainerMultiModelConfig {
-    #[serde(
-        rename = "modelCacheSetting",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_cache_setting: Option<String>,
 }
+
 /// A tag object that consists of a key and an optional value, used to manage
 /// metadata for SageMaker Amazon Web Services resources.
 ///
@@ -482,6 +411,7 @@ pub struct Tag {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
+
 /// A VpcConfig (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_VpcConfig.html>)
 /// object that specifies the VPC that you want your model to connect to. Control
 /// access to and from your model container by configuring the VPC. VpcConfig
@@ -490,7 +420,7 @@ pub struct Tag {
 /// and Protect Data in Batch Transform Jobs by Using an Amazon Virtual Private
 /// Cloud (<https://docs.aws.amazon.com/sagemaker/latest/dg/batch-vpc.html>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VpcConfig {
     #[serde(
         rename = "securityGroupIDs",
@@ -501,17 +431,15 @@ pub struct VpcConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subnets: Option<Vec<String>>,
 }
+
 /// ModelStatus defines the observed state of Model
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ModelStatus {
     /// All CRs managed by ACK have a common `Status.ACKResourceMetadata` member
     /// that is used to contain resource sync state, account ownership,
     /// constructed ARN for the resource
-    #[serde(
-        rename = "ackResourceMetadata",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ack_resource_metadata: Option<AckResourceMetadata>,
     /// All CRs managed by ACK have a common `Status.Conditions` member that
     /// contains a collection of `ackv1alpha1.Condition` objects that describe
@@ -520,31 +448,21 @@ pub struct ModelStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Vec<Condition>>,
 }
+
 /// The inputs of the Model component as KFP passes them on the command line: `region`, then one per top-level spec field.
 #[cfg(feature = "component")]
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct ModelInputs {
     /// The AWS region to create the resource in; written to the resource's services.k8s.aws/region annotation, which the ACK controller reads.
-    #[arg(
-        long = "region",
-        value_name = "String",
-        help = "The AWS region to create the resource in; written to the resource's services.k8s.aws/region annotation, which the ACK controller reads.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "region", value_name = "String", allow_hyphen_values = true)]
     pub region: Option<String>,
     /// Specifies the containers in the inference pipeline.
-    #[arg(
-        long = "containers",
-        value_name = "JsonArray",
-        help = "Specifies the containers in the inference pipeline.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "containers", value_name = "JsonArray", allow_hyphen_values = true)]
     pub containers: Option<String>,
     /// Isolates the model container.
     #[arg(
         long = "enable_network_isolation",
         value_name = "Bool",
-        help = "Isolates the model container.",
         allow_hyphen_values = true
     )]
     pub enable_network_isolation: Option<String>,
@@ -552,7 +470,6 @@ pub struct ModelInputs {
     #[arg(
         long = "execution_role_arn",
         value_name = "String",
-        help = "The Amazon Resource Name (ARN) of the IAM role that SageMaker can assume to access model artifacts and docker image for deployment on ML compute instances or for batch transform jobs.",
         allow_hyphen_values = true
     )]
     pub execution_role_arn: Option<String>,
@@ -560,33 +477,21 @@ pub struct ModelInputs {
     #[arg(
         long = "inference_execution_config",
         value_name = "JsonObject",
-        help = "Specifies details of how containers in a multi-container endpoint are called.",
         allow_hyphen_values = true
     )]
     pub inference_execution_config: Option<String>,
     /// The name of the new model. Leave empty to have the launcher derive a name from the KFP run and step.
-    #[arg(
-        long = "model_name",
-        value_name = "String",
-        help = "The name of the new model. Leave empty to have the launcher derive a name from the KFP run and step.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "model_name", value_name = "String", allow_hyphen_values = true)]
     pub model_name: Option<String>,
     /// The location of the primary docker image containing inference code, associated artifacts, and custom environment map that the inference code uses when the model is deployed for predictions.
     #[arg(
         long = "primary_container",
         value_name = "JsonObject",
-        help = "The location of the primary docker image containing inference code, associated artifacts, and custom environment map that the inference code uses when the model is deployed for predictions.",
         allow_hyphen_values = true
     )]
     pub primary_container: Option<String>,
     /// An array of key-value pairs.
-    #[arg(
-        long = "tags",
-        value_name = "JsonArray",
-        help = "An array of key-value pairs.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "tags", value_name = "JsonArray", allow_hyphen_values = true)]
     pub tags: Option<String>,
     /// A VpcConfig (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_VpcConfig.html>) object that specifies the VPC that you want your model to connect to.
     #[arg(
@@ -597,69 +502,66 @@ pub struct ModelInputs {
     )]
     pub vpc_config: Option<String>,
 }
+
 #[cfg(feature = "component")]
 impl ModelInputs {
     /// Reads every input into the spec, or reports every problem found in them.
     ///
-    /// Inputs the launcher fills take the matching `*_if_absent` value when left empty.
-    pub fn read(
-        &self,
-        model_name_if_absent: String,
-    ) -> Result<ResourceInputs<ModelSpec>, InputErrors> {
+    /// The field the launcher fills is left empty when its input is.
+    pub fn read(&self) -> Result<ResourceInputs<ModelSpec>, InputErrors> {
         let mut reader = InputReader::default();
-        let region = reader
-            .required("region", InputType::String, self.region.as_deref());
+        let region = reader.required("region", KfpType::String, self.region.as_deref());
         let containers = reader
-            .optional("containers", InputType::JsonArray, self.containers.as_deref());
+            .optional("containers", KfpType::JsonArray, self.containers.as_deref());
         let enable_network_isolation = reader
             .optional(
                 "enable_network_isolation",
-                InputType::Bool,
+                KfpType::Bool,
                 self.enable_network_isolation.as_deref(),
             );
         let execution_role_arn = reader
             .optional(
                 "execution_role_arn",
-                InputType::String,
+                KfpType::String,
                 self.execution_role_arn.as_deref(),
             );
         let inference_execution_config = reader
             .optional(
                 "inference_execution_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.inference_execution_config.as_deref(),
             );
         let model_name = reader
-            .optional("model_name", InputType::String, self.model_name.as_deref())
-            .unwrap_or(model_name_if_absent);
+            .optional("model_name", KfpType::String, self.model_name.as_deref())
+            .unwrap_or_default();
         let primary_container = reader
             .optional(
                 "primary_container",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.primary_container.as_deref(),
             );
-        let tags = reader.optional("tags", InputType::JsonArray, self.tags.as_deref());
+        let tags = reader.optional("tags", KfpType::JsonArray, self.tags.as_deref());
         let vpc_config = reader
-            .optional("vpc_config", InputType::JsonObject, self.vpc_config.as_deref());
-        let Some(region) = region else {
-            return Err(reader.into_errors());
-        };
-        reader.finish()?;
-        Ok(ResourceInputs {
-            region,
-            spec: ModelSpec {
-                containers,
-                enable_network_isolation,
-                execution_role_arn,
-                inference_execution_config,
-                model_name,
-                primary_container,
-                tags,
-                vpc_config,
-            },
-        })
+            .optional("vpc_config", KfpType::JsonObject, self.vpc_config.as_deref());
+        reader
+            .finish_with(|| {
+                Some(ResourceInputs {
+                    region: region?,
+                    spec: ModelSpec {
+                        containers,
+                        enable_network_isolation,
+                        execution_role_arn,
+                        inference_execution_config,
+                        model_name,
+                        primary_container,
+                        tags,
+                        vpc_config,
+                    },
+                })
+            })
     }
 }
+
 /// Where to write each output of the Model component: one per top-level status field.
 #[cfg(feature = "component")]
 #[derive(Clone, Debug, Default, clap::Args)]
@@ -668,27 +570,25 @@ pub struct ModelOutputPaths {
     #[arg(
         id = "ack_resource_metadata_output_path",
         long = "ack_resource_metadata_output_path",
-        value_name = "PATH",
-        help = "The file for output `ack_resource_metadata` (JsonObject): All CRs managed by ACK have a common `Status.ACKResourceMetadata` member that is used to contain resource sync state, account ownership, constructed ARN for the resource"
+        value_name = "PATH"
     )]
     pub ack_resource_metadata: Option<PathBuf>,
     /// The file for output `conditions` (JsonArray): All CRs managed by ACK have a common `Status.Conditions` member that contains a collection of `ackv1alpha1.Condition` objects that describe the various terminal states of the CR and its backend AWS service API resource
     #[arg(
         id = "conditions_output_path",
         long = "conditions_output_path",
-        value_name = "PATH",
-        help = "The file for output `conditions` (JsonArray): All CRs managed by ACK have a common `Status.Conditions` member that contains a collection of `ackv1alpha1.Condition` objects that describe the various terminal states of the CR and its backend AWS service API resource"
+        value_name = "PATH"
     )]
     pub conditions: Option<PathBuf>,
     /// The file for output `sagemaker_resource_name` (String): The resource's `spec.modelName`, as created (the name the launcher derived, when the input was empty).
     #[arg(
         id = "sagemaker_resource_name_output_path",
         long = "sagemaker_resource_name_output_path",
-        value_name = "PATH",
-        help = "The file for output `sagemaker_resource_name` (String): The resource's `spec.modelName`, as created (the name the launcher derived, when the input was empty)."
+        value_name = "PATH"
     )]
     pub sagemaker_resource_name: Option<PathBuf>,
 }
+
 #[cfg(feature = "component")]
 impl ModelOutputPaths {
     /// The output names, in component.yaml's order.
@@ -697,6 +597,7 @@ impl ModelOutputPaths {
         "conditions",
         "sagemaker_resource_name",
     ];
+
     /// Each output's file and its value in the resource as last seen (`None`
     /// where the field is absent, or no resource was seen), in component.yaml's
     /// order.
@@ -706,7 +607,7 @@ impl ModelOutputPaths {
         [
             OutputValue {
                 name: "ack_resource_metadata",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.ack_resource_metadata.as_deref(),
                 value: status
                     .and_then(|s| s.ack_resource_metadata.as_ref())
@@ -714,7 +615,7 @@ impl ModelOutputPaths {
             },
             OutputValue {
                 name: "conditions",
-                ty: InputType::JsonArray,
+                ty: KfpType::JsonArray,
                 path: self.conditions.as_deref(),
                 value: status
                     .and_then(|s| s.conditions.as_ref())
@@ -722,12 +623,71 @@ impl ModelOutputPaths {
             },
             OutputValue {
                 name: "sagemaker_resource_name",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.sagemaker_resource_name.as_deref(),
                 value: spec
                     .map(|s| &s.model_name)
                     .and_then(|v| serde_json::to_value(v).ok()),
             },
         ]
+    }
+}
+
+#[cfg(feature = "component")]
+impl component_runtime::Component for Model {
+    type Spec = ModelSpec;
+    type Status = ModelStatus;
+    type Inputs = ModelInputs;
+    type OutputPaths = ModelOutputPaths;
+    type Condition = Condition;
+
+    const SUBCOMMAND: &'static str = "model";
+    const NAME_INPUT: &'static str = "model_name";
+    const UPDATABLE_FIELDS: &'static [&'static str] = &[];
+
+    fn new(name: &str, spec: ModelSpec) -> Self {
+        Model::new(name, spec)
+    }
+
+    fn read(inputs: &ModelInputs) -> Result<ResourceInputs<ModelSpec>, InputErrors> {
+        inputs.read()
+    }
+
+    fn given(inputs: &ModelInputs) -> component_runtime::Given<'_> {
+        component_runtime::Given {
+            region: inputs.region.as_deref(),
+            name: inputs.model_name.as_deref(),
+        }
+    }
+
+    fn name(spec: &ModelSpec) -> &str {
+        &spec.model_name
+    }
+
+    fn set_name(spec: &mut ModelSpec, name: String) {
+        spec.model_name = name;
+    }
+
+    fn spec(&self) -> &ModelSpec {
+        &self.spec
+    }
+
+    fn status(&self) -> Option<&ModelStatus> {
+        self.status.as_ref()
+    }
+
+    fn conditions(status: &ModelStatus) -> &[Condition] {
+        status.conditions.as_deref().unwrap_or_default()
+    }
+
+    fn arn(status: &ModelStatus) -> Option<&str> {
+        status.ack_resource_metadata.as_ref()?.arn.as_deref()
+    }
+
+    fn outputs<'a>(
+        paths: &'a ModelOutputPaths,
+        resource: Option<&Self>,
+    ) -> Vec<OutputValue<'a>> {
+        paths.values(resource).into()
     }
 }

@@ -5,20 +5,20 @@
     clippy::doc_lazy_continuation,
     reason = "CRD descriptions are kept verbatim; their wrapped list items are valid Markdown"
 )]
+
 use std::collections::BTreeMap;
 #[cfg(feature = "component")]
 use std::path::PathBuf;
 #[cfg(feature = "component")]
-use component_runtime::{
-    InputErrors, InputReader, InputType, OutputValue, ResourceInputs,
-};
+use component_runtime::{InputErrors, InputReader, KfpType, OutputValue, ResourceInputs};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 use super::ack::{AckResourceMetadata, Condition};
+
 /// ModelExplainabilityJobDefinition is the Schema for the ModelExplainabilityJobDefinitions API
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ModelExplainabilityJobDefinition {
-    #[serde(rename = "apiVersion")]
     pub api_version: String,
     pub kind: String,
     #[serde(default)]
@@ -27,6 +27,7 @@ pub struct ModelExplainabilityJobDefinition {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ModelExplainabilityJobDefinitionStatus>,
 }
+
 impl ModelExplainabilityJobDefinition {
     /// A new ModelExplainabilityJobDefinition named `name`, with `apiVersion` and `kind` set and no status.
     pub fn new(name: &str, spec: ModelExplainabilityJobDefinitionSpec) -> Self {
@@ -41,61 +42,57 @@ impl ModelExplainabilityJobDefinition {
             status: None,
         }
     }
-    /// The top-level spec fields the ACK controller updates on an existing resource: none, it cannot update this kind.
-    pub const UPDATABLE_FIELDS: [&'static str; 0] = [];
 }
+
 impl k8s_openapi::Resource for ModelExplainabilityJobDefinition {
     const API_VERSION: &'static str = "sagemaker.services.k8s.aws/v1alpha1";
     const GROUP: &'static str = "sagemaker.services.k8s.aws";
     const KIND: &'static str = "ModelExplainabilityJobDefinition";
     const VERSION: &'static str = "v1alpha1";
     const URL_PATH_SEGMENT: &'static str = "modelexplainabilityjobdefinitions";
+
     type Scope = k8s_openapi::NamespaceResourceScope;
 }
+
 impl k8s_openapi::ListableResource for ModelExplainabilityJobDefinition {
     const LIST_KIND: &'static str = "ModelExplainabilityJobDefinitionList";
 }
+
 impl k8s_openapi::Metadata for ModelExplainabilityJobDefinition {
     type Ty = ObjectMeta;
+
     fn metadata(&self) -> &Self::Ty {
         &self.metadata
     }
+
     fn metadata_mut(&mut self) -> &mut Self::Ty {
         &mut self.metadata
     }
 }
+
 /// ModelExplainabilityJobDefinitionSpec defines the desired state of ModelExplainabilityJobDefinition.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ModelExplainabilityJobDefinitionSpec {
     /// The name of the model explainability job definition. The name must be unique
     /// within an Amazon Web Services Region in the Amazon Web Services account.
     ///
     /// Regex Pattern: `^\[a-zA-Z0-9\](-*\[a-zA-Z0-9\]){0,62}$`
-    #[serde(rename = "jobDefinitionName")]
     pub job_definition_name: String,
     /// Identifies the resources to deploy for a monitoring job.
-    #[serde(rename = "jobResources")]
     pub job_resources: JobResources,
     /// Configures the model explainability job to run a specified Docker container
     /// image.
-    #[serde(rename = "modelExplainabilityAppSpecification")]
     pub model_explainability_app_specification: ModelExplainabilityAppSpecification,
     /// The baseline configuration for a model explainability job.
-    #[serde(
-        rename = "modelExplainabilityBaselineConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_explainability_baseline_config: Option<ModelExplainabilityBaselineConfig>,
     /// Inputs for the model explainability job.
-    #[serde(rename = "modelExplainabilityJobInput")]
     pub model_explainability_job_input: ModelExplainabilityJobInput,
     /// The output configuration for monitoring jobs.
-    #[serde(rename = "modelExplainabilityJobOutputConfig")]
     pub model_explainability_job_output_config: ModelExplainabilityJobOutputConfig,
     /// Networking options for a model explainability job.
-    #[serde(rename = "networkConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_config: Option<NetworkConfig>,
     /// The Amazon Resource Name (ARN) of an IAM role that Amazon SageMaker AI can
     /// assume to perform tasks on your behalf.
@@ -104,11 +101,7 @@ pub struct ModelExplainabilityJobDefinitionSpec {
     #[serde(rename = "roleARN")]
     pub role_arn: String,
     /// A time limit for how long the monitoring job is allowed to run before stopping.
-    #[serde(
-        rename = "stoppingCondition",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopping_condition: Option<StoppingCondition>,
     /// (Optional) An array of key-value pairs. For more information, see Using Cost
     /// Allocation Tags (<https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/cost-alloc-tags.html#allocation-whatURL>)
@@ -116,31 +109,34 @@ pub struct ModelExplainabilityJobDefinitionSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
 }
+
 /// Identifies the resources to deploy for a monitoring job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct JobResources {
     /// Configuration for the cluster used to run model monitoring jobs.
-    #[serde(rename = "clusterConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster_config: Option<ClusterConfig>,
 }
+
 /// Configuration for the cluster used to run model monitoring jobs.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ClusterConfig {
-    #[serde(rename = "instanceCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_count: Option<i64>,
-    #[serde(rename = "instanceType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_type: Option<String>,
     #[serde(rename = "volumeKMSKeyID", default, skip_serializing_if = "Option::is_none")]
     pub volume_kms_key_id: Option<String>,
     #[serde(rename = "volumeSizeInGB", default, skip_serializing_if = "Option::is_none")]
     pub volume_size_in_gb: Option<i64>,
 }
+
 /// Configures the model explainability job to run a specified Docker container
 /// image.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ModelExplainabilityAppSpecification {
     #[serde(rename = "configURI", default, skip_serializing_if = "Option::is_none")]
     pub config_uri: Option<String>,
@@ -149,157 +145,118 @@ pub struct ModelExplainabilityAppSpecification {
     #[serde(rename = "imageURI", default, skip_serializing_if = "Option::is_none")]
     pub image_uri: Option<String>,
 }
+
 /// The baseline configuration for a model explainability job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ModelExplainabilityBaselineConfig {
-    #[serde(
-        rename = "baseliningJobName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baselining_job_name: Option<String>,
     /// The constraints resource for a monitoring job.
-    #[serde(
-        rename = "constraintsResource",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub constraints_resource: Option<ConstraintsResource>,
 }
+
 /// The constraints resource for a monitoring job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConstraintsResource {
     #[serde(rename = "s3URI", default, skip_serializing_if = "Option::is_none")]
     pub s3_uri: Option<String>,
 }
+
 /// Inputs for the model explainability job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ModelExplainabilityJobInput {
     /// Input object for the endpoint
-    #[serde(rename = "endpointInput", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint_input: Option<EndpointInput>,
 }
+
 /// Input object for the endpoint
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EndpointInput {
-    #[serde(rename = "endTimeOffset", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time_offset: Option<String>,
-    #[serde(rename = "endpointName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint_name: Option<String>,
-    #[serde(
-        rename = "excludeFeaturesAttribute",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exclude_features_attribute: Option<String>,
-    #[serde(
-        rename = "featuresAttribute",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub features_attribute: Option<String>,
-    #[serde(
-        rename = "inferenceAttribute",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inference_attribute: Option<String>,
-    #[serde(rename = "localPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_path: Option<String>,
-    #[serde(
-        rename = "probabilityAttribute",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probability_attribute: Option<String>,
-    #[serde(
-        rename = "probabilityThresholdAttribute",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probability_threshold_attribute: Option<f64>,
-    #[serde(
-        rename = "s3DataDistributionType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_data_distribution_type: Option<String>,
-    #[serde(rename = "s3InputMode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_input_mode: Option<String>,
-    #[serde(
-        rename = "startTimeOffset",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_offset: Option<String>,
 }
+
 /// The output configuration for monitoring jobs.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ModelExplainabilityJobOutputConfig {
     #[serde(rename = "kmsKeyID", default, skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
-    #[serde(
-        rename = "monitoringOutputs",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitoring_outputs: Option<Vec<MonitoringOutput>>,
 }
+
 /// The output object for a monitoring job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MonitoringOutput {
     /// Information about where and how you want to store the results of a monitoring
     /// job.
-    #[serde(rename = "s3Output", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_output: Option<S3Output>,
 }
+
 /// Information about where and how you want to store the results of a monitoring
 /// job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct S3Output {
-    #[serde(rename = "localPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_path: Option<String>,
     #[serde(rename = "s3URI", default, skip_serializing_if = "Option::is_none")]
     pub s3_uri: Option<String>,
-    #[serde(rename = "s3UploadMode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_upload_mode: Option<String>,
 }
+
 /// Networking options for a model explainability job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NetworkConfig {
-    #[serde(
-        rename = "enableInterContainerTrafficEncryption",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_inter_container_traffic_encryption: Option<bool>,
-    #[serde(
-        rename = "enableNetworkIsolation",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_network_isolation: Option<bool>,
     /// Specifies an Amazon Virtual Private Cloud (VPC) that your SageMaker jobs,
     /// hosted models, and compute resources have access to. You can control access
     /// to and from your resources by configuring a VPC. For more information, see
     /// Give SageMaker Access to Resources in your Amazon VPC (<https://docs.aws.amazon.com/sagemaker/latest/dg/infrastructure-give-access.html>).
-    #[serde(rename = "vpcConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vpc_config: Option<VpcConfig>,
 }
+
 /// Specifies an Amazon Virtual Private Cloud (VPC) that your SageMaker jobs,
 /// hosted models, and compute resources have access to. You can control access
 /// to and from your resources by configuring a VPC. For more information, see
 /// Give SageMaker Access to Resources in your Amazon VPC (<https://docs.aws.amazon.com/sagemaker/latest/dg/infrastructure-give-access.html>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VpcConfig {
     #[serde(
         rename = "securityGroupIDs",
@@ -310,17 +267,15 @@ pub struct VpcConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subnets: Option<Vec<String>>,
 }
+
 /// A time limit for how long the monitoring job is allowed to run before stopping.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StoppingCondition {
-    #[serde(
-        rename = "maxRuntimeInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_runtime_in_seconds: Option<i64>,
 }
+
 /// A tag object that consists of a key and an optional value, used to manage
 /// metadata for SageMaker Amazon Web Services resources.
 ///
@@ -342,17 +297,15 @@ pub struct Tag {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
+
 /// ModelExplainabilityJobDefinitionStatus defines the observed state of ModelExplainabilityJobDefinition
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ModelExplainabilityJobDefinitionStatus {
     /// All CRs managed by ACK have a common `Status.ACKResourceMetadata` member
     /// that is used to contain resource sync state, account ownership,
     /// constructed ARN for the resource
-    #[serde(
-        rename = "ackResourceMetadata",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ack_resource_metadata: Option<AckResourceMetadata>,
     /// All CRs managed by ACK have a common `Status.Conditions` member that
     /// contains a collection of `ackv1alpha1.Condition` objects that describe
@@ -361,39 +314,28 @@ pub struct ModelExplainabilityJobDefinitionStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Vec<Condition>>,
 }
+
 /// The inputs of the ModelExplainabilityJobDefinition component as KFP passes them on the command line: `region`, then one per top-level spec field.
 #[cfg(feature = "component")]
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct ModelExplainabilityJobDefinitionInputs {
     /// The AWS region to create the resource in; written to the resource's services.k8s.aws/region annotation, which the ACK controller reads.
-    #[arg(
-        long = "region",
-        value_name = "String",
-        help = "The AWS region to create the resource in; written to the resource's services.k8s.aws/region annotation, which the ACK controller reads.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "region", value_name = "String", allow_hyphen_values = true)]
     pub region: Option<String>,
     /// The name of the model explainability job definition. Leave empty to have the launcher derive a name from the KFP run and step.
     #[arg(
         long = "job_definition_name",
         value_name = "String",
-        help = "The name of the model explainability job definition. Leave empty to have the launcher derive a name from the KFP run and step.",
         allow_hyphen_values = true
     )]
     pub job_definition_name: Option<String>,
     /// Identifies the resources to deploy for a monitoring job.
-    #[arg(
-        long = "job_resources",
-        value_name = "JsonObject",
-        help = "Identifies the resources to deploy for a monitoring job.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "job_resources", value_name = "JsonObject", allow_hyphen_values = true)]
     pub job_resources: Option<String>,
     /// Configures the model explainability job to run a specified Docker container image.
     #[arg(
         long = "model_explainability_app_specification",
         value_name = "JsonObject",
-        help = "Configures the model explainability job to run a specified Docker container image.",
         allow_hyphen_values = true
     )]
     pub model_explainability_app_specification: Option<String>,
@@ -401,7 +343,6 @@ pub struct ModelExplainabilityJobDefinitionInputs {
     #[arg(
         long = "model_explainability_baseline_config",
         value_name = "JsonObject",
-        help = "The baseline configuration for a model explainability job.",
         allow_hyphen_values = true
     )]
     pub model_explainability_baseline_config: Option<String>,
@@ -409,7 +350,6 @@ pub struct ModelExplainabilityJobDefinitionInputs {
     #[arg(
         long = "model_explainability_job_input",
         value_name = "JsonObject",
-        help = "Inputs for the model explainability job.",
         allow_hyphen_values = true
     )]
     pub model_explainability_job_input: Option<String>,
@@ -417,7 +357,6 @@ pub struct ModelExplainabilityJobDefinitionInputs {
     #[arg(
         long = "model_explainability_job_output_config",
         value_name = "JsonObject",
-        help = "The output configuration for monitoring jobs.",
         allow_hyphen_values = true
     )]
     pub model_explainability_job_output_config: Option<String>,
@@ -425,134 +364,107 @@ pub struct ModelExplainabilityJobDefinitionInputs {
     #[arg(
         long = "network_config",
         value_name = "JsonObject",
-        help = "Networking options for a model explainability job.",
         allow_hyphen_values = true
     )]
     pub network_config: Option<String>,
     /// The Amazon Resource Name (ARN) of an IAM role that Amazon SageMaker AI can assume to perform tasks on your behalf.
-    #[arg(
-        long = "role_arn",
-        value_name = "String",
-        help = "The Amazon Resource Name (ARN) of an IAM role that Amazon SageMaker AI can assume to perform tasks on your behalf.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "role_arn", value_name = "String", allow_hyphen_values = true)]
     pub role_arn: Option<String>,
     /// A time limit for how long the monitoring job is allowed to run before stopping.
     #[arg(
         long = "stopping_condition",
         value_name = "JsonObject",
-        help = "A time limit for how long the monitoring job is allowed to run before stopping.",
         allow_hyphen_values = true
     )]
     pub stopping_condition: Option<String>,
     /// (Optional) An array of key-value pairs.
-    #[arg(
-        long = "tags",
-        value_name = "JsonArray",
-        help = "(Optional) An array of key-value pairs.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "tags", value_name = "JsonArray", allow_hyphen_values = true)]
     pub tags: Option<String>,
 }
+
 #[cfg(feature = "component")]
 impl ModelExplainabilityJobDefinitionInputs {
     /// Reads every input into the spec, or reports every problem found in them.
     ///
-    /// Inputs the launcher fills take the matching `*_if_absent` value when left empty.
+    /// The field the launcher fills is left empty when its input is.
     pub fn read(
         &self,
-        job_definition_name_if_absent: String,
     ) -> Result<ResourceInputs<ModelExplainabilityJobDefinitionSpec>, InputErrors> {
         let mut reader = InputReader::default();
-        let region = reader
-            .required("region", InputType::String, self.region.as_deref());
+        let region = reader.required("region", KfpType::String, self.region.as_deref());
         let job_definition_name = reader
             .optional(
                 "job_definition_name",
-                InputType::String,
+                KfpType::String,
                 self.job_definition_name.as_deref(),
             )
-            .unwrap_or(job_definition_name_if_absent);
+            .unwrap_or_default();
         let job_resources = reader
             .required(
                 "job_resources",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.job_resources.as_deref(),
             );
         let model_explainability_app_specification = reader
             .required(
                 "model_explainability_app_specification",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.model_explainability_app_specification.as_deref(),
             );
         let model_explainability_baseline_config = reader
             .optional(
                 "model_explainability_baseline_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.model_explainability_baseline_config.as_deref(),
             );
         let model_explainability_job_input = reader
             .required(
                 "model_explainability_job_input",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.model_explainability_job_input.as_deref(),
             );
         let model_explainability_job_output_config = reader
             .required(
                 "model_explainability_job_output_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.model_explainability_job_output_config.as_deref(),
             );
         let network_config = reader
             .optional(
                 "network_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.network_config.as_deref(),
             );
         let role_arn = reader
-            .required("role_arn", InputType::String, self.role_arn.as_deref());
+            .required("role_arn", KfpType::String, self.role_arn.as_deref());
         let stopping_condition = reader
             .optional(
                 "stopping_condition",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.stopping_condition.as_deref(),
             );
-        let tags = reader.optional("tags", InputType::JsonArray, self.tags.as_deref());
-        let (
-            Some(region),
-            Some(job_resources),
-            Some(model_explainability_app_specification),
-            Some(model_explainability_job_input),
-            Some(model_explainability_job_output_config),
-            Some(role_arn),
-        ) = (
-            region,
-            job_resources,
-            model_explainability_app_specification,
-            model_explainability_job_input,
-            model_explainability_job_output_config,
-            role_arn,
-        ) else {
-            return Err(reader.into_errors());
-        };
-        reader.finish()?;
-        Ok(ResourceInputs {
-            region,
-            spec: ModelExplainabilityJobDefinitionSpec {
-                job_definition_name,
-                job_resources,
-                model_explainability_app_specification,
-                model_explainability_baseline_config,
-                model_explainability_job_input,
-                model_explainability_job_output_config,
-                network_config,
-                role_arn,
-                stopping_condition,
-                tags,
-            },
-        })
+        let tags = reader.optional("tags", KfpType::JsonArray, self.tags.as_deref());
+        reader
+            .finish_with(|| {
+                Some(ResourceInputs {
+                    region: region?,
+                    spec: ModelExplainabilityJobDefinitionSpec {
+                        job_definition_name,
+                        job_resources: job_resources?,
+                        model_explainability_app_specification: model_explainability_app_specification?,
+                        model_explainability_baseline_config,
+                        model_explainability_job_input: model_explainability_job_input?,
+                        model_explainability_job_output_config: model_explainability_job_output_config?,
+                        network_config,
+                        role_arn: role_arn?,
+                        stopping_condition,
+                        tags,
+                    },
+                })
+            })
     }
 }
+
 /// Where to write each output of the ModelExplainabilityJobDefinition component: one per top-level status field.
 #[cfg(feature = "component")]
 #[derive(Clone, Debug, Default, clap::Args)]
@@ -561,27 +473,25 @@ pub struct ModelExplainabilityJobDefinitionOutputPaths {
     #[arg(
         id = "ack_resource_metadata_output_path",
         long = "ack_resource_metadata_output_path",
-        value_name = "PATH",
-        help = "The file for output `ack_resource_metadata` (JsonObject): All CRs managed by ACK have a common `Status.ACKResourceMetadata` member that is used to contain resource sync state, account ownership, constructed ARN for the resource"
+        value_name = "PATH"
     )]
     pub ack_resource_metadata: Option<PathBuf>,
     /// The file for output `conditions` (JsonArray): All CRs managed by ACK have a common `Status.Conditions` member that contains a collection of `ackv1alpha1.Condition` objects that describe the various terminal states of the CR and its backend AWS service API resource
     #[arg(
         id = "conditions_output_path",
         long = "conditions_output_path",
-        value_name = "PATH",
-        help = "The file for output `conditions` (JsonArray): All CRs managed by ACK have a common `Status.Conditions` member that contains a collection of `ackv1alpha1.Condition` objects that describe the various terminal states of the CR and its backend AWS service API resource"
+        value_name = "PATH"
     )]
     pub conditions: Option<PathBuf>,
     /// The file for output `sagemaker_resource_name` (String): The resource's `spec.jobDefinitionName`, as created (the name the launcher derived, when the input was empty).
     #[arg(
         id = "sagemaker_resource_name_output_path",
         long = "sagemaker_resource_name_output_path",
-        value_name = "PATH",
-        help = "The file for output `sagemaker_resource_name` (String): The resource's `spec.jobDefinitionName`, as created (the name the launcher derived, when the input was empty)."
+        value_name = "PATH"
     )]
     pub sagemaker_resource_name: Option<PathBuf>,
 }
+
 #[cfg(feature = "component")]
 impl ModelExplainabilityJobDefinitionOutputPaths {
     /// The output names, in component.yaml's order.
@@ -590,6 +500,7 @@ impl ModelExplainabilityJobDefinitionOutputPaths {
         "conditions",
         "sagemaker_resource_name",
     ];
+
     /// Each output's file and its value in the resource as last seen (`None`
     /// where the field is absent, or no resource was seen), in component.yaml's
     /// order.
@@ -602,7 +513,7 @@ impl ModelExplainabilityJobDefinitionOutputPaths {
         [
             OutputValue {
                 name: "ack_resource_metadata",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.ack_resource_metadata.as_deref(),
                 value: status
                     .and_then(|s| s.ack_resource_metadata.as_ref())
@@ -610,7 +521,7 @@ impl ModelExplainabilityJobDefinitionOutputPaths {
             },
             OutputValue {
                 name: "conditions",
-                ty: InputType::JsonArray,
+                ty: KfpType::JsonArray,
                 path: self.conditions.as_deref(),
                 value: status
                     .and_then(|s| s.conditions.as_ref())
@@ -618,12 +529,75 @@ impl ModelExplainabilityJobDefinitionOutputPaths {
             },
             OutputValue {
                 name: "sagemaker_resource_name",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.sagemaker_resource_name.as_deref(),
                 value: spec
                     .map(|s| &s.job_definition_name)
                     .and_then(|v| serde_json::to_value(v).ok()),
             },
         ]
+    }
+}
+
+#[cfg(feature = "component")]
+impl component_runtime::Component for ModelExplainabilityJobDefinition {
+    type Spec = ModelExplainabilityJobDefinitionSpec;
+    type Status = ModelExplainabilityJobDefinitionStatus;
+    type Inputs = ModelExplainabilityJobDefinitionInputs;
+    type OutputPaths = ModelExplainabilityJobDefinitionOutputPaths;
+    type Condition = Condition;
+
+    const SUBCOMMAND: &'static str = "model-explainability-job-definition";
+    const NAME_INPUT: &'static str = "job_definition_name";
+    const UPDATABLE_FIELDS: &'static [&'static str] = &[];
+
+    fn new(name: &str, spec: ModelExplainabilityJobDefinitionSpec) -> Self {
+        ModelExplainabilityJobDefinition::new(name, spec)
+    }
+
+    fn read(
+        inputs: &ModelExplainabilityJobDefinitionInputs,
+    ) -> Result<ResourceInputs<ModelExplainabilityJobDefinitionSpec>, InputErrors> {
+        inputs.read()
+    }
+
+    fn given(
+        inputs: &ModelExplainabilityJobDefinitionInputs,
+    ) -> component_runtime::Given<'_> {
+        component_runtime::Given {
+            region: inputs.region.as_deref(),
+            name: inputs.job_definition_name.as_deref(),
+        }
+    }
+
+    fn name(spec: &ModelExplainabilityJobDefinitionSpec) -> &str {
+        &spec.job_definition_name
+    }
+
+    fn set_name(spec: &mut ModelExplainabilityJobDefinitionSpec, name: String) {
+        spec.job_definition_name = name;
+    }
+
+    fn spec(&self) -> &ModelExplainabilityJobDefinitionSpec {
+        &self.spec
+    }
+
+    fn status(&self) -> Option<&ModelExplainabilityJobDefinitionStatus> {
+        self.status.as_ref()
+    }
+
+    fn conditions(status: &ModelExplainabilityJobDefinitionStatus) -> &[Condition] {
+        status.conditions.as_deref().unwrap_or_default()
+    }
+
+    fn arn(status: &ModelExplainabilityJobDefinitionStatus) -> Option<&str> {
+        status.ack_resource_metadata.as_ref()?.arn.as_deref()
+    }
+
+    fn outputs<'a>(
+        paths: &'a ModelExplainabilityJobDefinitionOutputPaths,
+        resource: Option<&Self>,
+    ) -> Vec<OutputValue<'a>> {
+        paths.values(resource).into()
     }
 }

@@ -5,19 +5,19 @@
     clippy::doc_lazy_continuation,
     reason = "CRD descriptions are kept verbatim; their wrapped list items are valid Markdown"
 )]
+
 #[cfg(feature = "component")]
 use std::path::PathBuf;
 #[cfg(feature = "component")]
-use component_runtime::{
-    InputErrors, InputReader, InputType, OutputValue, ResourceInputs,
-};
+use component_runtime::{InputErrors, InputReader, KfpType, OutputValue, ResourceInputs};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 use super::ack::{AckResourceMetadata, Condition};
+
 /// ModelPackageGroup is the Schema for the ModelPackageGroups API
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ModelPackageGroup {
-    #[serde(rename = "apiVersion")]
     pub api_version: String,
     pub kind: String,
     #[serde(default)]
@@ -26,6 +26,7 @@ pub struct ModelPackageGroup {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ModelPackageGroupStatus>,
 }
+
 impl ModelPackageGroup {
     /// A new ModelPackageGroup named `name`, with `apiVersion` and `kind` set and no status.
     pub fn new(name: &str, spec: ModelPackageGroupSpec) -> Self {
@@ -40,48 +41,48 @@ impl ModelPackageGroup {
             status: None,
         }
     }
-    /// The top-level spec fields the ACK controller updates on an existing resource: none, it cannot update this kind.
-    pub const UPDATABLE_FIELDS: [&'static str; 0] = [];
 }
+
 impl k8s_openapi::Resource for ModelPackageGroup {
     const API_VERSION: &'static str = "sagemaker.services.k8s.aws/v1alpha1";
     const GROUP: &'static str = "sagemaker.services.k8s.aws";
     const KIND: &'static str = "ModelPackageGroup";
     const VERSION: &'static str = "v1alpha1";
     const URL_PATH_SEGMENT: &'static str = "modelpackagegroups";
+
     type Scope = k8s_openapi::NamespaceResourceScope;
 }
+
 impl k8s_openapi::ListableResource for ModelPackageGroup {
     const LIST_KIND: &'static str = "ModelPackageGroupList";
 }
+
 impl k8s_openapi::Metadata for ModelPackageGroup {
     type Ty = ObjectMeta;
+
     fn metadata(&self) -> &Self::Ty {
         &self.metadata
     }
+
     fn metadata_mut(&mut self) -> &mut Self::Ty {
         &mut self.metadata
     }
 }
+
 /// ModelPackageGroupSpec defines the desired state of ModelPackageGroup.
 ///
 /// A group of versioned models in the Model Registry.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ModelPackageGroupSpec {
     /// A description for the model group.
     ///
     /// Regex Pattern: `^\[\\p{L}\\p{M}\\p{Z}\\p{S}\\p{N}\\p{P}\]*$`
-    #[serde(
-        rename = "modelPackageGroupDescription",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_package_group_description: Option<String>,
     /// The name of the model group.
     ///
     /// Regex Pattern: `^\[a-zA-Z0-9\](-*\[a-zA-Z0-9\]){0,62}$`
-    #[serde(rename = "modelPackageGroupName")]
     pub model_package_group_name: String,
     /// A list of key value pairs associated with the model group. For more information,
     /// see Tagging Amazon Web Services resources (<https://docs.aws.amazon.com/general/latest/gr/aws_tagging.html>)
@@ -89,6 +90,7 @@ pub struct ModelPackageGroupSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
 }
+
 /// A tag object that consists of a key and an optional value, used to manage
 /// metadata for SageMaker Amazon Web Services resources.
 ///
@@ -110,17 +112,15 @@ pub struct Tag {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
+
 /// ModelPackageGroupStatus defines the observed state of ModelPackageGroup
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ModelPackageGroupStatus {
     /// All CRs managed by ACK have a common `Status.ACKResourceMetadata` member
     /// that is used to contain resource sync state, account ownership,
     /// constructed ARN for the resource
-    #[serde(
-        rename = "ackResourceMetadata",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ack_resource_metadata: Option<AckResourceMetadata>,
     /// All CRs managed by ACK have a common `Status.Conditions` member that
     /// contains a collection of `ackv1alpha1.Condition` objects that describe
@@ -129,30 +129,21 @@ pub struct ModelPackageGroupStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Vec<Condition>>,
     /// The status of the model group.
-    #[serde(
-        rename = "modelPackageGroupStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_package_group_status: Option<String>,
 }
+
 /// The inputs of the ModelPackageGroup component as KFP passes them on the command line: `region`, then one per top-level spec field.
 #[cfg(feature = "component")]
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct ModelPackageGroupInputs {
     /// The AWS region to create the resource in; written to the resource's services.k8s.aws/region annotation, which the ACK controller reads.
-    #[arg(
-        long = "region",
-        value_name = "String",
-        help = "The AWS region to create the resource in; written to the resource's services.k8s.aws/region annotation, which the ACK controller reads.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "region", value_name = "String", allow_hyphen_values = true)]
     pub region: Option<String>,
     /// A description for the model group.
     #[arg(
         long = "model_package_group_description",
         value_name = "String",
-        help = "A description for the model group.",
         allow_hyphen_values = true
     )]
     pub model_package_group_description: Option<String>,
@@ -160,59 +151,50 @@ pub struct ModelPackageGroupInputs {
     #[arg(
         long = "model_package_group_name",
         value_name = "String",
-        help = "The name of the model group. Leave empty to have the launcher derive a name from the KFP run and step.",
         allow_hyphen_values = true
     )]
     pub model_package_group_name: Option<String>,
     /// A list of key value pairs associated with the model group.
-    #[arg(
-        long = "tags",
-        value_name = "JsonArray",
-        help = "A list of key value pairs associated with the model group.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "tags", value_name = "JsonArray", allow_hyphen_values = true)]
     pub tags: Option<String>,
 }
+
 #[cfg(feature = "component")]
 impl ModelPackageGroupInputs {
     /// Reads every input into the spec, or reports every problem found in them.
     ///
-    /// Inputs the launcher fills take the matching `*_if_absent` value when left empty.
-    pub fn read(
-        &self,
-        model_package_group_name_if_absent: String,
-    ) -> Result<ResourceInputs<ModelPackageGroupSpec>, InputErrors> {
+    /// The field the launcher fills is left empty when its input is.
+    pub fn read(&self) -> Result<ResourceInputs<ModelPackageGroupSpec>, InputErrors> {
         let mut reader = InputReader::default();
-        let region = reader
-            .required("region", InputType::String, self.region.as_deref());
+        let region = reader.required("region", KfpType::String, self.region.as_deref());
         let model_package_group_description = reader
             .optional(
                 "model_package_group_description",
-                InputType::String,
+                KfpType::String,
                 self.model_package_group_description.as_deref(),
             );
         let model_package_group_name = reader
             .optional(
                 "model_package_group_name",
-                InputType::String,
+                KfpType::String,
                 self.model_package_group_name.as_deref(),
             )
-            .unwrap_or(model_package_group_name_if_absent);
-        let tags = reader.optional("tags", InputType::JsonArray, self.tags.as_deref());
-        let Some(region) = region else {
-            return Err(reader.into_errors());
-        };
-        reader.finish()?;
-        Ok(ResourceInputs {
-            region,
-            spec: ModelPackageGroupSpec {
-                model_package_group_description,
-                model_package_group_name,
-                tags,
-            },
-        })
+            .unwrap_or_default();
+        let tags = reader.optional("tags", KfpType::JsonArray, self.tags.as_deref());
+        reader
+            .finish_with(|| {
+                Some(ResourceInputs {
+                    region: region?,
+                    spec: ModelPackageGroupSpec {
+                        model_package_group_description,
+                        model_package_group_name,
+                        tags,
+                    },
+                })
+            })
     }
 }
+
 /// Where to write each output of the ModelPackageGroup component: one per top-level status field.
 #[cfg(feature = "component")]
 #[derive(Clone, Debug, Default, clap::Args)]
@@ -221,35 +203,32 @@ pub struct ModelPackageGroupOutputPaths {
     #[arg(
         id = "ack_resource_metadata_output_path",
         long = "ack_resource_metadata_output_path",
-        value_name = "PATH",
-        help = "The file for output `ack_resource_metadata` (JsonObject): All CRs managed by ACK have a common `Status.ACKResourceMetadata` member that is used to contain resource sync state, account ownership, constructed ARN for the resource"
+        value_name = "PATH"
     )]
     pub ack_resource_metadata: Option<PathBuf>,
     /// The file for output `conditions` (JsonArray): All CRs managed by ACK have a common `Status.Conditions` member that contains a collection of `ackv1alpha1.Condition` objects that describe the various terminal states of the CR and its backend AWS service API resource
     #[arg(
         id = "conditions_output_path",
         long = "conditions_output_path",
-        value_name = "PATH",
-        help = "The file for output `conditions` (JsonArray): All CRs managed by ACK have a common `Status.Conditions` member that contains a collection of `ackv1alpha1.Condition` objects that describe the various terminal states of the CR and its backend AWS service API resource"
+        value_name = "PATH"
     )]
     pub conditions: Option<PathBuf>,
     /// The file for output `model_package_group_status` (String): The status of the model group.
     #[arg(
         id = "model_package_group_status_output_path",
         long = "model_package_group_status_output_path",
-        value_name = "PATH",
-        help = "The file for output `model_package_group_status` (String): The status of the model group."
+        value_name = "PATH"
     )]
     pub model_package_group_status: Option<PathBuf>,
     /// The file for output `sagemaker_resource_name` (String): The resource's `spec.modelPackageGroupName`, as created (the name the launcher derived, when the input was empty).
     #[arg(
         id = "sagemaker_resource_name_output_path",
         long = "sagemaker_resource_name_output_path",
-        value_name = "PATH",
-        help = "The file for output `sagemaker_resource_name` (String): The resource's `spec.modelPackageGroupName`, as created (the name the launcher derived, when the input was empty)."
+        value_name = "PATH"
     )]
     pub sagemaker_resource_name: Option<PathBuf>,
 }
+
 #[cfg(feature = "component")]
 impl ModelPackageGroupOutputPaths {
     /// The output names, in component.yaml's order.
@@ -259,6 +238,7 @@ impl ModelPackageGroupOutputPaths {
         "model_package_group_status",
         "sagemaker_resource_name",
     ];
+
     /// Each output's file and its value in the resource as last seen (`None`
     /// where the field is absent, or no resource was seen), in component.yaml's
     /// order.
@@ -268,7 +248,7 @@ impl ModelPackageGroupOutputPaths {
         [
             OutputValue {
                 name: "ack_resource_metadata",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.ack_resource_metadata.as_deref(),
                 value: status
                     .and_then(|s| s.ack_resource_metadata.as_ref())
@@ -276,7 +256,7 @@ impl ModelPackageGroupOutputPaths {
             },
             OutputValue {
                 name: "conditions",
-                ty: InputType::JsonArray,
+                ty: KfpType::JsonArray,
                 path: self.conditions.as_deref(),
                 value: status
                     .and_then(|s| s.conditions.as_ref())
@@ -284,7 +264,7 @@ impl ModelPackageGroupOutputPaths {
             },
             OutputValue {
                 name: "model_package_group_status",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.model_package_group_status.as_deref(),
                 value: status
                     .and_then(|s| s.model_package_group_status.as_ref())
@@ -292,12 +272,73 @@ impl ModelPackageGroupOutputPaths {
             },
             OutputValue {
                 name: "sagemaker_resource_name",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.sagemaker_resource_name.as_deref(),
                 value: spec
                     .map(|s| &s.model_package_group_name)
                     .and_then(|v| serde_json::to_value(v).ok()),
             },
         ]
+    }
+}
+
+#[cfg(feature = "component")]
+impl component_runtime::Component for ModelPackageGroup {
+    type Spec = ModelPackageGroupSpec;
+    type Status = ModelPackageGroupStatus;
+    type Inputs = ModelPackageGroupInputs;
+    type OutputPaths = ModelPackageGroupOutputPaths;
+    type Condition = Condition;
+
+    const SUBCOMMAND: &'static str = "model-package-group";
+    const NAME_INPUT: &'static str = "model_package_group_name";
+    const UPDATABLE_FIELDS: &'static [&'static str] = &[];
+
+    fn new(name: &str, spec: ModelPackageGroupSpec) -> Self {
+        ModelPackageGroup::new(name, spec)
+    }
+
+    fn read(
+        inputs: &ModelPackageGroupInputs,
+    ) -> Result<ResourceInputs<ModelPackageGroupSpec>, InputErrors> {
+        inputs.read()
+    }
+
+    fn given(inputs: &ModelPackageGroupInputs) -> component_runtime::Given<'_> {
+        component_runtime::Given {
+            region: inputs.region.as_deref(),
+            name: inputs.model_package_group_name.as_deref(),
+        }
+    }
+
+    fn name(spec: &ModelPackageGroupSpec) -> &str {
+        &spec.model_package_group_name
+    }
+
+    fn set_name(spec: &mut ModelPackageGroupSpec, name: String) {
+        spec.model_package_group_name = name;
+    }
+
+    fn spec(&self) -> &ModelPackageGroupSpec {
+        &self.spec
+    }
+
+    fn status(&self) -> Option<&ModelPackageGroupStatus> {
+        self.status.as_ref()
+    }
+
+    fn conditions(status: &ModelPackageGroupStatus) -> &[Condition] {
+        status.conditions.as_deref().unwrap_or_default()
+    }
+
+    fn arn(status: &ModelPackageGroupStatus) -> Option<&str> {
+        status.ack_resource_metadata.as_ref()?.arn.as_deref()
+    }
+
+    fn outputs<'a>(
+        paths: &'a ModelPackageGroupOutputPaths,
+        resource: Option<&Self>,
+    ) -> Vec<OutputValue<'a>> {
+        paths.values(resource).into()
     }
 }

@@ -5,20 +5,20 @@
     clippy::doc_lazy_continuation,
     reason = "CRD descriptions are kept verbatim; their wrapped list items are valid Markdown"
 )]
+
 use std::collections::BTreeMap;
 #[cfg(feature = "component")]
 use std::path::PathBuf;
 #[cfg(feature = "component")]
-use component_runtime::{
-    InputErrors, InputReader, InputType, OutputValue, ResourceInputs,
-};
+use component_runtime::{InputErrors, InputReader, KfpType, OutputValue, ResourceInputs};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use serde::{Deserialize, Serialize};
 use super::ack::{AckResourceMetadata, Condition};
+
 /// MonitoringSchedule is the Schema for the MonitoringSchedules API
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct MonitoringSchedule {
-    #[serde(rename = "apiVersion")]
     pub api_version: String,
     pub kind: String,
     #[serde(default)]
@@ -27,6 +27,7 @@ pub struct MonitoringSchedule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<MonitoringScheduleStatus>,
 }
+
 impl MonitoringSchedule {
     /// A new MonitoringSchedule named `name`, with `apiVersion` and `kind` set and no status.
     pub fn new(name: &str, spec: MonitoringScheduleSpec) -> Self {
@@ -41,45 +42,48 @@ impl MonitoringSchedule {
             status: None,
         }
     }
-    /// The top-level spec fields (JSON names) the ACK controller updates on an existing resource; it ignores changes to the others.
-    pub const UPDATABLE_FIELDS: [&'static str; 1] = ["monitoringScheduleConfig"];
 }
+
 impl k8s_openapi::Resource for MonitoringSchedule {
     const API_VERSION: &'static str = "sagemaker.services.k8s.aws/v1alpha1";
     const GROUP: &'static str = "sagemaker.services.k8s.aws";
     const KIND: &'static str = "MonitoringSchedule";
     const VERSION: &'static str = "v1alpha1";
     const URL_PATH_SEGMENT: &'static str = "monitoringschedules";
+
     type Scope = k8s_openapi::NamespaceResourceScope;
 }
+
 impl k8s_openapi::ListableResource for MonitoringSchedule {
     const LIST_KIND: &'static str = "MonitoringScheduleList";
 }
+
 impl k8s_openapi::Metadata for MonitoringSchedule {
     type Ty = ObjectMeta;
+
     fn metadata(&self) -> &Self::Ty {
         &self.metadata
     }
+
     fn metadata_mut(&mut self) -> &mut Self::Ty {
         &mut self.metadata
     }
 }
+
 /// MonitoringScheduleSpec defines the desired state of MonitoringSchedule.
 ///
 /// A schedule for a model monitoring job. For information about model monitor,
 /// see Amazon SageMaker Model Monitor (<https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor.html>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MonitoringScheduleSpec {
     /// The configuration object that specifies the monitoring schedule and defines
     /// the monitoring job.
-    #[serde(rename = "monitoringScheduleConfig")]
     pub monitoring_schedule_config: MonitoringScheduleConfig,
     /// The name of the monitoring schedule. The name must be unique within an Amazon
     /// Web Services Region within an Amazon Web Services account.
     ///
     /// Regex Pattern: `^\[a-zA-Z0-9\](-*\[a-zA-Z0-9\]){0,62}$`
-    #[serde(rename = "monitoringScheduleName")]
     pub monitoring_schedule_name: String,
     /// (Optional) An array of key-value pairs. For more information, see Using Cost
     /// Allocation Tags (<https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/cost-alloc-tags.html#allocation-whatURL>)
@@ -87,140 +91,98 @@ pub struct MonitoringScheduleSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
 }
+
 /// The configuration object that specifies the monitoring schedule and defines
 /// the monitoring job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MonitoringScheduleConfig {
     /// Defines the monitoring job.
-    #[serde(
-        rename = "monitoringJobDefinition",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitoring_job_definition: Option<MonitoringJobDefinition>,
-    #[serde(
-        rename = "monitoringJobDefinitionName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitoring_job_definition_name: Option<String>,
-    #[serde(rename = "monitoringType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitoring_type: Option<String>,
     /// Configuration details about the monitoring schedule.
-    #[serde(rename = "scheduleConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule_config: Option<ScheduleConfig>,
 }
+
 /// Defines the monitoring job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MonitoringJobDefinition {
     /// Configuration for monitoring constraints and monitoring statistics. These
     /// baseline resources are compared against the results of the current job from
     /// the series of jobs scheduled to collect data periodically.
-    #[serde(rename = "baselineConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline_config: Option<BaselineConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment: Option<BTreeMap<String, String>>,
     /// Container image configuration object for the monitoring job.
-    #[serde(
-        rename = "monitoringAppSpecification",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitoring_app_specification: Option<MonitoringAppSpecification>,
-    #[serde(
-        rename = "monitoringInputs",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitoring_inputs: Option<Vec<MonitoringInput>>,
     /// The output configuration for monitoring jobs.
-    #[serde(
-        rename = "monitoringOutputConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitoring_output_config: Option<MonitoringOutputConfig>,
     /// Identifies the resources to deploy for a monitoring job.
-    #[serde(
-        rename = "monitoringResources",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitoring_resources: Option<MonitoringResources>,
     /// Networking options for a job, such as network traffic encryption between
     /// containers, whether to allow inbound and outbound network calls to and from
     /// containers, and the VPC subnets and security groups to use for VPC-enabled
     /// jobs.
-    #[serde(rename = "networkConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_config: Option<NetworkConfig>,
     #[serde(rename = "roleARN", default, skip_serializing_if = "Option::is_none")]
     pub role_arn: Option<String>,
     /// A time limit for how long the monitoring job is allowed to run before stopping.
-    #[serde(
-        rename = "stoppingCondition",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopping_condition: Option<StoppingCondition>,
 }
+
 /// Configuration for monitoring constraints and monitoring statistics. These
 /// baseline resources are compared against the results of the current job from
 /// the series of jobs scheduled to collect data periodically.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BaselineConfig {
-    #[serde(
-        rename = "baseliningJobName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baselining_job_name: Option<String>,
     /// The constraints resource for a monitoring job.
-    #[serde(
-        rename = "constraintsResource",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub constraints_resource: Option<ConstraintsResource>,
     /// The statistics resource for a monitoring job.
-    #[serde(
-        rename = "statisticsResource",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub statistics_resource: Option<StatisticsResource>,
 }
+
 /// The constraints resource for a monitoring job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConstraintsResource {
     #[serde(rename = "s3URI", default, skip_serializing_if = "Option::is_none")]
     pub s3_uri: Option<String>,
 }
+
 /// The statistics resource for a monitoring job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StatisticsResource {
     #[serde(rename = "s3URI", default, skip_serializing_if = "Option::is_none")]
     pub s3_uri: Option<String>,
 }
+
 /// Container image configuration object for the monitoring job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MonitoringAppSpecification {
-    #[serde(
-        rename = "containerArguments",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container_arguments: Option<Vec<String>>,
-    #[serde(
-        rename = "containerEntrypoint",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container_entrypoint: Option<Vec<String>>,
     #[serde(rename = "imageURI", default, skip_serializing_if = "Option::is_none")]
     pub image_uri: Option<String>,
@@ -237,156 +199,125 @@ pub struct MonitoringAppSpecification {
     )]
     pub record_preprocessor_source_uri: Option<String>,
 }
+
 /// The inputs for a monitoring job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MonitoringInput {
     /// Input object for the endpoint
-    #[serde(rename = "endpointInput", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint_input: Option<EndpointInput>,
 }
+
 /// Input object for the endpoint
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EndpointInput {
-    #[serde(rename = "endTimeOffset", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time_offset: Option<String>,
-    #[serde(rename = "endpointName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint_name: Option<String>,
-    #[serde(
-        rename = "excludeFeaturesAttribute",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exclude_features_attribute: Option<String>,
-    #[serde(
-        rename = "featuresAttribute",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub features_attribute: Option<String>,
-    #[serde(
-        rename = "inferenceAttribute",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inference_attribute: Option<String>,
-    #[serde(rename = "localPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_path: Option<String>,
-    #[serde(
-        rename = "probabilityAttribute",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probability_attribute: Option<String>,
-    #[serde(
-        rename = "probabilityThresholdAttribute",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probability_threshold_attribute: Option<f64>,
-    #[serde(
-        rename = "s3DataDistributionType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_data_distribution_type: Option<String>,
-    #[serde(rename = "s3InputMode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_input_mode: Option<String>,
-    #[serde(
-        rename = "startTimeOffset",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_offset: Option<String>,
 }
+
 /// The output configuration for monitoring jobs.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MonitoringOutputConfig {
     #[serde(rename = "kmsKeyID", default, skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
-    #[serde(
-        rename = "monitoringOutputs",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitoring_outputs: Option<Vec<MonitoringOutput>>,
 }
+
 /// The output object for a monitoring job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MonitoringOutput {
     /// Information about where and how you want to store the results of a monitoring
     /// job.
-    #[serde(rename = "s3Output", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_output: Option<S3Output>,
 }
+
 /// Information about where and how you want to store the results of a monitoring
 /// job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct S3Output {
-    #[serde(rename = "localPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_path: Option<String>,
     #[serde(rename = "s3URI", default, skip_serializing_if = "Option::is_none")]
     pub s3_uri: Option<String>,
-    #[serde(rename = "s3UploadMode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_upload_mode: Option<String>,
 }
+
 /// Identifies the resources to deploy for a monitoring job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MonitoringResources {
     /// Configuration for the cluster used to run model monitoring jobs.
-    #[serde(rename = "clusterConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster_config: Option<ClusterConfig>,
 }
+
 /// Configuration for the cluster used to run model monitoring jobs.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ClusterConfig {
-    #[serde(rename = "instanceCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_count: Option<i64>,
-    #[serde(rename = "instanceType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_type: Option<String>,
     #[serde(rename = "volumeKMSKeyID", default, skip_serializing_if = "Option::is_none")]
     pub volume_kms_key_id: Option<String>,
     #[serde(rename = "volumeSizeInGB", default, skip_serializing_if = "Option::is_none")]
     pub volume_size_in_gb: Option<i64>,
 }
+
 /// Networking options for a job, such as network traffic encryption between
 /// containers, whether to allow inbound and outbound network calls to and from
 /// containers, and the VPC subnets and security groups to use for VPC-enabled
 /// jobs.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NetworkConfig {
-    #[serde(
-        rename = "enableInterContainerTrafficEncryption",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_inter_container_traffic_encryption: Option<bool>,
-    #[serde(
-        rename = "enableNetworkIsolation",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_network_isolation: Option<bool>,
     /// Specifies an Amazon Virtual Private Cloud (VPC) that your SageMaker jobs,
     /// hosted models, and compute resources have access to. You can control access
     /// to and from your resources by configuring a VPC. For more information, see
     /// Give SageMaker Access to Resources in your Amazon VPC (<https://docs.aws.amazon.com/sagemaker/latest/dg/infrastructure-give-access.html>).
-    #[serde(rename = "vpcConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vpc_config: Option<VpcConfig>,
 }
+
 /// Specifies an Amazon Virtual Private Cloud (VPC) that your SageMaker jobs,
 /// hosted models, and compute resources have access to. You can control access
 /// to and from your resources by configuring a VPC. For more information, see
 /// Give SageMaker Access to Resources in your Amazon VPC (<https://docs.aws.amazon.com/sagemaker/latest/dg/infrastructure-give-access.html>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VpcConfig {
     #[serde(
         rename = "securityGroupIDs",
@@ -397,40 +328,27 @@ pub struct VpcConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subnets: Option<Vec<String>>,
 }
+
 /// A time limit for how long the monitoring job is allowed to run before stopping.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StoppingCondition {
-    #[serde(
-        rename = "maxRuntimeInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_runtime_in_seconds: Option<i64>,
 }
+
 /// Configuration details about the monitoring schedule.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ScheduleConfig {
-    #[serde(
-        rename = "dataAnalysisEndTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_analysis_end_time: Option<String>,
-    #[serde(
-        rename = "dataAnalysisStartTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_analysis_start_time: Option<String>,
-    #[serde(
-        rename = "scheduleExpression",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule_expression: Option<String>,
 }
+
 /// A tag object that consists of a key and an optional value, used to manage
 /// metadata for SageMaker Amazon Web Services resources.
 ///
@@ -452,17 +370,15 @@ pub struct Tag {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
+
 /// MonitoringScheduleStatus defines the observed state of MonitoringSchedule
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct MonitoringScheduleStatus {
     /// All CRs managed by ACK have a common `Status.ACKResourceMetadata` member
     /// that is used to contain resource sync state, account ownership,
     /// constructed ARN for the resource
-    #[serde(
-        rename = "ackResourceMetadata",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ack_resource_metadata: Option<AckResourceMetadata>,
     /// All CRs managed by ACK have a common `Status.Conditions` member that
     /// contains a collection of `ackv1alpha1.Condition` objects that describe
@@ -471,68 +387,42 @@ pub struct MonitoringScheduleStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Vec<Condition>>,
     /// The time at which the monitoring job was created.
-    #[serde(rename = "creationTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creation_time: Option<Time>,
     /// A string, up to one KB in size, that contains the reason a monitoring job
     /// failed, if it failed.
-    #[serde(rename = "failureReason", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<String>,
     /// The time at which the monitoring job was last modified.
-    #[serde(
-        rename = "lastModifiedTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_modified_time: Option<Time>,
     /// Describes metadata on the last execution to run, if there was one.
-    #[serde(
-        rename = "lastMonitoringExecutionSummary",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_monitoring_execution_summary: Option<LastMonitoringExecutionSummary>,
     /// The status of an monitoring job.
-    #[serde(
-        rename = "monitoringScheduleStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitoring_schedule_status: Option<String>,
 }
+
 /// Describes metadata on the last execution to run, if there was one.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LastMonitoringExecutionSummary {
-    #[serde(rename = "creationTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creation_time: Option<Time>,
-    #[serde(rename = "endpointName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint_name: Option<String>,
-    #[serde(rename = "failureReason", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<String>,
-    #[serde(
-        rename = "lastModifiedTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_modified_time: Option<Time>,
-    #[serde(
-        rename = "monitoringExecutionStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitoring_execution_status: Option<String>,
-    #[serde(
-        rename = "monitoringJobDefinitionName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitoring_job_definition_name: Option<String>,
-    #[serde(
-        rename = "monitoringScheduleName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitoring_schedule_name: Option<String>,
-    #[serde(rename = "monitoringType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitoring_type: Option<String>,
     #[serde(
         rename = "processingJobARN",
@@ -540,26 +430,21 @@ pub struct LastMonitoringExecutionSummary {
         skip_serializing_if = "Option::is_none"
     )]
     pub processing_job_arn: Option<String>,
-    #[serde(rename = "scheduledTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduled_time: Option<Time>,
 }
+
 /// The inputs of the MonitoringSchedule component as KFP passes them on the command line: `region`, then one per top-level spec field.
 #[cfg(feature = "component")]
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct MonitoringScheduleInputs {
     /// The AWS region to create the resource in; written to the resource's services.k8s.aws/region annotation, which the ACK controller reads.
-    #[arg(
-        long = "region",
-        value_name = "String",
-        help = "The AWS region to create the resource in; written to the resource's services.k8s.aws/region annotation, which the ACK controller reads.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "region", value_name = "String", allow_hyphen_values = true)]
     pub region: Option<String>,
     /// The configuration object that specifies the monitoring schedule and defines the monitoring job.
     #[arg(
         long = "monitoring_schedule_config",
         value_name = "JsonObject",
-        help = "The configuration object that specifies the monitoring schedule and defines the monitoring job.",
         allow_hyphen_values = true
     )]
     pub monitoring_schedule_config: Option<String>,
@@ -567,62 +452,50 @@ pub struct MonitoringScheduleInputs {
     #[arg(
         long = "monitoring_schedule_name",
         value_name = "String",
-        help = "The name of the monitoring schedule. Leave empty to have the launcher derive a name from the KFP run and step; give the name of a schedule in the namespace to update that schedule.",
         allow_hyphen_values = true
     )]
     pub monitoring_schedule_name: Option<String>,
     /// (Optional) An array of key-value pairs.
-    #[arg(
-        long = "tags",
-        value_name = "JsonArray",
-        help = "(Optional) An array of key-value pairs.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "tags", value_name = "JsonArray", allow_hyphen_values = true)]
     pub tags: Option<String>,
 }
+
 #[cfg(feature = "component")]
 impl MonitoringScheduleInputs {
     /// Reads every input into the spec, or reports every problem found in them.
     ///
-    /// Inputs the launcher fills take the matching `*_if_absent` value when left empty.
-    pub fn read(
-        &self,
-        monitoring_schedule_name_if_absent: String,
-    ) -> Result<ResourceInputs<MonitoringScheduleSpec>, InputErrors> {
+    /// The field the launcher fills is left empty when its input is.
+    pub fn read(&self) -> Result<ResourceInputs<MonitoringScheduleSpec>, InputErrors> {
         let mut reader = InputReader::default();
-        let region = reader
-            .required("region", InputType::String, self.region.as_deref());
+        let region = reader.required("region", KfpType::String, self.region.as_deref());
         let monitoring_schedule_config = reader
             .required(
                 "monitoring_schedule_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.monitoring_schedule_config.as_deref(),
             );
         let monitoring_schedule_name = reader
             .optional(
                 "monitoring_schedule_name",
-                InputType::String,
+                KfpType::String,
                 self.monitoring_schedule_name.as_deref(),
             )
-            .unwrap_or(monitoring_schedule_name_if_absent);
-        let tags = reader.optional("tags", InputType::JsonArray, self.tags.as_deref());
-        let (Some(region), Some(monitoring_schedule_config)) = (
-            region,
-            monitoring_schedule_config,
-        ) else {
-            return Err(reader.into_errors());
-        };
-        reader.finish()?;
-        Ok(ResourceInputs {
-            region,
-            spec: MonitoringScheduleSpec {
-                monitoring_schedule_config,
-                monitoring_schedule_name,
-                tags,
-            },
-        })
+            .unwrap_or_default();
+        let tags = reader.optional("tags", KfpType::JsonArray, self.tags.as_deref());
+        reader
+            .finish_with(|| {
+                Some(ResourceInputs {
+                    region: region?,
+                    spec: MonitoringScheduleSpec {
+                        monitoring_schedule_config: monitoring_schedule_config?,
+                        monitoring_schedule_name,
+                        tags,
+                    },
+                })
+            })
     }
 }
+
 /// Where to write each output of the MonitoringSchedule component: one per top-level status field.
 #[cfg(feature = "component")]
 #[derive(Clone, Debug, Default, clap::Args)]
@@ -631,67 +504,60 @@ pub struct MonitoringScheduleOutputPaths {
     #[arg(
         id = "ack_resource_metadata_output_path",
         long = "ack_resource_metadata_output_path",
-        value_name = "PATH",
-        help = "The file for output `ack_resource_metadata` (JsonObject): All CRs managed by ACK have a common `Status.ACKResourceMetadata` member that is used to contain resource sync state, account ownership, constructed ARN for the resource"
+        value_name = "PATH"
     )]
     pub ack_resource_metadata: Option<PathBuf>,
     /// The file for output `conditions` (JsonArray): All CRs managed by ACK have a common `Status.Conditions` member that contains a collection of `ackv1alpha1.Condition` objects that describe the various terminal states of the CR and its backend AWS service API resource
     #[arg(
         id = "conditions_output_path",
         long = "conditions_output_path",
-        value_name = "PATH",
-        help = "The file for output `conditions` (JsonArray): All CRs managed by ACK have a common `Status.Conditions` member that contains a collection of `ackv1alpha1.Condition` objects that describe the various terminal states of the CR and its backend AWS service API resource"
+        value_name = "PATH"
     )]
     pub conditions: Option<PathBuf>,
     /// The file for output `creation_time` (String): The time at which the monitoring job was created.
     #[arg(
         id = "creation_time_output_path",
         long = "creation_time_output_path",
-        value_name = "PATH",
-        help = "The file for output `creation_time` (String): The time at which the monitoring job was created."
+        value_name = "PATH"
     )]
     pub creation_time: Option<PathBuf>,
     /// The file for output `failure_reason` (String): A string, up to one KB in size, that contains the reason a monitoring job failed, if it failed.
     #[arg(
         id = "failure_reason_output_path",
         long = "failure_reason_output_path",
-        value_name = "PATH",
-        help = "The file for output `failure_reason` (String): A string, up to one KB in size, that contains the reason a monitoring job failed, if it failed."
+        value_name = "PATH"
     )]
     pub failure_reason: Option<PathBuf>,
     /// The file for output `last_modified_time` (String): The time at which the monitoring job was last modified.
     #[arg(
         id = "last_modified_time_output_path",
         long = "last_modified_time_output_path",
-        value_name = "PATH",
-        help = "The file for output `last_modified_time` (String): The time at which the monitoring job was last modified."
+        value_name = "PATH"
     )]
     pub last_modified_time: Option<PathBuf>,
     /// The file for output `last_monitoring_execution_summary` (JsonObject): Describes metadata on the last execution to run, if there was one.
     #[arg(
         id = "last_monitoring_execution_summary_output_path",
         long = "last_monitoring_execution_summary_output_path",
-        value_name = "PATH",
-        help = "The file for output `last_monitoring_execution_summary` (JsonObject): Describes metadata on the last execution to run, if there was one."
+        value_name = "PATH"
     )]
     pub last_monitoring_execution_summary: Option<PathBuf>,
     /// The file for output `monitoring_schedule_status` (String): The status of an monitoring job.
     #[arg(
         id = "monitoring_schedule_status_output_path",
         long = "monitoring_schedule_status_output_path",
-        value_name = "PATH",
-        help = "The file for output `monitoring_schedule_status` (String): The status of an monitoring job."
+        value_name = "PATH"
     )]
     pub monitoring_schedule_status: Option<PathBuf>,
     /// The file for output `sagemaker_resource_name` (String): The resource's `spec.monitoringScheduleName`, as created (the name the launcher derived, when the input was empty).
     #[arg(
         id = "sagemaker_resource_name_output_path",
         long = "sagemaker_resource_name_output_path",
-        value_name = "PATH",
-        help = "The file for output `sagemaker_resource_name` (String): The resource's `spec.monitoringScheduleName`, as created (the name the launcher derived, when the input was empty)."
+        value_name = "PATH"
     )]
     pub sagemaker_resource_name: Option<PathBuf>,
 }
+
 #[cfg(feature = "component")]
 impl MonitoringScheduleOutputPaths {
     /// The output names, in component.yaml's order.
@@ -705,6 +571,7 @@ impl MonitoringScheduleOutputPaths {
         "monitoring_schedule_status",
         "sagemaker_resource_name",
     ];
+
     /// Each output's file and its value in the resource as last seen (`None`
     /// where the field is absent, or no resource was seen), in component.yaml's
     /// order.
@@ -714,7 +581,7 @@ impl MonitoringScheduleOutputPaths {
         [
             OutputValue {
                 name: "ack_resource_metadata",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.ack_resource_metadata.as_deref(),
                 value: status
                     .and_then(|s| s.ack_resource_metadata.as_ref())
@@ -722,7 +589,7 @@ impl MonitoringScheduleOutputPaths {
             },
             OutputValue {
                 name: "conditions",
-                ty: InputType::JsonArray,
+                ty: KfpType::JsonArray,
                 path: self.conditions.as_deref(),
                 value: status
                     .and_then(|s| s.conditions.as_ref())
@@ -730,7 +597,7 @@ impl MonitoringScheduleOutputPaths {
             },
             OutputValue {
                 name: "creation_time",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.creation_time.as_deref(),
                 value: status
                     .and_then(|s| s.creation_time.as_ref())
@@ -738,7 +605,7 @@ impl MonitoringScheduleOutputPaths {
             },
             OutputValue {
                 name: "failure_reason",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.failure_reason.as_deref(),
                 value: status
                     .and_then(|s| s.failure_reason.as_ref())
@@ -746,7 +613,7 @@ impl MonitoringScheduleOutputPaths {
             },
             OutputValue {
                 name: "last_modified_time",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.last_modified_time.as_deref(),
                 value: status
                     .and_then(|s| s.last_modified_time.as_ref())
@@ -754,7 +621,7 @@ impl MonitoringScheduleOutputPaths {
             },
             OutputValue {
                 name: "last_monitoring_execution_summary",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.last_monitoring_execution_summary.as_deref(),
                 value: status
                     .and_then(|s| s.last_monitoring_execution_summary.as_ref())
@@ -762,7 +629,7 @@ impl MonitoringScheduleOutputPaths {
             },
             OutputValue {
                 name: "monitoring_schedule_status",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.monitoring_schedule_status.as_deref(),
                 value: status
                     .and_then(|s| s.monitoring_schedule_status.as_ref())
@@ -770,12 +637,73 @@ impl MonitoringScheduleOutputPaths {
             },
             OutputValue {
                 name: "sagemaker_resource_name",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.sagemaker_resource_name.as_deref(),
                 value: spec
                     .map(|s| &s.monitoring_schedule_name)
                     .and_then(|v| serde_json::to_value(v).ok()),
             },
         ]
+    }
+}
+
+#[cfg(feature = "component")]
+impl component_runtime::Component for MonitoringSchedule {
+    type Spec = MonitoringScheduleSpec;
+    type Status = MonitoringScheduleStatus;
+    type Inputs = MonitoringScheduleInputs;
+    type OutputPaths = MonitoringScheduleOutputPaths;
+    type Condition = Condition;
+
+    const SUBCOMMAND: &'static str = "monitoring-schedule";
+    const NAME_INPUT: &'static str = "monitoring_schedule_name";
+    const UPDATABLE_FIELDS: &'static [&'static str] = &["monitoringScheduleConfig"];
+
+    fn new(name: &str, spec: MonitoringScheduleSpec) -> Self {
+        MonitoringSchedule::new(name, spec)
+    }
+
+    fn read(
+        inputs: &MonitoringScheduleInputs,
+    ) -> Result<ResourceInputs<MonitoringScheduleSpec>, InputErrors> {
+        inputs.read()
+    }
+
+    fn given(inputs: &MonitoringScheduleInputs) -> component_runtime::Given<'_> {
+        component_runtime::Given {
+            region: inputs.region.as_deref(),
+            name: inputs.monitoring_schedule_name.as_deref(),
+        }
+    }
+
+    fn name(spec: &MonitoringScheduleSpec) -> &str {
+        &spec.monitoring_schedule_name
+    }
+
+    fn set_name(spec: &mut MonitoringScheduleSpec, name: String) {
+        spec.monitoring_schedule_name = name;
+    }
+
+    fn spec(&self) -> &MonitoringScheduleSpec {
+        &self.spec
+    }
+
+    fn status(&self) -> Option<&MonitoringScheduleStatus> {
+        self.status.as_ref()
+    }
+
+    fn conditions(status: &MonitoringScheduleStatus) -> &[Condition] {
+        status.conditions.as_deref().unwrap_or_default()
+    }
+
+    fn arn(status: &MonitoringScheduleStatus) -> Option<&str> {
+        status.ack_resource_metadata.as_ref()?.arn.as_deref()
+    }
+
+    fn outputs<'a>(
+        paths: &'a MonitoringScheduleOutputPaths,
+        resource: Option<&Self>,
+    ) -> Vec<OutputValue<'a>> {
+        paths.values(resource).into()
     }
 }

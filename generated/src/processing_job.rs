@@ -5,20 +5,20 @@
     clippy::doc_lazy_continuation,
     reason = "CRD descriptions are kept verbatim; their wrapped list items are valid Markdown"
 )]
+
 use std::collections::BTreeMap;
 #[cfg(feature = "component")]
 use std::path::PathBuf;
 #[cfg(feature = "component")]
-use component_runtime::{
-    InputErrors, InputReader, InputType, OutputValue, ResourceInputs,
-};
+use component_runtime::{InputErrors, InputReader, KfpType, OutputValue, ResourceInputs};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 use super::ack::{AckResourceMetadata, Condition};
+
 /// ProcessingJob is the Schema for the ProcessingJobs API
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ProcessingJob {
-    #[serde(rename = "apiVersion")]
     pub api_version: String,
     pub kind: String,
     #[serde(default)]
@@ -27,6 +27,7 @@ pub struct ProcessingJob {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ProcessingJobStatus>,
 }
+
 impl ProcessingJob {
     /// A new ProcessingJob named `name`, with `apiVersion` and `kind` set and no status.
     pub fn new(name: &str, spec: ProcessingJobSpec) -> Self {
@@ -41,38 +42,42 @@ impl ProcessingJob {
             status: None,
         }
     }
-    /// The top-level spec fields the ACK controller updates on an existing resource: none, it cannot update this kind.
-    pub const UPDATABLE_FIELDS: [&'static str; 0] = [];
 }
+
 impl k8s_openapi::Resource for ProcessingJob {
     const API_VERSION: &'static str = "sagemaker.services.k8s.aws/v1alpha1";
     const GROUP: &'static str = "sagemaker.services.k8s.aws";
     const KIND: &'static str = "ProcessingJob";
     const VERSION: &'static str = "v1alpha1";
     const URL_PATH_SEGMENT: &'static str = "processingjobs";
+
     type Scope = k8s_openapi::NamespaceResourceScope;
 }
+
 impl k8s_openapi::ListableResource for ProcessingJob {
     const LIST_KIND: &'static str = "ProcessingJobList";
 }
+
 impl k8s_openapi::Metadata for ProcessingJob {
     type Ty = ObjectMeta;
+
     fn metadata(&self) -> &Self::Ty {
         &self.metadata
     }
+
     fn metadata_mut(&mut self) -> &mut Self::Ty {
         &mut self.metadata
     }
 }
+
 /// ProcessingJobSpec defines the desired state of ProcessingJob.
 ///
 /// An Amazon SageMaker processing job that is used to analyze data and evaluate
 /// models. For more information, see Process Data and Evaluate Models (<https://docs.aws.amazon.com/sagemaker/latest/dg/processing-job.html>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProcessingJobSpec {
     /// Configures the processing job to run a specified Docker container image.
-    #[serde(rename = "appSpecification")]
     pub app_specification: AppSpecification,
     /// The environment variables to set in the Docker container. Up to 100 key and
     /// values entries in the map are supported.
@@ -92,41 +97,27 @@ pub struct ProcessingJobSpec {
     ///   - CreateTrainingJob (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTrainingJob.html>)
     ///
     ///   - CreateTransformJob (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTransformJob.html>)
-    #[serde(
-        rename = "experimentConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub experiment_config: Option<ExperimentConfig>,
     /// Networking options for a processing job, such as whether to allow inbound
     /// and outbound network calls to and from processing containers, and the VPC
     /// subnets and security groups to use for VPC-enabled processing jobs.
-    #[serde(rename = "networkConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_config: Option<NetworkConfig>,
     /// An array of inputs configuring the data to download into the processing container.
-    #[serde(
-        rename = "processingInputs",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub processing_inputs: Option<Vec<ProcessingInput>>,
     /// The name of the processing job. The name must be unique within an Amazon
     /// Web Services Region in the Amazon Web Services account.
     ///
     /// Regex Pattern: `^\[a-zA-Z0-9\](-*\[a-zA-Z0-9\]){0,62}$`
-    #[serde(rename = "processingJobName")]
     pub processing_job_name: String,
     /// Output configuration for the processing job.
-    #[serde(
-        rename = "processingOutputConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub processing_output_config: Option<ProcessingOutputConfig>,
     /// Identifies the resources, ML compute instances, and ML storage volumes to
     /// deploy for a processing job. In distributed training, you specify more than
     /// one instance.
-    #[serde(rename = "processingResources")]
     pub processing_resources: ProcessingResources,
     /// The Amazon Resource Name (ARN) of an IAM role that Amazon SageMaker can assume
     /// to perform tasks on your behalf.
@@ -135,11 +126,7 @@ pub struct ProcessingJobSpec {
     #[serde(rename = "roleARN")]
     pub role_arn: String,
     /// The time limit for how long the processing job is allowed to run.
-    #[serde(
-        rename = "stoppingCondition",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopping_condition: Option<StoppingCondition>,
     /// (Optional) An array of key-value pairs. For more information, see Using Cost
     /// Allocation Tags (<https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/cost-alloc-tags.html#allocation-whatURL>)
@@ -153,25 +140,19 @@ pub struct ProcessingJobSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
 }
+
 /// Configures the processing job to run a specified Docker container image.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AppSpecification {
-    #[serde(
-        rename = "containerArguments",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container_arguments: Option<Vec<String>>,
-    #[serde(
-        rename = "containerEntrypoint",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container_entrypoint: Option<Vec<String>>,
     #[serde(rename = "imageURI", default, skip_serializing_if = "Option::is_none")]
     pub image_uri: Option<String>,
 }
+
 /// Associates a SageMaker job as a trial component with an experiment and trial.
 /// Specified when you call the following APIs:
 ///
@@ -181,50 +162,40 @@ pub struct AppSpecification {
 ///
 ///   - CreateTransformJob (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTransformJob.html>)
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExperimentConfig {
-    #[serde(rename = "experimentName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub experiment_name: Option<String>,
-    #[serde(
-        rename = "trialComponentDisplayName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trial_component_display_name: Option<String>,
-    #[serde(rename = "trialName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trial_name: Option<String>,
 }
+
 /// Networking options for a processing job, such as whether to allow inbound
 /// and outbound network calls to and from processing containers, and the VPC
 /// subnets and security groups to use for VPC-enabled processing jobs.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NetworkConfig {
-    #[serde(
-        rename = "enableInterContainerTrafficEncryption",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_inter_container_traffic_encryption: Option<bool>,
-    #[serde(
-        rename = "enableNetworkIsolation",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_network_isolation: Option<bool>,
     /// Specifies an Amazon Virtual Private Cloud (VPC) that your SageMaker jobs,
     /// hosted models, and compute resources have access to. You can control access
     /// to and from your resources by configuring a VPC. For more information, see
     /// Give SageMaker Access to Resources in your Amazon VPC (<https://docs.aws.amazon.com/sagemaker/latest/dg/infrastructure-give-access.html>).
-    #[serde(rename = "vpcConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vpc_config: Option<VpcConfig>,
 }
+
 /// Specifies an Amazon Virtual Private Cloud (VPC) that your SageMaker jobs,
 /// hosted models, and compute resources have access to. You can control access
 /// to and from your resources by configuring a VPC. For more information, see
 /// Give SageMaker Access to Resources in your Amazon VPC (<https://docs.aws.amazon.com/sagemaker/latest/dg/infrastructure-give-access.html>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VpcConfig {
     #[serde(
         rename = "securityGroupIDs",
@@ -235,63 +206,50 @@ pub struct VpcConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subnets: Option<Vec<String>>,
 }
+
 /// The inputs for a processing job. The processing input must specify exactly
 /// one of either S3Input or DatasetDefinition types.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProcessingInput {
-    #[serde(rename = "appManaged", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_managed: Option<bool>,
     /// Configuration for Dataset Definition inputs. The Dataset Definition input
     /// must specify exactly one of either AthenaDatasetDefinition or RedshiftDatasetDefinition
     /// types.
-    #[serde(
-        rename = "datasetDefinition",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dataset_definition: Option<DatasetDefinition>,
-    #[serde(rename = "inputName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_name: Option<String>,
     /// Configuration for downloading input data from Amazon S3 into the processing
     /// container.
-    #[serde(rename = "s3Input", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_input: Option<S3Input>,
 }
+
 /// Configuration for Dataset Definition inputs. The Dataset Definition input
 /// must specify exactly one of either AthenaDatasetDefinition or RedshiftDatasetDefinition
 /// types.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DatasetDefinition {
     /// Configuration for Athena Dataset Definition input.
-    #[serde(
-        rename = "athenaDatasetDefinition",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub athena_dataset_definition: Option<AthenaDatasetDefinition>,
-    #[serde(
-        rename = "dataDistributionType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_distribution_type: Option<String>,
-    #[serde(rename = "inputMode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_mode: Option<String>,
-    #[serde(rename = "localPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_path: Option<String>,
     /// Configuration for Redshift Dataset Definition input.
-    #[serde(
-        rename = "redshiftDatasetDefinition",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redshift_dataset_definition: Option<RedshiftDatasetDefinition>,
 }
+
 /// Configuration for Athena Dataset Definition input.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AthenaDatasetDefinition {
     /// The name of the data catalog used in Athena query execution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -302,27 +260,24 @@ pub struct AthenaDatasetDefinition {
     #[serde(rename = "kmsKeyID", default, skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
     /// The compression used for Athena query results.
-    #[serde(
-        rename = "outputCompression",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_compression: Option<String>,
     /// The data storage format for Athena query results.
-    #[serde(rename = "outputFormat", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_format: Option<String>,
     #[serde(rename = "outputS3URI", default, skip_serializing_if = "Option::is_none")]
     pub output_s3_uri: Option<String>,
     /// The SQL query statements, to be executed.
-    #[serde(rename = "queryString", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_string: Option<String>,
     /// The name of the workgroup in which the Athena query is being started.
-    #[serde(rename = "workGroup", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub work_group: Option<String>,
 }
+
 /// Configuration for Redshift Dataset Definition input.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RedshiftDatasetDefinition {
     /// The Redshift cluster Identifier.
     #[serde(rename = "clusterID", default, skip_serializing_if = "Option::is_none")]
@@ -333,139 +288,124 @@ pub struct RedshiftDatasetDefinition {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<String>,
     /// The database user name used in Redshift query execution.
-    #[serde(rename = "dbUser", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub db_user: Option<String>,
     #[serde(rename = "kmsKeyID", default, skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
     /// The compression used for Redshift query results.
-    #[serde(
-        rename = "outputCompression",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_compression: Option<String>,
     /// The data storage format for Redshift query results.
-    #[serde(rename = "outputFormat", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_format: Option<String>,
     #[serde(rename = "outputS3URI", default, skip_serializing_if = "Option::is_none")]
     pub output_s3_uri: Option<String>,
     /// The SQL query statements to be executed.
-    #[serde(rename = "queryString", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_string: Option<String>,
 }
+
 /// Configuration for downloading input data from Amazon S3 into the processing
 /// container.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct S3Input {
-    #[serde(rename = "localPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_path: Option<String>,
-    #[serde(
-        rename = "s3CompressionType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_compression_type: Option<String>,
-    #[serde(
-        rename = "s3DataDistributionType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_data_distribution_type: Option<String>,
-    #[serde(rename = "s3DataType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_data_type: Option<String>,
-    #[serde(rename = "s3InputMode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_input_mode: Option<String>,
     #[serde(rename = "s3URI", default, skip_serializing_if = "Option::is_none")]
     pub s3_uri: Option<String>,
 }
+
 /// Output configuration for the processing job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProcessingOutputConfig {
     #[serde(rename = "kmsKeyID", default, skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outputs: Option<Vec<Output>>,
 }
+
 /// Describes the results of a processing job. The processing output must specify
 /// exactly one of either S3Output or FeatureStoreOutput types.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Output {
-    #[serde(rename = "appManaged", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_managed: Option<bool>,
     /// Configuration for processing job outputs in Amazon SageMaker Feature Store.
-    #[serde(
-        rename = "featureStoreOutput",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feature_store_output: Option<FeatureStoreOutput>,
-    #[serde(rename = "outputName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_name: Option<String>,
     /// Configuration for uploading output data to Amazon S3 from the processing
     /// container.
-    #[serde(rename = "s3Output", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_output: Option<S3Output>,
 }
+
 /// Configuration for processing job outputs in Amazon SageMaker Feature Store.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FeatureStoreOutput {
-    #[serde(
-        rename = "featureGroupName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feature_group_name: Option<String>,
 }
+
 /// Configuration for uploading output data to Amazon S3 from the processing
 /// container.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct S3Output {
-    #[serde(rename = "localPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_path: Option<String>,
     #[serde(rename = "s3URI", default, skip_serializing_if = "Option::is_none")]
     pub s3_uri: Option<String>,
-    #[serde(rename = "s3UploadMode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_upload_mode: Option<String>,
 }
+
 /// Identifies the resources, ML compute instances, and ML storage volumes to
 /// deploy for a processing job. In distributed training, you specify more than
 /// one instance.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProcessingResources {
     /// Configuration for the cluster used to run a processing job.
-    #[serde(rename = "clusterConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster_config: Option<ClusterConfig>,
 }
+
 /// Configuration for the cluster used to run a processing job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ClusterConfig {
-    #[serde(rename = "instanceCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_count: Option<i64>,
-    #[serde(rename = "instanceType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_type: Option<String>,
     #[serde(rename = "volumeKMSKeyID", default, skip_serializing_if = "Option::is_none")]
     pub volume_kms_key_id: Option<String>,
     #[serde(rename = "volumeSizeInGB", default, skip_serializing_if = "Option::is_none")]
     pub volume_size_in_gb: Option<i64>,
 }
+
 /// The time limit for how long the processing job is allowed to run.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StoppingCondition {
-    #[serde(
-        rename = "maxRuntimeInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_runtime_in_seconds: Option<i64>,
 }
+
 /// A tag object that consists of a key and an optional value, used to manage
 /// metadata for SageMaker Amazon Web Services resources.
 ///
@@ -487,17 +427,15 @@ pub struct Tag {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
+
 /// ProcessingJobStatus defines the observed state of ProcessingJob
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ProcessingJobStatus {
     /// All CRs managed by ACK have a common `Status.ACKResourceMetadata` member
     /// that is used to contain resource sync state, account ownership,
     /// constructed ARN for the resource
-    #[serde(
-        rename = "ackResourceMetadata",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ack_resource_metadata: Option<AckResourceMetadata>,
     /// All CRs managed by ACK have a common `Status.Conditions` member that
     /// contains a collection of `ackv1alpha1.Condition` objects that describe
@@ -507,49 +445,34 @@ pub struct ProcessingJobStatus {
     pub conditions: Option<Vec<Condition>>,
     /// A string, up to one KB in size, that contains the reason a processing job
     /// failed, if it failed.
-    #[serde(rename = "failureReason", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<String>,
     /// Provides the status of a processing job.
-    #[serde(
-        rename = "processingJobStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub processing_job_status: Option<String>,
 }
+
 /// The inputs of the ProcessingJob component as KFP passes them on the command line: `region`, then one per top-level spec field.
 #[cfg(feature = "component")]
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct ProcessingJobInputs {
     /// The AWS region to create the resource in; written to the resource's services.k8s.aws/region annotation, which the ACK controller reads.
-    #[arg(
-        long = "region",
-        value_name = "String",
-        help = "The AWS region to create the resource in; written to the resource's services.k8s.aws/region annotation, which the ACK controller reads.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "region", value_name = "String", allow_hyphen_values = true)]
     pub region: Option<String>,
     /// Configures the processing job to run a specified Docker container image.
     #[arg(
         long = "app_specification",
         value_name = "JsonObject",
-        help = "Configures the processing job to run a specified Docker container image.",
         allow_hyphen_values = true
     )]
     pub app_specification: Option<String>,
     /// The environment variables to set in the Docker container.
-    #[arg(
-        long = "environment",
-        value_name = "JsonObject",
-        help = "The environment variables to set in the Docker container.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "environment", value_name = "JsonObject", allow_hyphen_values = true)]
     pub environment: Option<String>,
     /// Associates a SageMaker job as a trial component with an experiment and trial.
     #[arg(
         long = "experiment_config",
         value_name = "JsonObject",
-        help = "Associates a SageMaker job as a trial component with an experiment and trial.",
         allow_hyphen_values = true
     )]
     pub experiment_config: Option<String>,
@@ -557,7 +480,6 @@ pub struct ProcessingJobInputs {
     #[arg(
         long = "network_config",
         value_name = "JsonObject",
-        help = "Networking options for a processing job, such as whether to allow inbound and outbound network calls to and from processing containers, and the VPC subnets and security groups to use for VPC-enabled processing jobs.",
         allow_hyphen_values = true
     )]
     pub network_config: Option<String>,
@@ -565,7 +487,6 @@ pub struct ProcessingJobInputs {
     #[arg(
         long = "processing_inputs",
         value_name = "JsonArray",
-        help = "An array of inputs configuring the data to download into the processing container.",
         allow_hyphen_values = true
     )]
     pub processing_inputs: Option<String>,
@@ -573,7 +494,6 @@ pub struct ProcessingJobInputs {
     #[arg(
         long = "processing_job_name",
         value_name = "String",
-        help = "The name of the processing job. Leave empty to have the launcher derive a name from the KFP run and step.",
         allow_hyphen_values = true
     )]
     pub processing_job_name: Option<String>,
@@ -581,7 +501,6 @@ pub struct ProcessingJobInputs {
     #[arg(
         long = "processing_output_config",
         value_name = "JsonObject",
-        help = "Output configuration for the processing job.",
         allow_hyphen_values = true
     )]
     pub processing_output_config: Option<String>,
@@ -589,128 +508,108 @@ pub struct ProcessingJobInputs {
     #[arg(
         long = "processing_resources",
         value_name = "JsonObject",
-        help = "Identifies the resources, ML compute instances, and ML storage volumes to deploy for a processing job.",
         allow_hyphen_values = true
     )]
     pub processing_resources: Option<String>,
     /// The Amazon Resource Name (ARN) of an IAM role that Amazon SageMaker can assume to perform tasks on your behalf.
-    #[arg(
-        long = "role_arn",
-        value_name = "String",
-        help = "The Amazon Resource Name (ARN) of an IAM role that Amazon SageMaker can assume to perform tasks on your behalf.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "role_arn", value_name = "String", allow_hyphen_values = true)]
     pub role_arn: Option<String>,
     /// The time limit for how long the processing job is allowed to run.
     #[arg(
         long = "stopping_condition",
         value_name = "JsonObject",
-        help = "The time limit for how long the processing job is allowed to run.",
         allow_hyphen_values = true
     )]
     pub stopping_condition: Option<String>,
     /// (Optional) An array of key-value pairs.
-    #[arg(
-        long = "tags",
-        value_name = "JsonArray",
-        help = "(Optional) An array of key-value pairs.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "tags", value_name = "JsonArray", allow_hyphen_values = true)]
     pub tags: Option<String>,
 }
+
 #[cfg(feature = "component")]
 impl ProcessingJobInputs {
     /// Reads every input into the spec, or reports every problem found in them.
     ///
-    /// Inputs the launcher fills take the matching `*_if_absent` value when left empty.
-    pub fn read(
-        &self,
-        processing_job_name_if_absent: String,
-    ) -> Result<ResourceInputs<ProcessingJobSpec>, InputErrors> {
+    /// The field the launcher fills is left empty when its input is.
+    pub fn read(&self) -> Result<ResourceInputs<ProcessingJobSpec>, InputErrors> {
         let mut reader = InputReader::default();
-        let region = reader
-            .required("region", InputType::String, self.region.as_deref());
+        let region = reader.required("region", KfpType::String, self.region.as_deref());
         let app_specification = reader
             .required(
                 "app_specification",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.app_specification.as_deref(),
             );
         let environment = reader
-            .optional("environment", InputType::JsonObject, self.environment.as_deref());
+            .optional("environment", KfpType::JsonObject, self.environment.as_deref());
         let experiment_config = reader
             .optional(
                 "experiment_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.experiment_config.as_deref(),
             );
         let network_config = reader
             .optional(
                 "network_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.network_config.as_deref(),
             );
         let processing_inputs = reader
             .optional(
                 "processing_inputs",
-                InputType::JsonArray,
+                KfpType::JsonArray,
                 self.processing_inputs.as_deref(),
             );
         let processing_job_name = reader
             .optional(
                 "processing_job_name",
-                InputType::String,
+                KfpType::String,
                 self.processing_job_name.as_deref(),
             )
-            .unwrap_or(processing_job_name_if_absent);
+            .unwrap_or_default();
         let processing_output_config = reader
             .optional(
                 "processing_output_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.processing_output_config.as_deref(),
             );
         let processing_resources = reader
             .required(
                 "processing_resources",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.processing_resources.as_deref(),
             );
         let role_arn = reader
-            .required("role_arn", InputType::String, self.role_arn.as_deref());
+            .required("role_arn", KfpType::String, self.role_arn.as_deref());
         let stopping_condition = reader
             .optional(
                 "stopping_condition",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.stopping_condition.as_deref(),
             );
-        let tags = reader.optional("tags", InputType::JsonArray, self.tags.as_deref());
-        let (
-            Some(region),
-            Some(app_specification),
-            Some(processing_resources),
-            Some(role_arn),
-        ) = (region, app_specification, processing_resources, role_arn) else {
-            return Err(reader.into_errors());
-        };
-        reader.finish()?;
-        Ok(ResourceInputs {
-            region,
-            spec: ProcessingJobSpec {
-                app_specification,
-                environment,
-                experiment_config,
-                network_config,
-                processing_inputs,
-                processing_job_name,
-                processing_output_config,
-                processing_resources,
-                role_arn,
-                stopping_condition,
-                tags,
-            },
-        })
+        let tags = reader.optional("tags", KfpType::JsonArray, self.tags.as_deref());
+        reader
+            .finish_with(|| {
+                Some(ResourceInputs {
+                    region: region?,
+                    spec: ProcessingJobSpec {
+                        app_specification: app_specification?,
+                        environment,
+                        experiment_config,
+                        network_config,
+                        processing_inputs,
+                        processing_job_name,
+                        processing_output_config,
+                        processing_resources: processing_resources?,
+                        role_arn: role_arn?,
+                        stopping_condition,
+                        tags,
+                    },
+                })
+            })
     }
 }
+
 /// Where to write each output of the ProcessingJob component: one per top-level status field.
 #[cfg(feature = "component")]
 #[derive(Clone, Debug, Default, clap::Args)]
@@ -719,35 +618,32 @@ pub struct ProcessingJobOutputPaths {
     #[arg(
         id = "ack_resource_metadata_output_path",
         long = "ack_resource_metadata_output_path",
-        value_name = "PATH",
-        help = "The file for output `ack_resource_metadata` (JsonObject): All CRs managed by ACK have a common `Status.ACKResourceMetadata` member that is used to contain resource sync state, account ownership, constructed ARN for the resource"
+        value_name = "PATH"
     )]
     pub ack_resource_metadata: Option<PathBuf>,
     /// The file for output `conditions` (JsonArray): All CRs managed by ACK have a common `Status.Conditions` member that contains a collection of `ackv1alpha1.Condition` objects that describe the various terminal states of the CR and its backend AWS service API resource
     #[arg(
         id = "conditions_output_path",
         long = "conditions_output_path",
-        value_name = "PATH",
-        help = "The file for output `conditions` (JsonArray): All CRs managed by ACK have a common `Status.Conditions` member that contains a collection of `ackv1alpha1.Condition` objects that describe the various terminal states of the CR and its backend AWS service API resource"
+        value_name = "PATH"
     )]
     pub conditions: Option<PathBuf>,
     /// The file for output `failure_reason` (String): A string, up to one KB in size, that contains the reason a processing job failed, if it failed.
     #[arg(
         id = "failure_reason_output_path",
         long = "failure_reason_output_path",
-        value_name = "PATH",
-        help = "The file for output `failure_reason` (String): A string, up to one KB in size, that contains the reason a processing job failed, if it failed."
+        value_name = "PATH"
     )]
     pub failure_reason: Option<PathBuf>,
     /// The file for output `processing_job_status` (String): Provides the status of a processing job.
     #[arg(
         id = "processing_job_status_output_path",
         long = "processing_job_status_output_path",
-        value_name = "PATH",
-        help = "The file for output `processing_job_status` (String): Provides the status of a processing job."
+        value_name = "PATH"
     )]
     pub processing_job_status: Option<PathBuf>,
 }
+
 #[cfg(feature = "component")]
 impl ProcessingJobOutputPaths {
     /// The output names, in component.yaml's order.
@@ -757,6 +653,7 @@ impl ProcessingJobOutputPaths {
         "failure_reason",
         "processing_job_status",
     ];
+
     /// Each output's file and its value in the resource as last seen (`None`
     /// where the field is absent, or no resource was seen), in component.yaml's
     /// order.
@@ -765,7 +662,7 @@ impl ProcessingJobOutputPaths {
         [
             OutputValue {
                 name: "ack_resource_metadata",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.ack_resource_metadata.as_deref(),
                 value: status
                     .and_then(|s| s.ack_resource_metadata.as_ref())
@@ -773,7 +670,7 @@ impl ProcessingJobOutputPaths {
             },
             OutputValue {
                 name: "conditions",
-                ty: InputType::JsonArray,
+                ty: KfpType::JsonArray,
                 path: self.conditions.as_deref(),
                 value: status
                     .and_then(|s| s.conditions.as_ref())
@@ -781,7 +678,7 @@ impl ProcessingJobOutputPaths {
             },
             OutputValue {
                 name: "failure_reason",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.failure_reason.as_deref(),
                 value: status
                     .and_then(|s| s.failure_reason.as_ref())
@@ -789,12 +686,73 @@ impl ProcessingJobOutputPaths {
             },
             OutputValue {
                 name: "processing_job_status",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.processing_job_status.as_deref(),
                 value: status
                     .and_then(|s| s.processing_job_status.as_ref())
                     .and_then(|v| serde_json::to_value(v).ok()),
             },
         ]
+    }
+}
+
+#[cfg(feature = "component")]
+impl component_runtime::Component for ProcessingJob {
+    type Spec = ProcessingJobSpec;
+    type Status = ProcessingJobStatus;
+    type Inputs = ProcessingJobInputs;
+    type OutputPaths = ProcessingJobOutputPaths;
+    type Condition = Condition;
+
+    const SUBCOMMAND: &'static str = "processing-job";
+    const NAME_INPUT: &'static str = "processing_job_name";
+    const UPDATABLE_FIELDS: &'static [&'static str] = &[];
+
+    fn new(name: &str, spec: ProcessingJobSpec) -> Self {
+        ProcessingJob::new(name, spec)
+    }
+
+    fn read(
+        inputs: &ProcessingJobInputs,
+    ) -> Result<ResourceInputs<ProcessingJobSpec>, InputErrors> {
+        inputs.read()
+    }
+
+    fn given(inputs: &ProcessingJobInputs) -> component_runtime::Given<'_> {
+        component_runtime::Given {
+            region: inputs.region.as_deref(),
+            name: inputs.processing_job_name.as_deref(),
+        }
+    }
+
+    fn name(spec: &ProcessingJobSpec) -> &str {
+        &spec.processing_job_name
+    }
+
+    fn set_name(spec: &mut ProcessingJobSpec, name: String) {
+        spec.processing_job_name = name;
+    }
+
+    fn spec(&self) -> &ProcessingJobSpec {
+        &self.spec
+    }
+
+    fn status(&self) -> Option<&ProcessingJobStatus> {
+        self.status.as_ref()
+    }
+
+    fn conditions(status: &ProcessingJobStatus) -> &[Condition] {
+        status.conditions.as_deref().unwrap_or_default()
+    }
+
+    fn arn(status: &ProcessingJobStatus) -> Option<&str> {
+        status.ack_resource_metadata.as_ref()?.arn.as_deref()
+    }
+
+    fn outputs<'a>(
+        paths: &'a ProcessingJobOutputPaths,
+        resource: Option<&Self>,
+    ) -> Vec<OutputValue<'a>> {
+        paths.values(resource).into()
     }
 }

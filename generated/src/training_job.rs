@@ -5,20 +5,20 @@
     clippy::doc_lazy_continuation,
     reason = "CRD descriptions are kept verbatim; their wrapped list items are valid Markdown"
 )]
+
 use std::collections::BTreeMap;
 #[cfg(feature = "component")]
 use std::path::PathBuf;
 #[cfg(feature = "component")]
-use component_runtime::{
-    InputErrors, InputReader, InputType, OutputValue, ResourceInputs,
-};
+use component_runtime::{InputErrors, InputReader, KfpType, OutputValue, ResourceInputs};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use serde::{Deserialize, Serialize};
 use super::ack::{AckResourceMetadata, Condition};
+
 /// TrainingJob is the Schema for the TrainingJobs API
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TrainingJob {
-    #[serde(rename = "apiVersion")]
     pub api_version: String,
     pub kind: String,
     #[serde(default)]
@@ -27,6 +27,7 @@ pub struct TrainingJob {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<TrainingJobStatus>,
 }
+
 impl TrainingJob {
     /// A new TrainingJob named `name`, with `apiVersion` and `kind` set and no status.
     pub fn new(name: &str, spec: TrainingJobSpec) -> Self {
@@ -41,68 +42,60 @@ impl TrainingJob {
             status: None,
         }
     }
-    /// The top-level spec fields the ACK controller updates on an existing resource: none, it cannot update this kind.
-    pub const UPDATABLE_FIELDS: [&'static str; 0] = [];
 }
+
 impl k8s_openapi::Resource for TrainingJob {
     const API_VERSION: &'static str = "sagemaker.services.k8s.aws/v1alpha1";
     const GROUP: &'static str = "sagemaker.services.k8s.aws";
     const KIND: &'static str = "TrainingJob";
     const VERSION: &'static str = "v1alpha1";
     const URL_PATH_SEGMENT: &'static str = "trainingjobs";
+
     type Scope = k8s_openapi::NamespaceResourceScope;
 }
+
 impl k8s_openapi::ListableResource for TrainingJob {
     const LIST_KIND: &'static str = "TrainingJobList";
 }
+
 impl k8s_openapi::Metadata for TrainingJob {
     type Ty = ObjectMeta;
+
     fn metadata(&self) -> &Self::Ty {
         &self.metadata
     }
+
     fn metadata_mut(&mut self) -> &mut Self::Ty {
         &mut self.metadata
     }
 }
+
 /// TrainingJobSpec defines the desired state of TrainingJob.
 ///
 /// Contains information about a training job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TrainingJobSpec {
     /// The registry path of the Docker image that contains the training algorithm
     /// and algorithm-specific metadata, including the input mode. For more information
     /// about algorithms provided by SageMaker, see Algorithms (<https://docs.aws.amazon.com/sagemaker/latest/dg/algos.html>).
     /// For information about providing your own algorithms, see Using Your Own Algorithms
     /// with Amazon SageMaker (<https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms.html>).
-    #[serde(rename = "algorithmSpecification")]
     pub algorithm_specification: AlgorithmSpecification,
     /// Contains information about the output location for managed spot training
     /// checkpoint data.
-    #[serde(
-        rename = "checkpointConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint_config: Option<CheckpointConfig>,
     /// Configuration information for the Amazon SageMaker Debugger hook parameters,
     /// metric and tensor collections, and storage paths. To learn more about how
     /// to configure the DebugHookConfig parameter, see Use the SageMaker and Debugger
     /// Configuration API Operations to Create, Update, and Debug Your Training Job
     /// (<https://docs.aws.amazon.com/sagemaker/latest/dg/debugger-createtrainingjob-api.html>).
-    #[serde(
-        rename = "debugHookConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub debug_hook_config: Option<DebugHookConfig>,
     /// Configuration information for Amazon SageMaker Debugger rules for debugging
     /// output tensors.
-    #[serde(
-        rename = "debugRuleConfigurations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub debug_rule_configurations: Option<Vec<DebugRuleConfiguration>>,
     /// To encrypt all communications between ML compute instances in distributed
     /// training, choose True. Encryption provides greater security for distributed
@@ -111,11 +104,7 @@ pub struct TrainingJobSpec {
     /// a deep learning algorithm in distributed training. For more information,
     /// see Protect Communications Between ML Compute Instances in a Distributed
     /// Training Job (<https://docs.aws.amazon.com/sagemaker/latest/dg/train-encrypt.html>).
-    #[serde(
-        rename = "enableInterContainerTrafficEncryption",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_inter_container_traffic_encryption: Option<bool>,
     /// To train models using managed spot training, choose True. Managed spot training
     /// provides a fully managed and scalable infrastructure for training machine
@@ -127,11 +116,7 @@ pub struct TrainingJobSpec {
     /// Amazon SageMaker provides metrics and logs in CloudWatch. They can be used
     /// to see when managed spot training jobs are running, interrupted, resumed,
     /// or completed.
-    #[serde(
-        rename = "enableManagedSpotTraining",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_managed_spot_training: Option<bool>,
     /// Isolates the training container. No inbound or outbound network calls can
     /// be made, except for calls between peers within a training cluster for distributed
@@ -139,11 +124,7 @@ pub struct TrainingJobSpec {
     /// to use a VPC, SageMaker downloads and uploads customer data and model artifacts
     /// through the specified VPC, but the training container does not have network
     /// access.
-    #[serde(
-        rename = "enableNetworkIsolation",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_network_isolation: Option<bool>,
     /// The environment variables to set in the Docker container.
     ///
@@ -162,11 +143,7 @@ pub struct TrainingJobSpec {
     ///   - CreateTrainingJob (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTrainingJob.html>)
     ///
     ///   - CreateTransformJob (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTransformJob.html>)
-    #[serde(
-        rename = "experimentConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub experiment_config: Option<ExperimentConfig>,
     /// Algorithm-specific parameters that influence the quality of the model. You
     /// set hyperparameters before you start the learning process. For a list of
@@ -183,19 +160,11 @@ pub struct TrainingJobSpec {
     /// access, or compromise of your sensitive data if caused by any security-sensitive
     /// information included in the request hyperparameter variable or plain text
     /// fields.
-    #[serde(
-        rename = "hyperParameters",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hyper_parameters: Option<BTreeMap<String, String>>,
     /// Contains information about the infrastructure health check configuration
     /// for the training job.
-    #[serde(
-        rename = "infraCheckConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub infra_check_config: Option<InfraCheckConfig>,
     /// An array of Channel objects. Each channel is a named input source. InputDataConfig
     /// describes the input data and its location.
@@ -215,36 +184,23 @@ pub struct TrainingJobSpec {
     ///
     /// Your input must be in the same Amazon Web Services region as your training
     /// job.
-    #[serde(
-        rename = "inputDataConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_data_config: Option<Vec<InputDataConfig>>,
     /// Specifies the path to the S3 location where you want to store model artifacts.
     /// SageMaker creates subfolders for the artifacts.
-    #[serde(rename = "outputDataConfig")]
     pub output_data_config: OutputDataConfig,
     /// Configuration information for Amazon SageMaker Debugger system monitoring,
     /// framework profiling, and storage paths.
-    #[serde(rename = "profilerConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profiler_config: Option<ProfilerConfig>,
     /// Configuration information for Amazon SageMaker Debugger rules for profiling
     /// system and framework metrics.
-    #[serde(
-        rename = "profilerRuleConfigurations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profiler_rule_configurations: Option<Vec<ProfilerRuleConfiguration>>,
     /// Configuration for remote debugging. To learn more about the remote debugging
     /// functionality of SageMaker, see Access a training container through Amazon
     /// Web Services Systems Manager (SSM) for remote debugging (<https://docs.aws.amazon.com/sagemaker/latest/dg/train-remote-debugging.html>).
-    #[serde(
-        rename = "remoteDebugConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_debug_config: Option<RemoteDebugConfig>,
     /// The resources, including the ML compute instances and ML storage volumes,
     /// to use for model training.
@@ -254,10 +210,9 @@ pub struct TrainingJobSpec {
     /// SageMaker to use the ML storage volume to store the training data, choose
     /// File as the TrainingInputMode in the algorithm specification. For distributed
     /// training algorithms, specify an instance count greater than 1.
-    #[serde(rename = "resourceConfig")]
     pub resource_config: ResourceConfig,
     /// The number of times to retry the job when the job fails due to an InternalServerError.
-    #[serde(rename = "retryStrategy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_strategy: Option<RetryStrategy>,
     /// The Amazon Resource Name (ARN) of an IAM role that SageMaker can assume to
     /// perform tasks on your behalf.
@@ -282,7 +237,6 @@ pub struct TrainingJobSpec {
     /// To stop a job, SageMaker sends the algorithm the SIGTERM signal, which delays
     /// job termination for 120 seconds. Algorithms can use this 120-second window
     /// to save the model artifacts, so the results of training are not lost.
-    #[serde(rename = "stoppingCondition")]
     pub stopping_condition: StoppingCondition,
     /// An array of key-value pairs. You can use tags to categorize your Amazon Web
     /// Services resources in different ways, for example, by purpose, owner, or
@@ -298,49 +252,37 @@ pub struct TrainingJobSpec {
     pub tags: Option<Vec<Tag>>,
     /// Configuration of storage locations for the Amazon SageMaker Debugger TensorBoard
     /// output data.
-    #[serde(
-        rename = "tensorBoardOutputConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tensor_board_output_config: Option<TensorBoardOutputConfig>,
     /// The name of the training job. The name must be unique within an Amazon Web
     /// Services Region in an Amazon Web Services account.
     ///
     /// Regex Pattern: `^\[a-zA-Z0-9\](-*\[a-zA-Z0-9\]){0,62}$`
-    #[serde(rename = "trainingJobName")]
     pub training_job_name: String,
     /// A VpcConfig (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_VpcConfig.html>)
     /// object that specifies the VPC that you want your training job to connect
     /// to. Control access to and from your training container by configuring the
     /// VPC. For more information, see Protect Training Jobs by Using an Amazon Virtual
     /// Private Cloud (<https://docs.aws.amazon.com/sagemaker/latest/dg/train-vpc.html>).
-    #[serde(rename = "vpcConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vpc_config: Option<VpcConfig>,
 }
+
 /// The registry path of the Docker image that contains the training algorithm
 /// and algorithm-specific metadata, including the input mode. For more information
 /// about algorithms provided by SageMaker, see Algorithms (<https://docs.aws.amazon.com/sagemaker/latest/dg/algos.html>).
 /// For information about providing your own algorithms, see Using Your Own Algorithms
 /// with Amazon SageMaker (<https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms.html>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AlgorithmSpecification {
-    #[serde(rename = "algorithmName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub algorithm_name: Option<String>,
-    #[serde(
-        rename = "enableSageMakerMetricsTimeSeries",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_sage_maker_metrics_time_series: Option<bool>,
-    #[serde(
-        rename = "metricDefinitions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metric_definitions: Option<Vec<MetricDefinition>>,
-    #[serde(rename = "trainingImage", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_image: Option<String>,
     /// The training input mode that the algorithm supports. For more information
     /// about input modes, see Algorithms (<https://docs.aws.amazon.com/sagemaker/latest/dg/algos.html>).
@@ -378,13 +320,10 @@ pub struct AlgorithmSpecification {
     /// FastFile mode works best when the data is read sequentially. Augmented manifest
     /// files aren't supported. The startup time is lower when there are fewer files
     /// in the S3 bucket provided.
-    #[serde(
-        rename = "trainingInputMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_input_mode: Option<String>,
 }
+
 /// Specifies a metric that the training algorithm writes to stderr or stdout.
 /// You can view these logs to understand how your training job performs and
 /// check for any errors encountered during training. SageMaker hyperparameter
@@ -400,81 +339,70 @@ pub struct MetricDefinition {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regex: Option<String>,
 }
+
 /// Contains information about the output location for managed spot training
 /// checkpoint data.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CheckpointConfig {
-    #[serde(rename = "localPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_path: Option<String>,
     #[serde(rename = "s3URI", default, skip_serializing_if = "Option::is_none")]
     pub s3_uri: Option<String>,
 }
+
 /// Configuration information for the Amazon SageMaker Debugger hook parameters,
 /// metric and tensor collections, and storage paths. To learn more about how
 /// to configure the DebugHookConfig parameter, see Use the SageMaker and Debugger
 /// Configuration API Operations to Create, Update, and Debug Your Training Job
 /// (<https://docs.aws.amazon.com/sagemaker/latest/dg/debugger-createtrainingjob-api.html>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DebugHookConfig {
-    #[serde(
-        rename = "collectionConfigurations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collection_configurations: Option<Vec<CollectionConfiguration>>,
-    #[serde(rename = "hookParameters", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hook_parameters: Option<BTreeMap<String, String>>,
-    #[serde(rename = "localPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_path: Option<String>,
-    #[serde(rename = "s3OutputPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_output_path: Option<String>,
 }
+
 /// Configuration information for the Amazon SageMaker Debugger output tensor
 /// collections.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CollectionConfiguration {
-    #[serde(rename = "collectionName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collection_name: Option<String>,
-    #[serde(
-        rename = "collectionParameters",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collection_parameters: Option<BTreeMap<String, String>>,
 }
+
 /// Configuration information for SageMaker Debugger rules for debugging. To
 /// learn more about how to configure the DebugRuleConfiguration parameter, see
 /// Use the SageMaker and Debugger Configuration API Operations to Create, Update,
 /// and Debug Your Training Job (<https://docs.aws.amazon.com/sagemaker/latest/dg/debugger-createtrainingjob-api.html>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DebugRuleConfiguration {
-    #[serde(rename = "instanceType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_type: Option<String>,
-    #[serde(rename = "localPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_path: Option<String>,
-    #[serde(
-        rename = "ruleConfigurationName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule_configuration_name: Option<String>,
-    #[serde(
-        rename = "ruleEvaluatorImage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule_evaluator_image: Option<String>,
-    #[serde(rename = "ruleParameters", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule_parameters: Option<BTreeMap<String, String>>,
-    #[serde(rename = "s3OutputPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_output_path: Option<String>,
     #[serde(rename = "volumeSizeInGB", default, skip_serializing_if = "Option::is_none")]
     pub volume_size_in_gb: Option<i64>,
 }
+
 /// Associates a SageMaker job as a trial component with an experiment and trial.
 /// Specified when you call the following APIs:
 ///
@@ -484,47 +412,37 @@ pub struct DebugRuleConfiguration {
 ///
 ///   - CreateTransformJob (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTransformJob.html>)
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExperimentConfig {
-    #[serde(rename = "experimentName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub experiment_name: Option<String>,
-    #[serde(
-        rename = "trialComponentDisplayName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trial_component_display_name: Option<String>,
-    #[serde(rename = "trialName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trial_name: Option<String>,
 }
+
 /// Contains information about the infrastructure health check configuration
 /// for the training job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InfraCheckConfig {
-    #[serde(
-        rename = "enableInfraCheck",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_infra_check: Option<bool>,
 }
+
 /// A channel is a named input source that training algorithms can consume.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InputDataConfig {
-    #[serde(rename = "channelName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_name: Option<String>,
-    #[serde(
-        rename = "compressionType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compression_type: Option<String>,
-    #[serde(rename = "contentType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
     /// Describes the location of the channel data.
-    #[serde(rename = "dataSource", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_source: Option<DataSource>,
     /// The training input mode that the algorithm supports. For more information
     /// about input modes, see Algorithms (<https://docs.aws.amazon.com/sagemaker/latest/dg/algos.html>).
@@ -562,13 +480,9 @@ pub struct InputDataConfig {
     /// FastFile mode works best when the data is read sequentially. Augmented manifest
     /// files aren't supported. The startup time is lower when there are fewer files
     /// in the S3 bucket provided.
-    #[serde(rename = "inputMode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_mode: Option<String>,
-    #[serde(
-        rename = "recordWrapperType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record_wrapper_type: Option<String>,
     /// A configuration for a shuffle option for input data in a channel. If you
     /// use S3Prefix for S3DataType, the results of the S3 key prefix matches are
@@ -584,69 +498,56 @@ pub struct InputDataConfig {
     /// is combined with S3DataDistributionType of ShardedByS3Key, the data is shuffled
     /// across nodes so that the content sent to a particular node on the first epoch
     /// might be sent to a different node on the second epoch.
-    #[serde(rename = "shuffleConfig", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shuffle_config: Option<ShuffleConfig>,
 }
+
 /// Describes the location of the channel data.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DataSource {
     /// Specifies a file system data source for a channel.
-    #[serde(
-        rename = "fileSystemDataSource",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_system_data_source: Option<FileSystemDataSource>,
     /// Describes the S3 data source.
     ///
     /// Your input bucket must be in the same Amazon Web Services region as your
     /// training job.
-    #[serde(rename = "s3DataSource", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_data_source: Option<S3DataSource>,
 }
+
 /// Specifies a file system data source for a channel.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FileSystemDataSource {
-    #[serde(rename = "directoryPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub directory_path: Option<String>,
-    #[serde(
-        rename = "fileSystemAccessMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_system_access_mode: Option<String>,
     #[serde(rename = "fileSystemID", default, skip_serializing_if = "Option::is_none")]
     pub file_system_id: Option<String>,
-    #[serde(rename = "fileSystemType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_system_type: Option<String>,
 }
+
 /// Describes the S3 data source.
 ///
 /// Your input bucket must be in the same Amazon Web Services region as your
 /// training job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct S3DataSource {
-    #[serde(rename = "attributeNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attribute_names: Option<Vec<String>>,
     /// The configuration for a private hub model reference that points to a public
     /// SageMaker JumpStart model.
     ///
     /// For more information about private hubs, see Private curated hubs for foundation
     /// model access control in JumpStart (<https://docs.aws.amazon.com/sagemaker/latest/dg/jumpstart-curated-hubs.html>).
-    #[serde(
-        rename = "hubAccessConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hub_access_config: Option<HubAccessConfig>,
-    #[serde(
-        rename = "instanceGroupNames",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_group_names: Option<Vec<String>>,
     /// The access configuration file to control access to the ML model. You can
     /// explicitly accept the model end-user license agreement (EULA) within the
@@ -659,34 +560,28 @@ pub struct S3DataSource {
     ///    an AutoML job to fine-tune text generation models using the API for details
     ///    on How to set the EULA acceptance when fine-tuning a model using the AutoML
     ///    API (<https://docs.aws.amazon.com/sagemaker/latest/dg/autopilot-create-experiment-finetune-llms.html#autopilot-llms-finetuning-api-optional-params>).
-    #[serde(
-        rename = "modelAccessConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_access_config: Option<ModelAccessConfig>,
-    #[serde(
-        rename = "s3DataDistributionType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_data_distribution_type: Option<String>,
-    #[serde(rename = "s3DataType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_data_type: Option<String>,
     #[serde(rename = "s3URI", default, skip_serializing_if = "Option::is_none")]
     pub s3_uri: Option<String>,
 }
+
 /// The configuration for a private hub model reference that points to a public
 /// SageMaker JumpStart model.
 ///
 /// For more information about private hubs, see Private curated hubs for foundation
 /// model access control in JumpStart (<https://docs.aws.amazon.com/sagemaker/latest/dg/jumpstart-curated-hubs.html>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HubAccessConfig {
     #[serde(rename = "hubContentARN", default, skip_serializing_if = "Option::is_none")]
     pub hub_content_arn: Option<String>,
 }
+
 /// The access configuration file to control access to the ML model. You can
 /// explicitly accept the model end-user license agreement (EULA) within the
 /// ModelAccessConfig.
@@ -699,11 +594,12 @@ pub struct HubAccessConfig {
 ///    on How to set the EULA acceptance when fine-tuning a model using the AutoML
 ///    API (<https://docs.aws.amazon.com/sagemaker/latest/dg/autopilot-create-experiment-finetune-llms.html#autopilot-llms-finetuning-api-optional-params>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ModelAccessConfig {
-    #[serde(rename = "acceptEula", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accept_eula: Option<bool>,
 }
+
 /// A configuration for a shuffle option for input data in a channel. If you
 /// use S3Prefix for S3DataType, the results of the S3 key prefix matches are
 /// shuffled. If you use ManifestFile, the order of the S3 object references
@@ -724,82 +620,63 @@ pub struct ShuffleConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<i64>,
 }
+
 /// Specifies the path to the S3 location where you want to store model artifacts.
 /// SageMaker creates subfolders for the artifacts.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OutputDataConfig {
-    #[serde(
-        rename = "compressionType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compression_type: Option<String>,
     #[serde(rename = "kmsKeyID", default, skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
-    #[serde(rename = "s3OutputPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_output_path: Option<String>,
 }
+
 /// Configuration information for Amazon SageMaker Debugger system monitoring,
 /// framework profiling, and storage paths.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProfilerConfig {
-    #[serde(
-        rename = "profilingIntervalInMilliseconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profiling_interval_in_milliseconds: Option<i64>,
-    #[serde(
-        rename = "profilingParameters",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profiling_parameters: Option<BTreeMap<String, String>>,
-    #[serde(rename = "s3OutputPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_output_path: Option<String>,
 }
+
 /// Configuration information for profiling rules.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProfilerRuleConfiguration {
-    #[serde(rename = "instanceType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_type: Option<String>,
-    #[serde(rename = "localPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_path: Option<String>,
-    #[serde(
-        rename = "ruleConfigurationName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule_configuration_name: Option<String>,
-    #[serde(
-        rename = "ruleEvaluatorImage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule_evaluator_image: Option<String>,
-    #[serde(rename = "ruleParameters", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule_parameters: Option<BTreeMap<String, String>>,
-    #[serde(rename = "s3OutputPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_output_path: Option<String>,
     #[serde(rename = "volumeSizeInGB", default, skip_serializing_if = "Option::is_none")]
     pub volume_size_in_gb: Option<i64>,
 }
+
 /// Configuration for remote debugging. To learn more about the remote debugging
 /// functionality of SageMaker, see Access a training container through Amazon
 /// Web Services Systems Manager (SSM) for remote debugging (<https://docs.aws.amazon.com/sagemaker/latest/dg/train-remote-debugging.html>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RemoteDebugConfig {
-    #[serde(
-        rename = "enableRemoteDebug",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_remote_debug: Option<bool>,
 }
+
 /// The resources, including the ML compute instances and ML storage volumes,
 /// to use for model training.
 ///
@@ -809,90 +686,71 @@ pub struct RemoteDebugConfig {
 /// File as the TrainingInputMode in the algorithm specification. For distributed
 /// training algorithms, specify an instance count greater than 1.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ResourceConfig {
-    #[serde(rename = "instanceCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_count: Option<i64>,
-    #[serde(rename = "instanceGroups", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_groups: Option<Vec<InstanceGroup>>,
     /// Configuration for how instances are placed and allocated within UltraServers.
     /// This is only applicable for UltraServer capacity.
-    #[serde(
-        rename = "instancePlacementConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_placement_config: Option<InstancePlacementConfig>,
-    #[serde(rename = "instanceType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_type: Option<String>,
     /// Optional. Customer requested period in seconds for which the Training cluster
     /// is kept alive after the job is finished.
-    #[serde(
-        rename = "keepAlivePeriodInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep_alive_period_in_seconds: Option<i64>,
     #[serde(rename = "volumeKMSKeyID", default, skip_serializing_if = "Option::is_none")]
     pub volume_kms_key_id: Option<String>,
     #[serde(rename = "volumeSizeInGB", default, skip_serializing_if = "Option::is_none")]
     pub volume_size_in_gb: Option<i64>,
 }
+
 /// Defines an instance group for heterogeneous cluster training. When requesting
 /// a training job using the CreateTrainingJob (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTrainingJob.html>)
 /// API, you can configure multiple instance groups .
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InstanceGroup {
-    #[serde(rename = "instanceCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_count: Option<i64>,
-    #[serde(
-        rename = "instanceGroupName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_group_name: Option<String>,
-    #[serde(rename = "instanceType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_type: Option<String>,
 }
+
 /// Configuration for how instances are placed and allocated within UltraServers.
 /// This is only applicable for UltraServer capacity.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InstancePlacementConfig {
-    #[serde(
-        rename = "enableMultipleJobs",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_multiple_jobs: Option<bool>,
-    #[serde(
-        rename = "placementSpecifications",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement_specifications: Option<Vec<PlacementSpecification>>,
 }
+
 /// Specifies how instances should be placed on a specific UltraServer.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PlacementSpecification {
-    #[serde(rename = "instanceCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_count: Option<i64>,
     #[serde(rename = "ultraServerID", default, skip_serializing_if = "Option::is_none")]
     pub ultra_server_id: Option<String>,
 }
+
 /// The number of times to retry the job when the job fails due to an InternalServerError.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RetryStrategy {
-    #[serde(
-        rename = "maximumRetryAttempts",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maximum_retry_attempts: Option<i64>,
 }
+
 /// Specifies a limit to how long a model training job can run. It also specifies
 /// how long a managed Spot training job has to complete. When the job reaches
 /// the time limit, SageMaker ends the training job. Use this API to cap model
@@ -902,28 +760,17 @@ pub struct RetryStrategy {
 /// job termination for 120 seconds. Algorithms can use this 120-second window
 /// to save the model artifacts, so the results of training are not lost.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StoppingCondition {
     /// Maximum job scheduler pending time in seconds.
-    #[serde(
-        rename = "maxPendingTimeInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_pending_time_in_seconds: Option<i64>,
-    #[serde(
-        rename = "maxRuntimeInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_runtime_in_seconds: Option<i64>,
-    #[serde(
-        rename = "maxWaitTimeInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_wait_time_in_seconds: Option<i64>,
 }
+
 /// A tag object that consists of a key and an optional value, used to manage
 /// metadata for SageMaker Amazon Web Services resources.
 ///
@@ -945,23 +792,25 @@ pub struct Tag {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
+
 /// Configuration of storage locations for the Amazon SageMaker Debugger TensorBoard
 /// output data.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TensorBoardOutputConfig {
-    #[serde(rename = "localPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_path: Option<String>,
-    #[serde(rename = "s3OutputPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_output_path: Option<String>,
 }
+
 /// A VpcConfig (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_VpcConfig.html>)
 /// object that specifies the VPC that you want your training job to connect
 /// to. Control access to and from your training container by configuring the
 /// VPC. For more information, see Protect Training Jobs by Using an Amazon Virtual
 /// Private Cloud (<https://docs.aws.amazon.com/sagemaker/latest/dg/train-vpc.html>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VpcConfig {
     #[serde(
         rename = "securityGroupIDs",
@@ -972,17 +821,15 @@ pub struct VpcConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subnets: Option<Vec<String>>,
 }
+
 /// TrainingJobStatus defines the observed state of TrainingJob
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TrainingJobStatus {
     /// All CRs managed by ACK have a common `Status.ACKResourceMetadata` member
     /// that is used to contain resource sync state, account ownership,
     /// constructed ARN for the resource
-    #[serde(
-        rename = "ackResourceMetadata",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ack_resource_metadata: Option<AckResourceMetadata>,
     /// All CRs managed by ACK have a common `Status.Conditions` member that
     /// contains a collection of `ackv1alpha1.Condition` objects that describe
@@ -991,44 +838,28 @@ pub struct TrainingJobStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Vec<Condition>>,
     /// A timestamp that indicates when the training job was created.
-    #[serde(rename = "creationTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creation_time: Option<Time>,
     /// Evaluation status of Amazon SageMaker Debugger rules for debugging on a training
     /// job.
-    #[serde(
-        rename = "debugRuleEvaluationStatuses",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub debug_rule_evaluation_statuses: Option<Vec<DebugRuleEvaluationStatus>>,
     /// If the training job failed, the reason it failed.
-    #[serde(rename = "failureReason", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<String>,
     /// A timestamp that indicates when the status of the training job was last modified.
-    #[serde(
-        rename = "lastModifiedTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_modified_time: Option<Time>,
     /// Information about the Amazon S3 location that is configured for storing model
     /// artifacts.
-    #[serde(rename = "modelArtifacts", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_artifacts: Option<ModelArtifacts>,
     /// Evaluation status of Amazon SageMaker Debugger rules for profiling on a training
     /// job.
-    #[serde(
-        rename = "profilerRuleEvaluationStatuses",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profiler_rule_evaluation_statuses: Option<Vec<ProfilerRuleEvaluationStatus>>,
     /// Profiling status of a training job.
-    #[serde(
-        rename = "profilingStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profiling_status: Option<String>,
     /// Provides detailed information about the state of the training job. For detailed
     /// information on the secondary status of the training job, see StatusMessage
@@ -1085,11 +916,7 @@ pub struct TrainingJobStatus {
     ///    * PreparingTraining
     ///
     ///    * DownloadingTrainingImage
-    #[serde(
-        rename = "secondaryStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secondary_status: Option<String>,
     /// The status of the training job.
     ///
@@ -1108,30 +935,20 @@ pub struct TrainingJobStatus {
     ///    * Stopped - The training job has stopped.
     ///
     /// For more detailed information, see SecondaryStatus.
-    #[serde(
-        rename = "trainingJobStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_job_status: Option<String>,
     /// The status of the warm pool associated with the training job.
-    #[serde(rename = "warmPoolStatus", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warm_pool_status: Option<WarmPoolStatus>,
 }
+
 /// Information about the status of the rule evaluation.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct DebugRuleEvaluationStatus {
-    #[serde(
-        rename = "lastModifiedTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_modified_time: Option<Time>,
-    #[serde(
-        rename = "ruleConfigurationName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule_configuration_name: Option<String>,
     #[serde(
         rename = "ruleEvaluationJobARN",
@@ -1139,40 +956,28 @@ pub struct DebugRuleEvaluationStatus {
         skip_serializing_if = "Option::is_none"
     )]
     pub rule_evaluation_job_arn: Option<String>,
-    #[serde(
-        rename = "ruleEvaluationStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule_evaluation_status: Option<String>,
-    #[serde(rename = "statusDetails", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_details: Option<String>,
 }
+
 /// Information about the Amazon S3 location that is configured for storing model
 /// artifacts.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ModelArtifacts {
-    #[serde(
-        rename = "s3ModelArtifacts",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_model_artifacts: Option<String>,
 }
+
 /// Information about the status of the rule evaluation.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ProfilerRuleEvaluationStatus {
-    #[serde(
-        rename = "lastModifiedTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_modified_time: Option<Time>,
-    #[serde(
-        rename = "ruleConfigurationName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule_configuration_name: Option<String>,
     #[serde(
         rename = "ruleEvaluationJobARN",
@@ -1180,49 +985,38 @@ pub struct ProfilerRuleEvaluationStatus {
         skip_serializing_if = "Option::is_none"
     )]
     pub rule_evaluation_job_arn: Option<String>,
-    #[serde(
-        rename = "ruleEvaluationStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule_evaluation_status: Option<String>,
-    #[serde(rename = "statusDetails", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_details: Option<String>,
 }
+
 /// The status of the warm pool associated with the training job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct WarmPoolStatus {
     /// Optional. Indicates how many seconds the resource stayed in ResourceRetained
     /// state. Populated only after resource reaches ResourceReused or ResourceReleased
     /// state.
-    #[serde(
-        rename = "resourceRetainedBillableTimeInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_retained_billable_time_in_seconds: Option<i64>,
-    #[serde(rename = "reusedByJob", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reused_by_job: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
+
 /// The inputs of the TrainingJob component as KFP passes them on the command line: `region`, then one per top-level spec field.
 #[cfg(feature = "component")]
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct TrainingJobInputs {
     /// The AWS region to create the resource in; written to the resource's services.k8s.aws/region annotation, which the ACK controller reads.
-    #[arg(
-        long = "region",
-        value_name = "String",
-        help = "The AWS region to create the resource in; written to the resource's services.k8s.aws/region annotation, which the ACK controller reads.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "region", value_name = "String", allow_hyphen_values = true)]
     pub region: Option<String>,
     /// The registry path of the Docker image that contains the training algorithm and algorithm-specific metadata, including the input mode.
     #[arg(
         long = "algorithm_specification",
         value_name = "JsonObject",
-        help = "The registry path of the Docker image that contains the training algorithm and algorithm-specific metadata, including the input mode.",
         allow_hyphen_values = true
     )]
     pub algorithm_specification: Option<String>,
@@ -1230,7 +1024,6 @@ pub struct TrainingJobInputs {
     #[arg(
         long = "checkpoint_config",
         value_name = "JsonObject",
-        help = "Contains information about the output location for managed spot training checkpoint data.",
         allow_hyphen_values = true
     )]
     pub checkpoint_config: Option<String>,
@@ -1238,7 +1031,6 @@ pub struct TrainingJobInputs {
     #[arg(
         long = "debug_hook_config",
         value_name = "JsonObject",
-        help = "Configuration information for the Amazon SageMaker Debugger hook parameters, metric and tensor collections, and storage paths.",
         allow_hyphen_values = true
     )]
     pub debug_hook_config: Option<String>,
@@ -1246,7 +1038,6 @@ pub struct TrainingJobInputs {
     #[arg(
         long = "debug_rule_configurations",
         value_name = "JsonArray",
-        help = "Configuration information for Amazon SageMaker Debugger rules for debugging output tensors.",
         allow_hyphen_values = true
     )]
     pub debug_rule_configurations: Option<String>,
@@ -1254,7 +1045,6 @@ pub struct TrainingJobInputs {
     #[arg(
         long = "enable_inter_container_traffic_encryption",
         value_name = "Bool",
-        help = "To encrypt all communications between ML compute instances in distributed training, choose True.",
         allow_hyphen_values = true
     )]
     pub enable_inter_container_traffic_encryption: Option<String>,
@@ -1262,7 +1052,6 @@ pub struct TrainingJobInputs {
     #[arg(
         long = "enable_managed_spot_training",
         value_name = "Bool",
-        help = "To train models using managed spot training, choose True.",
         allow_hyphen_values = true
     )]
     pub enable_managed_spot_training: Option<String>,
@@ -1270,23 +1059,16 @@ pub struct TrainingJobInputs {
     #[arg(
         long = "enable_network_isolation",
         value_name = "Bool",
-        help = "Isolates the training container.",
         allow_hyphen_values = true
     )]
     pub enable_network_isolation: Option<String>,
     /// The environment variables to set in the Docker container.
-    #[arg(
-        long = "environment",
-        value_name = "JsonObject",
-        help = "The environment variables to set in the Docker container.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "environment", value_name = "JsonObject", allow_hyphen_values = true)]
     pub environment: Option<String>,
     /// Associates a SageMaker job as a trial component with an experiment and trial.
     #[arg(
         long = "experiment_config",
         value_name = "JsonObject",
-        help = "Associates a SageMaker job as a trial component with an experiment and trial.",
         allow_hyphen_values = true
     )]
     pub experiment_config: Option<String>,
@@ -1294,7 +1076,6 @@ pub struct TrainingJobInputs {
     #[arg(
         long = "hyper_parameters",
         value_name = "JsonObject",
-        help = "Algorithm-specific parameters that influence the quality of the model.",
         allow_hyphen_values = true
     )]
     pub hyper_parameters: Option<String>,
@@ -1302,7 +1083,6 @@ pub struct TrainingJobInputs {
     #[arg(
         long = "infra_check_config",
         value_name = "JsonObject",
-        help = "Contains information about the infrastructure health check configuration for the training job.",
         allow_hyphen_values = true
     )]
     pub infra_check_config: Option<String>,
@@ -1310,7 +1090,6 @@ pub struct TrainingJobInputs {
     #[arg(
         long = "input_data_config",
         value_name = "JsonArray",
-        help = "An array of Channel objects.",
         allow_hyphen_values = true
     )]
     pub input_data_config: Option<String>,
@@ -1318,7 +1097,6 @@ pub struct TrainingJobInputs {
     #[arg(
         long = "output_data_config",
         value_name = "JsonObject",
-        help = "Specifies the path to the S3 location where you want to store model artifacts.",
         allow_hyphen_values = true
     )]
     pub output_data_config: Option<String>,
@@ -1326,7 +1104,6 @@ pub struct TrainingJobInputs {
     #[arg(
         long = "profiler_config",
         value_name = "JsonObject",
-        help = "Configuration information for Amazon SageMaker Debugger system monitoring, framework profiling, and storage paths.",
         allow_hyphen_values = true
     )]
     pub profiler_config: Option<String>,
@@ -1334,7 +1111,6 @@ pub struct TrainingJobInputs {
     #[arg(
         long = "profiler_rule_configurations",
         value_name = "JsonArray",
-        help = "Configuration information for Amazon SageMaker Debugger rules for profiling system and framework metrics.",
         allow_hyphen_values = true
     )]
     pub profiler_rule_configurations: Option<String>,
@@ -1342,7 +1118,6 @@ pub struct TrainingJobInputs {
     #[arg(
         long = "remote_debug_config",
         value_name = "JsonObject",
-        help = "Configuration for remote debugging.",
         allow_hyphen_values = true
     )]
     pub remote_debug_config: Option<String>,
@@ -1350,7 +1125,6 @@ pub struct TrainingJobInputs {
     #[arg(
         long = "resource_config",
         value_name = "JsonObject",
-        help = "The resources, including the ML compute instances and ML storage volumes, to use for model training.",
         allow_hyphen_values = true
     )]
     pub resource_config: Option<String>,
@@ -1358,49 +1132,31 @@ pub struct TrainingJobInputs {
     #[arg(
         long = "retry_strategy",
         value_name = "JsonObject",
-        help = "The number of times to retry the job when the job fails due to an InternalServerError.",
         allow_hyphen_values = true
     )]
     pub retry_strategy: Option<String>,
     /// The Amazon Resource Name (ARN) of an IAM role that SageMaker can assume to perform tasks on your behalf.
-    #[arg(
-        long = "role_arn",
-        value_name = "String",
-        help = "The Amazon Resource Name (ARN) of an IAM role that SageMaker can assume to perform tasks on your behalf.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "role_arn", value_name = "String", allow_hyphen_values = true)]
     pub role_arn: Option<String>,
     /// Specifies a limit to how long a model training job can run.
     #[arg(
         long = "stopping_condition",
         value_name = "JsonObject",
-        help = "Specifies a limit to how long a model training job can run.",
         allow_hyphen_values = true
     )]
     pub stopping_condition: Option<String>,
     /// An array of key-value pairs.
-    #[arg(
-        long = "tags",
-        value_name = "JsonArray",
-        help = "An array of key-value pairs.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "tags", value_name = "JsonArray", allow_hyphen_values = true)]
     pub tags: Option<String>,
     /// Configuration of storage locations for the Amazon SageMaker Debugger TensorBoard output data.
     #[arg(
         long = "tensor_board_output_config",
         value_name = "JsonObject",
-        help = "Configuration of storage locations for the Amazon SageMaker Debugger TensorBoard output data.",
         allow_hyphen_values = true
     )]
     pub tensor_board_output_config: Option<String>,
     /// The name of the training job. Leave empty to have the launcher derive a name from the KFP run and step.
-    #[arg(
-        long = "training_job_name",
-        value_name = "String",
-        help = "The name of the training job. Leave empty to have the launcher derive a name from the KFP run and step.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "training_job_name", value_name = "String", allow_hyphen_values = true)]
     pub training_job_name: Option<String>,
     /// A VpcConfig (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_VpcConfig.html>) object that specifies the VPC that you want your training job to connect to.
     #[arg(
@@ -1411,195 +1167,178 @@ pub struct TrainingJobInputs {
     )]
     pub vpc_config: Option<String>,
 }
+
 #[cfg(feature = "component")]
 impl TrainingJobInputs {
     /// Reads every input into the spec, or reports every problem found in them.
     ///
-    /// Inputs the launcher fills take the matching `*_if_absent` value when left empty.
-    pub fn read(
-        &self,
-        training_job_name_if_absent: String,
-    ) -> Result<ResourceInputs<TrainingJobSpec>, InputErrors> {
+    /// The field the launcher fills is left empty when its input is.
+    pub fn read(&self) -> Result<ResourceInputs<TrainingJobSpec>, InputErrors> {
         let mut reader = InputReader::default();
-        let region = reader
-            .required("region", InputType::String, self.region.as_deref());
+        let region = reader.required("region", KfpType::String, self.region.as_deref());
         let algorithm_specification = reader
             .required(
                 "algorithm_specification",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.algorithm_specification.as_deref(),
             );
         let checkpoint_config = reader
             .optional(
                 "checkpoint_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.checkpoint_config.as_deref(),
             );
         let debug_hook_config = reader
             .optional(
                 "debug_hook_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.debug_hook_config.as_deref(),
             );
         let debug_rule_configurations = reader
             .optional(
                 "debug_rule_configurations",
-                InputType::JsonArray,
+                KfpType::JsonArray,
                 self.debug_rule_configurations.as_deref(),
             );
         let enable_inter_container_traffic_encryption = reader
             .optional(
                 "enable_inter_container_traffic_encryption",
-                InputType::Bool,
+                KfpType::Bool,
                 self.enable_inter_container_traffic_encryption.as_deref(),
             );
         let enable_managed_spot_training = reader
             .optional(
                 "enable_managed_spot_training",
-                InputType::Bool,
+                KfpType::Bool,
                 self.enable_managed_spot_training.as_deref(),
             );
         let enable_network_isolation = reader
             .optional(
                 "enable_network_isolation",
-                InputType::Bool,
+                KfpType::Bool,
                 self.enable_network_isolation.as_deref(),
             );
         let environment = reader
-            .optional("environment", InputType::JsonObject, self.environment.as_deref());
+            .optional("environment", KfpType::JsonObject, self.environment.as_deref());
         let experiment_config = reader
             .optional(
                 "experiment_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.experiment_config.as_deref(),
             );
         let hyper_parameters = reader
             .optional(
                 "hyper_parameters",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.hyper_parameters.as_deref(),
             );
         let infra_check_config = reader
             .optional(
                 "infra_check_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.infra_check_config.as_deref(),
             );
         let input_data_config = reader
             .optional(
                 "input_data_config",
-                InputType::JsonArray,
+                KfpType::JsonArray,
                 self.input_data_config.as_deref(),
             );
         let output_data_config = reader
             .required(
                 "output_data_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.output_data_config.as_deref(),
             );
         let profiler_config = reader
             .optional(
                 "profiler_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.profiler_config.as_deref(),
             );
         let profiler_rule_configurations = reader
             .optional(
                 "profiler_rule_configurations",
-                InputType::JsonArray,
+                KfpType::JsonArray,
                 self.profiler_rule_configurations.as_deref(),
             );
         let remote_debug_config = reader
             .optional(
                 "remote_debug_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.remote_debug_config.as_deref(),
             );
         let resource_config = reader
             .required(
                 "resource_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.resource_config.as_deref(),
             );
         let retry_strategy = reader
             .optional(
                 "retry_strategy",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.retry_strategy.as_deref(),
             );
         let role_arn = reader
-            .required("role_arn", InputType::String, self.role_arn.as_deref());
+            .required("role_arn", KfpType::String, self.role_arn.as_deref());
         let stopping_condition = reader
             .required(
                 "stopping_condition",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.stopping_condition.as_deref(),
             );
-        let tags = reader.optional("tags", InputType::JsonArray, self.tags.as_deref());
+        let tags = reader.optional("tags", KfpType::JsonArray, self.tags.as_deref());
         let tensor_board_output_config = reader
             .optional(
                 "tensor_board_output_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.tensor_board_output_config.as_deref(),
             );
         let training_job_name = reader
             .optional(
                 "training_job_name",
-                InputType::String,
+                KfpType::String,
                 self.training_job_name.as_deref(),
             )
-            .unwrap_or(training_job_name_if_absent);
+            .unwrap_or_default();
         let vpc_config = reader
-            .optional("vpc_config", InputType::JsonObject, self.vpc_config.as_deref());
-        let (
-            Some(region),
-            Some(algorithm_specification),
-            Some(output_data_config),
-            Some(resource_config),
-            Some(role_arn),
-            Some(stopping_condition),
-        ) = (
-            region,
-            algorithm_specification,
-            output_data_config,
-            resource_config,
-            role_arn,
-            stopping_condition,
-        ) else {
-            return Err(reader.into_errors());
-        };
-        reader.finish()?;
-        Ok(ResourceInputs {
-            region,
-            spec: TrainingJobSpec {
-                algorithm_specification,
-                checkpoint_config,
-                debug_hook_config,
-                debug_rule_configurations,
-                enable_inter_container_traffic_encryption,
-                enable_managed_spot_training,
-                enable_network_isolation,
-                environment,
-                experiment_config,
-                hyper_parameters,
-                infra_check_config,
-                input_data_config,
-                output_data_config,
-                profiler_config,
-                profiler_rule_configurations,
-                remote_debug_config,
-                resource_config,
-                retry_strategy,
-                role_arn,
-                stopping_condition,
-                tags,
-                tensor_board_output_config,
-                training_job_name,
-                vpc_config,
-            },
-        })
+            .optional("vpc_config", KfpType::JsonObject, self.vpc_config.as_deref());
+        reader
+            .finish_with(|| {
+                Some(ResourceInputs {
+                    region: region?,
+                    spec: TrainingJobSpec {
+                        algorithm_specification: algorithm_specification?,
+                        checkpoint_config,
+                        debug_hook_config,
+                        debug_rule_configurations,
+                        enable_inter_container_traffic_encryption,
+                        enable_managed_spot_training,
+                        enable_network_isolation,
+                        environment,
+                        experiment_config,
+                        hyper_parameters,
+                        infra_check_config,
+                        input_data_config,
+                        output_data_config: output_data_config?,
+                        profiler_config,
+                        profiler_rule_configurations,
+                        remote_debug_config,
+                        resource_config: resource_config?,
+                        retry_strategy,
+                        role_arn: role_arn?,
+                        stopping_condition: stopping_condition?,
+                        tags,
+                        tensor_board_output_config,
+                        training_job_name,
+                        vpc_config,
+                    },
+                })
+            })
     }
 }
+
 /// Where to write each output of the TrainingJob component: one per top-level status field.
 #[cfg(feature = "component")]
 #[derive(Clone, Debug, Default, clap::Args)]
@@ -1608,99 +1347,88 @@ pub struct TrainingJobOutputPaths {
     #[arg(
         id = "ack_resource_metadata_output_path",
         long = "ack_resource_metadata_output_path",
-        value_name = "PATH",
-        help = "The file for output `ack_resource_metadata` (JsonObject): All CRs managed by ACK have a common `Status.ACKResourceMetadata` member that is used to contain resource sync state, account ownership, constructed ARN for the resource"
+        value_name = "PATH"
     )]
     pub ack_resource_metadata: Option<PathBuf>,
     /// The file for output `conditions` (JsonArray): All CRs managed by ACK have a common `Status.Conditions` member that contains a collection of `ackv1alpha1.Condition` objects that describe the various terminal states of the CR and its backend AWS service API resource
     #[arg(
         id = "conditions_output_path",
         long = "conditions_output_path",
-        value_name = "PATH",
-        help = "The file for output `conditions` (JsonArray): All CRs managed by ACK have a common `Status.Conditions` member that contains a collection of `ackv1alpha1.Condition` objects that describe the various terminal states of the CR and its backend AWS service API resource"
+        value_name = "PATH"
     )]
     pub conditions: Option<PathBuf>,
     /// The file for output `creation_time` (String): A timestamp that indicates when the training job was created.
     #[arg(
         id = "creation_time_output_path",
         long = "creation_time_output_path",
-        value_name = "PATH",
-        help = "The file for output `creation_time` (String): A timestamp that indicates when the training job was created."
+        value_name = "PATH"
     )]
     pub creation_time: Option<PathBuf>,
     /// The file for output `debug_rule_evaluation_statuses` (JsonArray): Evaluation status of Amazon SageMaker Debugger rules for debugging on a training job.
     #[arg(
         id = "debug_rule_evaluation_statuses_output_path",
         long = "debug_rule_evaluation_statuses_output_path",
-        value_name = "PATH",
-        help = "The file for output `debug_rule_evaluation_statuses` (JsonArray): Evaluation status of Amazon SageMaker Debugger rules for debugging on a training job."
+        value_name = "PATH"
     )]
     pub debug_rule_evaluation_statuses: Option<PathBuf>,
     /// The file for output `failure_reason` (String): If the training job failed, the reason it failed.
     #[arg(
         id = "failure_reason_output_path",
         long = "failure_reason_output_path",
-        value_name = "PATH",
-        help = "The file for output `failure_reason` (String): If the training job failed, the reason it failed."
+        value_name = "PATH"
     )]
     pub failure_reason: Option<PathBuf>,
     /// The file for output `last_modified_time` (String): A timestamp that indicates when the status of the training job was last modified.
     #[arg(
         id = "last_modified_time_output_path",
         long = "last_modified_time_output_path",
-        value_name = "PATH",
-        help = "The file for output `last_modified_time` (String): A timestamp that indicates when the status of the training job was last modified."
+        value_name = "PATH"
     )]
     pub last_modified_time: Option<PathBuf>,
     /// The file for output `model_artifacts` (JsonObject): Information about the Amazon S3 location that is configured for storing model artifacts.
     #[arg(
         id = "model_artifacts_output_path",
         long = "model_artifacts_output_path",
-        value_name = "PATH",
-        help = "The file for output `model_artifacts` (JsonObject): Information about the Amazon S3 location that is configured for storing model artifacts."
+        value_name = "PATH"
     )]
     pub model_artifacts: Option<PathBuf>,
     /// The file for output `profiler_rule_evaluation_statuses` (JsonArray): Evaluation status of Amazon SageMaker Debugger rules for profiling on a training job.
     #[arg(
         id = "profiler_rule_evaluation_statuses_output_path",
         long = "profiler_rule_evaluation_statuses_output_path",
-        value_name = "PATH",
-        help = "The file for output `profiler_rule_evaluation_statuses` (JsonArray): Evaluation status of Amazon SageMaker Debugger rules for profiling on a training job."
+        value_name = "PATH"
     )]
     pub profiler_rule_evaluation_statuses: Option<PathBuf>,
     /// The file for output `profiling_status` (String): Profiling status of a training job.
     #[arg(
         id = "profiling_status_output_path",
         long = "profiling_status_output_path",
-        value_name = "PATH",
-        help = "The file for output `profiling_status` (String): Profiling status of a training job."
+        value_name = "PATH"
     )]
     pub profiling_status: Option<PathBuf>,
     /// The file for output `secondary_status` (String): Provides detailed information about the state of the training job.
     #[arg(
         id = "secondary_status_output_path",
         long = "secondary_status_output_path",
-        value_name = "PATH",
-        help = "The file for output `secondary_status` (String): Provides detailed information about the state of the training job."
+        value_name = "PATH"
     )]
     pub secondary_status: Option<PathBuf>,
     /// The file for output `training_job_status` (String): The status of the training job.
     #[arg(
         id = "training_job_status_output_path",
         long = "training_job_status_output_path",
-        value_name = "PATH",
-        help = "The file for output `training_job_status` (String): The status of the training job."
+        value_name = "PATH"
     )]
     pub training_job_status: Option<PathBuf>,
     /// The file for output `warm_pool_status` (JsonObject): The status of the warm pool associated with the training job.
     #[arg(
         id = "warm_pool_status_output_path",
         long = "warm_pool_status_output_path",
-        value_name = "PATH",
-        help = "The file for output `warm_pool_status` (JsonObject): The status of the warm pool associated with the training job."
+        value_name = "PATH"
     )]
     pub warm_pool_status: Option<PathBuf>,
 }
+
 #[cfg(feature = "component")]
 impl TrainingJobOutputPaths {
     /// The output names, in component.yaml's order.
@@ -1718,6 +1446,7 @@ impl TrainingJobOutputPaths {
         "training_job_status",
         "warm_pool_status",
     ];
+
     /// Each output's file and its value in the resource as last seen (`None`
     /// where the field is absent, or no resource was seen), in component.yaml's
     /// order.
@@ -1726,7 +1455,7 @@ impl TrainingJobOutputPaths {
         [
             OutputValue {
                 name: "ack_resource_metadata",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.ack_resource_metadata.as_deref(),
                 value: status
                     .and_then(|s| s.ack_resource_metadata.as_ref())
@@ -1734,7 +1463,7 @@ impl TrainingJobOutputPaths {
             },
             OutputValue {
                 name: "conditions",
-                ty: InputType::JsonArray,
+                ty: KfpType::JsonArray,
                 path: self.conditions.as_deref(),
                 value: status
                     .and_then(|s| s.conditions.as_ref())
@@ -1742,7 +1471,7 @@ impl TrainingJobOutputPaths {
             },
             OutputValue {
                 name: "creation_time",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.creation_time.as_deref(),
                 value: status
                     .and_then(|s| s.creation_time.as_ref())
@@ -1750,7 +1479,7 @@ impl TrainingJobOutputPaths {
             },
             OutputValue {
                 name: "debug_rule_evaluation_statuses",
-                ty: InputType::JsonArray,
+                ty: KfpType::JsonArray,
                 path: self.debug_rule_evaluation_statuses.as_deref(),
                 value: status
                     .and_then(|s| s.debug_rule_evaluation_statuses.as_ref())
@@ -1758,7 +1487,7 @@ impl TrainingJobOutputPaths {
             },
             OutputValue {
                 name: "failure_reason",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.failure_reason.as_deref(),
                 value: status
                     .and_then(|s| s.failure_reason.as_ref())
@@ -1766,7 +1495,7 @@ impl TrainingJobOutputPaths {
             },
             OutputValue {
                 name: "last_modified_time",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.last_modified_time.as_deref(),
                 value: status
                     .and_then(|s| s.last_modified_time.as_ref())
@@ -1774,7 +1503,7 @@ impl TrainingJobOutputPaths {
             },
             OutputValue {
                 name: "model_artifacts",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.model_artifacts.as_deref(),
                 value: status
                     .and_then(|s| s.model_artifacts.as_ref())
@@ -1782,7 +1511,7 @@ impl TrainingJobOutputPaths {
             },
             OutputValue {
                 name: "profiler_rule_evaluation_statuses",
-                ty: InputType::JsonArray,
+                ty: KfpType::JsonArray,
                 path: self.profiler_rule_evaluation_statuses.as_deref(),
                 value: status
                     .and_then(|s| s.profiler_rule_evaluation_statuses.as_ref())
@@ -1790,7 +1519,7 @@ impl TrainingJobOutputPaths {
             },
             OutputValue {
                 name: "profiling_status",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.profiling_status.as_deref(),
                 value: status
                     .and_then(|s| s.profiling_status.as_ref())
@@ -1798,7 +1527,7 @@ impl TrainingJobOutputPaths {
             },
             OutputValue {
                 name: "secondary_status",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.secondary_status.as_deref(),
                 value: status
                     .and_then(|s| s.secondary_status.as_ref())
@@ -1806,7 +1535,7 @@ impl TrainingJobOutputPaths {
             },
             OutputValue {
                 name: "training_job_status",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.training_job_status.as_deref(),
                 value: status
                     .and_then(|s| s.training_job_status.as_ref())
@@ -1814,12 +1543,73 @@ impl TrainingJobOutputPaths {
             },
             OutputValue {
                 name: "warm_pool_status",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.warm_pool_status.as_deref(),
                 value: status
                     .and_then(|s| s.warm_pool_status.as_ref())
                     .and_then(|v| serde_json::to_value(v).ok()),
             },
         ]
+    }
+}
+
+#[cfg(feature = "component")]
+impl component_runtime::Component for TrainingJob {
+    type Spec = TrainingJobSpec;
+    type Status = TrainingJobStatus;
+    type Inputs = TrainingJobInputs;
+    type OutputPaths = TrainingJobOutputPaths;
+    type Condition = Condition;
+
+    const SUBCOMMAND: &'static str = "training-job";
+    const NAME_INPUT: &'static str = "training_job_name";
+    const UPDATABLE_FIELDS: &'static [&'static str] = &[];
+
+    fn new(name: &str, spec: TrainingJobSpec) -> Self {
+        TrainingJob::new(name, spec)
+    }
+
+    fn read(
+        inputs: &TrainingJobInputs,
+    ) -> Result<ResourceInputs<TrainingJobSpec>, InputErrors> {
+        inputs.read()
+    }
+
+    fn given(inputs: &TrainingJobInputs) -> component_runtime::Given<'_> {
+        component_runtime::Given {
+            region: inputs.region.as_deref(),
+            name: inputs.training_job_name.as_deref(),
+        }
+    }
+
+    fn name(spec: &TrainingJobSpec) -> &str {
+        &spec.training_job_name
+    }
+
+    fn set_name(spec: &mut TrainingJobSpec, name: String) {
+        spec.training_job_name = name;
+    }
+
+    fn spec(&self) -> &TrainingJobSpec {
+        &self.spec
+    }
+
+    fn status(&self) -> Option<&TrainingJobStatus> {
+        self.status.as_ref()
+    }
+
+    fn conditions(status: &TrainingJobStatus) -> &[Condition] {
+        status.conditions.as_deref().unwrap_or_default()
+    }
+
+    fn arn(status: &TrainingJobStatus) -> Option<&str> {
+        status.ack_resource_metadata.as_ref()?.arn.as_deref()
+    }
+
+    fn outputs<'a>(
+        paths: &'a TrainingJobOutputPaths,
+        resource: Option<&Self>,
+    ) -> Vec<OutputValue<'a>> {
+        paths.values(resource).into()
     }
 }

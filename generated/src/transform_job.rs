@@ -5,20 +5,20 @@
     clippy::doc_lazy_continuation,
     reason = "CRD descriptions are kept verbatim; their wrapped list items are valid Markdown"
 )]
+
 use std::collections::BTreeMap;
 #[cfg(feature = "component")]
 use std::path::PathBuf;
 #[cfg(feature = "component")]
-use component_runtime::{
-    InputErrors, InputReader, InputType, OutputValue, ResourceInputs,
-};
+use component_runtime::{InputErrors, InputReader, KfpType, OutputValue, ResourceInputs};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 use super::ack::{AckResourceMetadata, Condition};
+
 /// TransformJob is the Schema for the TransformJobs API
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TransformJob {
-    #[serde(rename = "apiVersion")]
     pub api_version: String,
     pub kind: String,
     #[serde(default)]
@@ -27,6 +27,7 @@ pub struct TransformJob {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<TransformJobStatus>,
 }
+
 impl TransformJob {
     /// A new TransformJob named `name`, with `apiVersion` and `kind` set and no status.
     pub fn new(name: &str, spec: TransformJobSpec) -> Self {
@@ -41,35 +42,40 @@ impl TransformJob {
             status: None,
         }
     }
-    /// The top-level spec fields the ACK controller updates on an existing resource: none, it cannot update this kind.
-    pub const UPDATABLE_FIELDS: [&'static str; 0] = [];
 }
+
 impl k8s_openapi::Resource for TransformJob {
     const API_VERSION: &'static str = "sagemaker.services.k8s.aws/v1alpha1";
     const GROUP: &'static str = "sagemaker.services.k8s.aws";
     const KIND: &'static str = "TransformJob";
     const VERSION: &'static str = "v1alpha1";
     const URL_PATH_SEGMENT: &'static str = "transformjobs";
+
     type Scope = k8s_openapi::NamespaceResourceScope;
 }
+
 impl k8s_openapi::ListableResource for TransformJob {
     const LIST_KIND: &'static str = "TransformJobList";
 }
+
 impl k8s_openapi::Metadata for TransformJob {
     type Ty = ObjectMeta;
+
     fn metadata(&self) -> &Self::Ty {
         &self.metadata
     }
+
     fn metadata_mut(&mut self) -> &mut Self::Ty {
         &mut self.metadata
     }
 }
+
 /// TransformJobSpec defines the desired state of TransformJob.
 ///
 /// A batch transform job. For information about SageMaker batch transform, see
 /// Use Batch Transform (<https://docs.aws.amazon.com/sagemaker/latest/dg/batch-transform.html>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TransformJobSpec {
     /// Specifies the number of records to include in a mini-batch for an HTTP inference
     /// request. A record is a single unit of input data that inference can be made
@@ -83,7 +89,7 @@ pub struct TransformJobSpec {
     ///
     /// To fit as many records in a mini-batch as can fit within the MaxPayloadInMB
     /// limit, set BatchStrategy to MultiRecord and SplitType to Line.
-    #[serde(rename = "batchStrategy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_strategy: Option<String>,
     /// The data structure used to specify the data to be used for inference in a
     /// batch transform job and to associate the data that is relevant to the prediction
@@ -92,7 +98,7 @@ pub struct TransformJobSpec {
     /// filter provided allows you to include input data relevant to interpreting
     /// the predictions in the output from the job. For more information, see Associate
     /// Prediction Results with their Corresponding Input Records (<https://docs.aws.amazon.com/sagemaker/latest/dg/batch-transform-data-processing.html>).
-    #[serde(rename = "dataProcessing", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_processing: Option<DataProcessing>,
     /// The environment variables to set in the Docker container. Don't include any
     /// sensitive data in your environment variables. We support up to 16 key and
@@ -107,11 +113,7 @@ pub struct TransformJobSpec {
     ///   - CreateTrainingJob (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTrainingJob.html>)
     ///
     ///   - CreateTransformJob (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTransformJob.html>)
-    #[serde(
-        rename = "experimentConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub experiment_config: Option<ExperimentConfig>,
     /// The maximum number of parallel requests that can be sent to each instance
     /// in a transform job. If MaxConcurrentTransforms is set to 0 or left unset,
@@ -120,11 +122,7 @@ pub struct TransformJobSpec {
     /// is not enabled, the default value is 1. For more information on execution-parameters,
     /// see How Containers Serve Requests (<https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-batch-code.html#your-algorithms-batch-code-how-containe-serves-requests>).
     /// For built-in algorithms, you don't need to set a value for MaxConcurrentTransforms.
-    #[serde(
-        rename = "maxConcurrentTransforms",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_concurrent_transforms: Option<i64>,
     /// The maximum allowed size of the payload, in MB. A payload is the data portion
     /// of a record (without metadata). The value in MaxPayloadInMB must be greater
@@ -145,18 +143,13 @@ pub struct TransformJobSpec {
     pub max_payload_in_mb: Option<i64>,
     /// Configures the timeout and maximum number of retries for processing a transform
     /// job invocation.
-    #[serde(
-        rename = "modelClientConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_client_config: Option<ModelClientConfig>,
     /// The name of the model that you want to use for the transform job. ModelName
     /// must be the name of an existing Amazon SageMaker model within an Amazon Web
     /// Services Region in an Amazon Web Services account.
     ///
     /// Regex Pattern: `^\[a-zA-Z0-9\](\[\\-a-zA-Z0-9\]*\[a-zA-Z0-9\])?$`
-    #[serde(rename = "modelName")]
     pub model_name: String,
     /// (Optional) An array of key-value pairs. For more information, see Using Cost
     /// Allocation Tags (<https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/cost-alloc-tags.html#allocation-what>)
@@ -164,22 +157,19 @@ pub struct TransformJobSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
     /// Describes the input source and the way the transform job consumes it.
-    #[serde(rename = "transformInput")]
     pub transform_input: TransformInput,
     /// The name of the transform job. The name must be unique within an Amazon Web
     /// Services Region in an Amazon Web Services account.
     ///
     /// Regex Pattern: `^\[a-zA-Z0-9\](-*\[a-zA-Z0-9\]){0,62}$`
-    #[serde(rename = "transformJobName")]
     pub transform_job_name: String,
     /// Describes the results of the transform job.
-    #[serde(rename = "transformOutput")]
     pub transform_output: TransformOutput,
     /// Describes the resources, including ML instance types and ML instance count,
     /// to use for the transform job.
-    #[serde(rename = "transformResources")]
     pub transform_resources: TransformResources,
 }
+
 /// The data structure used to specify the data to be used for inference in a
 /// batch transform job and to associate the data that is relevant to the prediction
 /// results in the output. The input filter provided allows you to exclude input
@@ -188,15 +178,16 @@ pub struct TransformJobSpec {
 /// the predictions in the output from the job. For more information, see Associate
 /// Prediction Results with their Corresponding Input Records (<https://docs.aws.amazon.com/sagemaker/latest/dg/batch-transform-data-processing.html>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DataProcessing {
-    #[serde(rename = "inputFilter", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_filter: Option<String>,
-    #[serde(rename = "joinSource", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub join_source: Option<String>,
-    #[serde(rename = "outputFilter", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_filter: Option<String>,
 }
+
 /// Associates a SageMaker job as a trial component with an experiment and trial.
 /// Specified when you call the following APIs:
 ///
@@ -206,37 +197,27 @@ pub struct DataProcessing {
 ///
 ///   - CreateTransformJob (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTransformJob.html>)
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExperimentConfig {
-    #[serde(rename = "experimentName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub experiment_name: Option<String>,
-    #[serde(
-        rename = "trialComponentDisplayName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trial_component_display_name: Option<String>,
-    #[serde(rename = "trialName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trial_name: Option<String>,
 }
+
 /// Configures the timeout and maximum number of retries for processing a transform
 /// job invocation.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ModelClientConfig {
-    #[serde(
-        rename = "invocationsMaxRetries",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invocations_max_retries: Option<i64>,
-    #[serde(
-        rename = "invocationsTimeoutInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invocations_timeout_in_seconds: Option<i64>,
 }
+
 /// A tag object that consists of a key and an optional value, used to manage
 /// metadata for SageMaker Amazon Web Services resources.
 ///
@@ -258,62 +239,63 @@ pub struct Tag {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
+
 /// Describes the input source and the way the transform job consumes it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TransformInput {
-    #[serde(
-        rename = "compressionType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compression_type: Option<String>,
-    #[serde(rename = "contentType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
     /// Describes the location of the channel data.
-    #[serde(rename = "dataSource", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_source: Option<DataSource>,
-    #[serde(rename = "splitType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub split_type: Option<String>,
 }
+
 /// Describes the location of the channel data.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DataSource {
     /// Describes the S3 data source.
-    #[serde(rename = "s3DataSource", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_data_source: Option<S3DataSource>,
 }
+
 /// Describes the S3 data source.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct S3DataSource {
-    #[serde(rename = "s3DataType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_data_type: Option<String>,
     #[serde(rename = "s3URI", default, skip_serializing_if = "Option::is_none")]
     pub s3_uri: Option<String>,
 }
+
 /// Describes the results of the transform job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TransformOutput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accept: Option<String>,
-    #[serde(rename = "assembleWith", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assemble_with: Option<String>,
     #[serde(rename = "kmsKeyID", default, skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
-    #[serde(rename = "s3OutputPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_output_path: Option<String>,
 }
+
 /// Describes the resources, including ML instance types and ML instance count,
 /// to use for the transform job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TransformResources {
-    #[serde(rename = "instanceCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_count: Option<i64>,
-    #[serde(rename = "instanceType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_type: Option<String>,
     #[serde(
         rename = "transformAMIVersion",
@@ -324,17 +306,15 @@ pub struct TransformResources {
     #[serde(rename = "volumeKMSKeyID", default, skip_serializing_if = "Option::is_none")]
     pub volume_kms_key_id: Option<String>,
 }
+
 /// TransformJobStatus defines the observed state of TransformJob
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TransformJobStatus {
     /// All CRs managed by ACK have a common `Status.ACKResourceMetadata` member
     /// that is used to contain resource sync state, account ownership,
     /// constructed ARN for the resource
-    #[serde(
-        rename = "ackResourceMetadata",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ack_resource_metadata: Option<AckResourceMetadata>,
     /// All CRs managed by ACK have a common `Status.Conditions` member that
     /// contains a collection of `ackv1alpha1.Condition` objects that describe
@@ -346,58 +326,38 @@ pub struct TransformJobStatus {
     /// job creates a log file, which includes error messages, and stores it as an
     /// Amazon S3 object. For more information, see Log Amazon SageMaker Events with
     /// Amazon CloudWatch (<https://docs.aws.amazon.com/sagemaker/latest/dg/logging-cloudwatch.html>).
-    #[serde(rename = "failureReason", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<String>,
     /// The status of the transform job. If the transform job failed, the reason
     /// is returned in the FailureReason field.
-    #[serde(
-        rename = "transformJobStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transform_job_status: Option<String>,
 }
+
 /// The inputs of the TransformJob component as KFP passes them on the command line: `region`, then one per top-level spec field.
 #[cfg(feature = "component")]
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct TransformJobInputs {
     /// The AWS region to create the resource in; written to the resource's services.k8s.aws/region annotation, which the ACK controller reads.
-    #[arg(
-        long = "region",
-        value_name = "String",
-        help = "The AWS region to create the resource in; written to the resource's services.k8s.aws/region annotation, which the ACK controller reads.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "region", value_name = "String", allow_hyphen_values = true)]
     pub region: Option<String>,
     /// Specifies the number of records to include in a mini-batch for an HTTP inference request.
-    #[arg(
-        long = "batch_strategy",
-        value_name = "String",
-        help = "Specifies the number of records to include in a mini-batch for an HTTP inference request.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "batch_strategy", value_name = "String", allow_hyphen_values = true)]
     pub batch_strategy: Option<String>,
     /// The data structure used to specify the data to be used for inference in a batch transform job and to associate the data that is relevant to the prediction results in the output.
     #[arg(
         long = "data_processing",
         value_name = "JsonObject",
-        help = "The data structure used to specify the data to be used for inference in a batch transform job and to associate the data that is relevant to the prediction results in the output.",
         allow_hyphen_values = true
     )]
     pub data_processing: Option<String>,
     /// The environment variables to set in the Docker container.
-    #[arg(
-        long = "environment",
-        value_name = "JsonObject",
-        help = "The environment variables to set in the Docker container.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "environment", value_name = "JsonObject", allow_hyphen_values = true)]
     pub environment: Option<String>,
     /// Associates a SageMaker job as a trial component with an experiment and trial.
     #[arg(
         long = "experiment_config",
         value_name = "JsonObject",
-        help = "Associates a SageMaker job as a trial component with an experiment and trial.",
         allow_hyphen_values = true
     )]
     pub experiment_config: Option<String>,
@@ -405,7 +365,6 @@ pub struct TransformJobInputs {
     #[arg(
         long = "max_concurrent_transforms",
         value_name = "Integer",
-        help = "The maximum number of parallel requests that can be sent to each instance in a transform job.",
         allow_hyphen_values = true
     )]
     pub max_concurrent_transforms: Option<String>,
@@ -413,7 +372,6 @@ pub struct TransformJobInputs {
     #[arg(
         long = "max_payload_in_mb",
         value_name = "Integer",
-        help = "The maximum allowed size of the payload, in MB.",
         allow_hyphen_values = true
     )]
     pub max_payload_in_mb: Option<String>,
@@ -421,31 +379,19 @@ pub struct TransformJobInputs {
     #[arg(
         long = "model_client_config",
         value_name = "JsonObject",
-        help = "Configures the timeout and maximum number of retries for processing a transform job invocation.",
         allow_hyphen_values = true
     )]
     pub model_client_config: Option<String>,
     /// The name of the model that you want to use for the transform job.
-    #[arg(
-        long = "model_name",
-        value_name = "String",
-        help = "The name of the model that you want to use for the transform job.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "model_name", value_name = "String", allow_hyphen_values = true)]
     pub model_name: Option<String>,
     /// (Optional) An array of key-value pairs.
-    #[arg(
-        long = "tags",
-        value_name = "JsonArray",
-        help = "(Optional) An array of key-value pairs.",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "tags", value_name = "JsonArray", allow_hyphen_values = true)]
     pub tags: Option<String>,
     /// Describes the input source and the way the transform job consumes it.
     #[arg(
         long = "transform_input",
         value_name = "JsonObject",
-        help = "Describes the input source and the way the transform job consumes it.",
         allow_hyphen_values = true
     )]
     pub transform_input: Option<String>,
@@ -453,7 +399,6 @@ pub struct TransformJobInputs {
     #[arg(
         long = "transform_job_name",
         value_name = "String",
-        help = "The name of the transform job. Leave empty to have the launcher derive a name from the KFP run and step.",
         allow_hyphen_values = true
     )]
     pub transform_job_name: Option<String>,
@@ -461,7 +406,6 @@ pub struct TransformJobInputs {
     #[arg(
         long = "transform_output",
         value_name = "JsonObject",
-        help = "Describes the results of the transform job.",
         allow_hyphen_values = true
     )]
     pub transform_output: Option<String>,
@@ -469,120 +413,105 @@ pub struct TransformJobInputs {
     #[arg(
         long = "transform_resources",
         value_name = "JsonObject",
-        help = "Describes the resources, including ML instance types and ML instance count, to use for the transform job.",
         allow_hyphen_values = true
     )]
     pub transform_resources: Option<String>,
 }
+
 #[cfg(feature = "component")]
 impl TransformJobInputs {
     /// Reads every input into the spec, or reports every problem found in them.
     ///
-    /// Inputs the launcher fills take the matching `*_if_absent` value when left empty.
-    pub fn read(
-        &self,
-        transform_job_name_if_absent: String,
-    ) -> Result<ResourceInputs<TransformJobSpec>, InputErrors> {
+    /// The field the launcher fills is left empty when its input is.
+    pub fn read(&self) -> Result<ResourceInputs<TransformJobSpec>, InputErrors> {
         let mut reader = InputReader::default();
-        let region = reader
-            .required("region", InputType::String, self.region.as_deref());
+        let region = reader.required("region", KfpType::String, self.region.as_deref());
         let batch_strategy = reader
-            .optional(
-                "batch_strategy",
-                InputType::String,
-                self.batch_strategy.as_deref(),
-            );
+            .optional("batch_strategy", KfpType::String, self.batch_strategy.as_deref());
         let data_processing = reader
             .optional(
                 "data_processing",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.data_processing.as_deref(),
             );
         let environment = reader
-            .optional("environment", InputType::JsonObject, self.environment.as_deref());
+            .optional("environment", KfpType::JsonObject, self.environment.as_deref());
         let experiment_config = reader
             .optional(
                 "experiment_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.experiment_config.as_deref(),
             );
         let max_concurrent_transforms = reader
             .optional(
                 "max_concurrent_transforms",
-                InputType::Integer,
+                KfpType::Integer,
                 self.max_concurrent_transforms.as_deref(),
             );
         let max_payload_in_mb = reader
             .optional(
                 "max_payload_in_mb",
-                InputType::Integer,
+                KfpType::Integer,
                 self.max_payload_in_mb.as_deref(),
             );
         let model_client_config = reader
             .optional(
                 "model_client_config",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.model_client_config.as_deref(),
             );
         let model_name = reader
-            .required("model_name", InputType::String, self.model_name.as_deref());
-        let tags = reader.optional("tags", InputType::JsonArray, self.tags.as_deref());
+            .required("model_name", KfpType::String, self.model_name.as_deref());
+        let tags = reader.optional("tags", KfpType::JsonArray, self.tags.as_deref());
         let transform_input = reader
             .required(
                 "transform_input",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.transform_input.as_deref(),
             );
         let transform_job_name = reader
             .optional(
                 "transform_job_name",
-                InputType::String,
+                KfpType::String,
                 self.transform_job_name.as_deref(),
             )
-            .unwrap_or(transform_job_name_if_absent);
+            .unwrap_or_default();
         let transform_output = reader
             .required(
                 "transform_output",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.transform_output.as_deref(),
             );
         let transform_resources = reader
             .required(
                 "transform_resources",
-                InputType::JsonObject,
+                KfpType::JsonObject,
                 self.transform_resources.as_deref(),
             );
-        let (
-            Some(region),
-            Some(model_name),
-            Some(transform_input),
-            Some(transform_output),
-            Some(transform_resources),
-        ) = (region, model_name, transform_input, transform_output, transform_resources)
-        else {
-            return Err(reader.into_errors());
-        };
-        reader.finish()?;
-        Ok(ResourceInputs {
-            region,
-            spec: TransformJobSpec {
-                batch_strategy,
-                data_processing,
-                environment,
-                experiment_config,
-                max_concurrent_transforms,
-                max_payload_in_mb,
-                model_client_config,
-                model_name,
-                tags,
-                transform_input,
-                transform_job_name,
-                transform_output,
-                transform_resources,
-            },
-        })
+        reader
+            .finish_with(|| {
+                Some(ResourceInputs {
+                    region: region?,
+                    spec: TransformJobSpec {
+                        batch_strategy,
+                        data_processing,
+                        environment,
+                        experiment_config,
+                        max_concurrent_transforms,
+                        max_payload_in_mb,
+                        model_client_config,
+                        model_name: model_name?,
+                        tags,
+                        transform_input: transform_input?,
+                        transform_job_name,
+                        transform_output: transform_output?,
+                        transform_resources: transform_resources?,
+                    },
+                })
+            })
     }
 }
+
 /// Where to write each output of the TransformJob component: one per top-level status field.
 #[cfg(feature = "component")]
 #[derive(Clone, Debug, Default, clap::Args)]
@@ -591,35 +520,32 @@ pub struct TransformJobOutputPaths {
     #[arg(
         id = "ack_resource_metadata_output_path",
         long = "ack_resource_metadata_output_path",
-        value_name = "PATH",
-        help = "The file for output `ack_resource_metadata` (JsonObject): All CRs managed by ACK have a common `Status.ACKResourceMetadata` member that is used to contain resource sync state, account ownership, constructed ARN for the resource"
+        value_name = "PATH"
     )]
     pub ack_resource_metadata: Option<PathBuf>,
     /// The file for output `conditions` (JsonArray): All CRs managed by ACK have a common `Status.Conditions` member that contains a collection of `ackv1alpha1.Condition` objects that describe the various terminal states of the CR and its backend AWS service API resource
     #[arg(
         id = "conditions_output_path",
         long = "conditions_output_path",
-        value_name = "PATH",
-        help = "The file for output `conditions` (JsonArray): All CRs managed by ACK have a common `Status.Conditions` member that contains a collection of `ackv1alpha1.Condition` objects that describe the various terminal states of the CR and its backend AWS service API resource"
+        value_name = "PATH"
     )]
     pub conditions: Option<PathBuf>,
     /// The file for output `failure_reason` (String): If the transform job failed, FailureReason describes why it failed.
     #[arg(
         id = "failure_reason_output_path",
         long = "failure_reason_output_path",
-        value_name = "PATH",
-        help = "The file for output `failure_reason` (String): If the transform job failed, FailureReason describes why it failed."
+        value_name = "PATH"
     )]
     pub failure_reason: Option<PathBuf>,
     /// The file for output `transform_job_status` (String): The status of the transform job.
     #[arg(
         id = "transform_job_status_output_path",
         long = "transform_job_status_output_path",
-        value_name = "PATH",
-        help = "The file for output `transform_job_status` (String): The status of the transform job."
+        value_name = "PATH"
     )]
     pub transform_job_status: Option<PathBuf>,
 }
+
 #[cfg(feature = "component")]
 impl TransformJobOutputPaths {
     /// The output names, in component.yaml's order.
@@ -629,6 +555,7 @@ impl TransformJobOutputPaths {
         "failure_reason",
         "transform_job_status",
     ];
+
     /// Each output's file and its value in the resource as last seen (`None`
     /// where the field is absent, or no resource was seen), in component.yaml's
     /// order.
@@ -637,7 +564,7 @@ impl TransformJobOutputPaths {
         [
             OutputValue {
                 name: "ack_resource_metadata",
-                ty: InputType::JsonObject,
+                ty: KfpType::JsonObject,
                 path: self.ack_resource_metadata.as_deref(),
                 value: status
                     .and_then(|s| s.ack_resource_metadata.as_ref())
@@ -645,7 +572,7 @@ impl TransformJobOutputPaths {
             },
             OutputValue {
                 name: "conditions",
-                ty: InputType::JsonArray,
+                ty: KfpType::JsonArray,
                 path: self.conditions.as_deref(),
                 value: status
                     .and_then(|s| s.conditions.as_ref())
@@ -653,7 +580,7 @@ impl TransformJobOutputPaths {
             },
             OutputValue {
                 name: "failure_reason",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.failure_reason.as_deref(),
                 value: status
                     .and_then(|s| s.failure_reason.as_ref())
@@ -661,12 +588,73 @@ impl TransformJobOutputPaths {
             },
             OutputValue {
                 name: "transform_job_status",
-                ty: InputType::String,
+                ty: KfpType::String,
                 path: self.transform_job_status.as_deref(),
                 value: status
                     .and_then(|s| s.transform_job_status.as_ref())
                     .and_then(|v| serde_json::to_value(v).ok()),
             },
         ]
+    }
+}
+
+#[cfg(feature = "component")]
+impl component_runtime::Component for TransformJob {
+    type Spec = TransformJobSpec;
+    type Status = TransformJobStatus;
+    type Inputs = TransformJobInputs;
+    type OutputPaths = TransformJobOutputPaths;
+    type Condition = Condition;
+
+    const SUBCOMMAND: &'static str = "transform-job";
+    const NAME_INPUT: &'static str = "transform_job_name";
+    const UPDATABLE_FIELDS: &'static [&'static str] = &[];
+
+    fn new(name: &str, spec: TransformJobSpec) -> Self {
+        TransformJob::new(name, spec)
+    }
+
+    fn read(
+        inputs: &TransformJobInputs,
+    ) -> Result<ResourceInputs<TransformJobSpec>, InputErrors> {
+        inputs.read()
+    }
+
+    fn given(inputs: &TransformJobInputs) -> component_runtime::Given<'_> {
+        component_runtime::Given {
+            region: inputs.region.as_deref(),
+            name: inputs.transform_job_name.as_deref(),
+        }
+    }
+
+    fn name(spec: &TransformJobSpec) -> &str {
+        &spec.transform_job_name
+    }
+
+    fn set_name(spec: &mut TransformJobSpec, name: String) {
+        spec.transform_job_name = name;
+    }
+
+    fn spec(&self) -> &TransformJobSpec {
+        &self.spec
+    }
+
+    fn status(&self) -> Option<&TransformJobStatus> {
+        self.status.as_ref()
+    }
+
+    fn conditions(status: &TransformJobStatus) -> &[Condition] {
+        status.conditions.as_deref().unwrap_or_default()
+    }
+
+    fn arn(status: &TransformJobStatus) -> Option<&str> {
+        status.ack_resource_metadata.as_ref()?.arn.as_deref()
+    }
+
+    fn outputs<'a>(
+        paths: &'a TransformJobOutputPaths,
+        resource: Option<&Self>,
+    ) -> Vec<OutputValue<'a>> {
+        paths.values(resource).into()
     }
 }

@@ -13,6 +13,8 @@
 //!
 //! What the kind's own status says comes after this, from the kind's rule
 //! ([`crate::kinds`]).
+//!
+//! The launcher reads the controller's messages only here, into types ([`AckState`]).
 
 use generated::ack::Condition;
 
@@ -72,31 +74,76 @@ pub fn aws_error_code(message: &str) -> Option<&str> {
     (!code.is_empty() && code.chars().all(|c| c.is_ascii_alphanumeric())).then_some(code)
 }
 
-/// The ACK runtime's part of the verdict: `Err` with the failure when a condition says
-/// the resource failed whatever its status says, else `Ok` with the message of a
-/// Recoverable error to wait out, if there is one.
-pub fn mechanics(conditions: &[Condition]) -> Result<Option<String>, String> {
+/// What the ACK runtime's conditions say about a resource, whatever its status says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AckState {
+    /// A condition says the resource failed.
+    Failed(AckFailure),
+    /// Nothing failed; the message of a Recoverable error to wait out, if there is one.
+    Waiting(Option<String>),
+}
+
+/// How the ACK conditions say a resource failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AckFailure {
+    /// `ACK.Terminal` True, with its text.
+    Terminal(String),
+    /// The controller's own Terminal for a status that reached a failed state (`Endpoint
+    /// status reached terminal state: Failed. Check the FailureReason.`), which says less
+    /// than the kind's own rule, which gives the reason.
+    TerminalState(String),
+    /// A Recoverable validation error: retrying the same request cannot succeed.
+    Rejected(String),
+    /// The [`NOT_MANAGED`] Terminal: SageMaker already has a resource of this name that
+    /// this resource did not create, and the status beside it is that resource's.
+    NotManaged(String),
+}
+
+impl std::fmt::Display for AckFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AckFailure::Terminal(text)
+            | AckFailure::TerminalState(text)
+            | AckFailure::NotManaged(text) => {
+                write!(f, "the ACK controller gave up: {text}")
+            }
+            AckFailure::Rejected(message) => write!(f, "SageMaker rejected the job: {message}"),
+        }
+    }
+}
+
+/// The ACK runtime's part of the verdict: Terminal first, then a Recoverable validation
+/// error, then any other Recoverable error to wait out.
+pub fn state(conditions: &[Condition]) -> AckState {
     if let Some(terminal) = condition(conditions, "ACK.Terminal") {
-        return Err(format!(
-            "the ACK controller gave up: {}",
-            condition_text(terminal)
-        ));
+        let text = condition_text(terminal);
+        let state_reached = text.contains("status reached terminal state");
+        let not_managed = terminal.message.as_deref().map(str::trim) == Some(NOT_MANAGED);
+        return AckState::Failed(if not_managed {
+            AckFailure::NotManaged(text)
+        } else if state_reached {
+            AckFailure::TerminalState(text)
+        } else {
+            AckFailure::Terminal(text)
+        });
     }
     let recoverable = condition(conditions, "ACK.Recoverable").map(condition_text);
     if let Some(message) = &recoverable
         && aws_error_code(message).is_some_and(|code| VALIDATION_CODES.contains(&code))
     {
-        return Err(format!("SageMaker rejected the job: {message}"));
+        return AckState::Failed(AckFailure::Rejected(message.clone()));
     }
-    Ok(recoverable)
+    AckState::Waiting(recoverable)
 }
 
 /// Whether the status beside these conditions is another SageMaker resource's: the
 /// [`NOT_MANAGED`] Terminal (not its region and account variants, which stop before
 /// SageMaker is asked and copy nothing).
 pub fn not_managed(conditions: &[Condition]) -> bool {
-    condition(conditions, "ACK.Terminal")
-        .is_some_and(|c| c.message.as_deref().map(str::trim) == Some(NOT_MANAGED))
+    matches!(
+        state(conditions),
+        AckState::Failed(AckFailure::NotManaged(_))
+    )
 }
 
 /// Whether `ACK.ResourceSynced` is True.
@@ -134,12 +181,15 @@ mod tests {
     fn terminal_fails_and_carries_its_reason() {
         let mut terminal = condition("ACK.Terminal", "True", "Resource already exists");
         terminal.reason = Some("This resource already exists but is not managed by ACK.".into());
-        let failure = mechanics(&[terminal]).expect_err("fails");
+        let AckState::Failed(failure) = state(&[terminal]) else {
+            panic!("fails")
+        };
+        let failure = failure.to_string();
         assert!(failure.contains("Resource already exists"), "{failure}");
         assert!(failure.contains("not managed by ACK"), "{failure}");
         assert_eq!(
-            mechanics(&[condition("ACK.Terminal", "False", "")]),
-            Ok(None)
+            state(&[condition("ACK.Terminal", "False", "")]),
+            AckState::Waiting(None)
         );
     }
 
@@ -173,8 +223,11 @@ mod tests {
             "InvalidParameterValue: bad",
             "api error MissingParameter: no role",
         ] {
-            let result = mechanics(&[condition("ACK.Recoverable", "True", message)]);
-            assert!(result.is_err(), "{message}: {result:?}");
+            let result = state(&[condition("ACK.Recoverable", "True", message)]);
+            assert!(
+                matches!(result, AckState::Failed(AckFailure::Rejected(_))),
+                "{message}: {result:?}"
+            );
         }
         for message in [
             "api error ThrottlingException: slow down",
@@ -182,8 +235,8 @@ mod tests {
             "Endpoint in Updating state cannot be modified or deleted.",
         ] {
             assert_eq!(
-                mechanics(&[condition("ACK.Recoverable", "True", message)]),
-                Ok(Some(message.to_owned()))
+                state(&[condition("ACK.Recoverable", "True", message)]),
+                AckState::Waiting(Some(message.to_owned()))
             );
         }
     }

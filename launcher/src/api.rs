@@ -6,7 +6,8 @@
 //! credential errors stop at once (exit 4) unless the same call succeeded before in this
 //! run, TLS and configuration errors and answers that do not decode into the generated
 //! types stop at once with their own codes, and any other answer (404, 409, 422...) goes
-//! back to the caller, who knows what it means.
+//! back to the caller, who knows what it means. Errors are told apart by their types
+//! (kube's variants, a rustls error in the chain), never by their text.
 
 use std::future::Future;
 use std::time::Duration;
@@ -14,7 +15,7 @@ use std::time::Duration;
 use kube::core::Status;
 use tokio::time::Instant;
 
-use crate::exit::Failure;
+use crate::exit::{ConfigError, Failure, Forbidden, Undecodable, Unreachable};
 use crate::log::log;
 
 #[derive(Debug)]
@@ -79,6 +80,26 @@ pub fn chain(error: &dyn std::error::Error) -> String {
     text
 }
 
+/// Whether TLS failed: a rustls error anywhere in the chain (a certificate the client
+/// does not trust, a handshake the two sides cannot complete), which retrying does not
+/// fix. An `io::Error` carries its cause inside, not as its source.
+fn is_tls(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if error.is::<rustls::Error>() {
+            return true;
+        }
+        if let Some(io) = error.downcast_ref::<std::io::Error>()
+            && let Some(inner) = io.get_ref()
+            && is_tls(inner)
+        {
+            return true;
+        }
+        next = error.source();
+    }
+    false
+}
+
 pub fn classify(error: kube::Error) -> (Class, String) {
     let text = match &error {
         kube::Error::Api(status) => {
@@ -86,10 +107,7 @@ pub fn classify(error: kube::Error) -> (Class, String) {
         }
         other => chain(other),
     };
-    // A certificate the client does not trust does not become trusted by retrying.
-    let tls = ["certificate", "UnknownIssuer", "handshake"]
-        .iter()
-        .any(|needle| text.contains(needle));
+    let tls = is_tls(&error);
     let class = match error {
         kube::Error::Api(status) => match status.code {
             429 => Class::Transient(
@@ -104,22 +122,20 @@ pub fn classify(error: kube::Error) -> (Class, String) {
             _ => Class::Answer(status),
         },
         kube::Error::Auth(_) => Class::Forbidden,
-        kube::Error::SerdeError(_) => Class::Fatal(Failure::Undecodable(format!(
-            "the API server's answer does not decode into the generated types: {text}"
-        ))),
+        kube::Error::SerdeError(_) => {
+            Class::Fatal(Failure::Undecodable(Undecodable::Answer(text.clone())))
+        }
         kube::Error::InferConfig(_)
         | kube::Error::InferKubeconfig(_)
         | kube::Error::RustlsTls(_)
         | kube::Error::TlsRequired
         | kube::Error::ProxyProtocolUnsupported { .. }
         | kube::Error::ProxyProtocolDisabled { .. }
-        | kube::Error::BuildRequest(_) => Class::Fatal(Failure::Config(format!(
-            "the Kubernetes client configuration is unusable: {text}"
-        ))),
-        _ if tls => Class::Fatal(Failure::Config(format!(
-            "TLS with the Kubernetes API failed (check the cluster CA the kubeconfig or the \
-             service account names): {text}"
-        ))),
+        | kube::Error::BuildRequest(_) => {
+            Class::Fatal(Failure::Config(ConfigError::Unusable(text.clone())))
+        }
+        // A certificate the client does not trust does not become trusted by retrying.
+        _ if tls => Class::Fatal(Failure::Config(ConfigError::Tls(text.clone()))),
         // Connection refused or reset, timeouts, broken streams: the API may come back.
         _ => Class::Transient(None),
     };
@@ -128,11 +144,10 @@ pub fn classify(error: kube::Error) -> (Class, String) {
 
 /// The failure for a 401/403 or missing credentials when trying to `what`.
 pub fn forbidden(what: &str, text: &str) -> Failure {
-    Failure::Forbidden(format!(
-        "the Kubernetes API refused to {what}: {text}. The step's service account \
-         needs get, list, watch, create and delete on this resource, and patch where the \
-         launcher updates it (Endpoint, MonitoringSchedule): component-template/rbac.yaml."
-    ))
+    Failure::Forbidden(Forbidden::Refused {
+        what: what.to_owned(),
+        text: text.to_owned(),
+    })
 }
 
 /// Runs `call` until it succeeds, the API gives an answer for the caller, or transient
@@ -185,10 +200,13 @@ where
             (Class::Transient(server_delay), text) => {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {
-                    return Err(CallError::Failed(Failure::Unreachable(format!(
-                        "could not {what} for {:.1}s: {text}",
-                        give_up_after.as_secs_f64()
-                    ))));
+                    return Err(CallError::Failed(Failure::Unreachable(
+                        Unreachable::GaveUp {
+                            what: what.to_owned(),
+                            seconds: give_up_after.as_secs_f64(),
+                            text,
+                        },
+                    )));
                 }
                 // Never past the deadline, whatever the server asked for: one last try then.
                 let delay = server_delay
@@ -202,4 +220,19 @@ where
             }
         }
     }
+}
+
+/// The Kubernetes client: the in-cluster service account or the kubeconfig, with kube's
+/// own retries off. Neither a missing or broken kubeconfig nor an unusable CA gets better
+/// by waiting: they end the step at once.
+pub async fn client() -> Result<kube::Client, Failure> {
+    let mut config = kube::Config::infer()
+        .await
+        .map_err(|e| Failure::Config(ConfigError::NoConfig(chain(&e))))?;
+    // Retries are decided (and logged) here, not below.
+    config.default_retry = false;
+    kube::Client::try_from(config).map_err(|e| match classify(e) {
+        (Class::Forbidden, text) => Failure::Forbidden(Forbidden::Credentials(text)),
+        (_, text) => Failure::Config(ConfigError::Client(text)),
+    })
 }

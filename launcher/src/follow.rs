@@ -1,17 +1,31 @@
-//! Following a created resource to its end with a watch.
+//! Following a created resource to its end with a watch, as a small state machine in the
+//! manner of kube-runtime's watcher (`Empty -> InitListed -> Watching`), advanced by one
+//! step function; the states say where it is, no flags do:
 //!
-//! The watch is resumed from the last resourceVersion seen whenever it ends or breaks; a
+//! ```text
+//! Opening(version) --watch opened--> Watching --stream ended--> Pausing --> Opening
+//!        |                              |
+//!        +--410 Gone--> Listing <-------+ (410 event)     Listing --listed--> Opening
+//! ```
+//!
+//! The watch resumes from the last resourceVersion seen whenever it ends or breaks; a
 //! `410 Gone` (history expired) re-lists the one object and watches on from the list's
 //! resourceVersion, following only the uid this attempt created or attached to. A stream
-//! that ends or breaks at once is re-opened with back-off. `api_timeout` limits one
-//! unbroken outage ([`Outage`]), never the sum of short ones. The kind decides what a
-//! status means ([`crate::kinds::Kind`]); this module only adds the two time limits: the
-//! first status must come within `status_timeout`, and an `ACK.Recoverable` error may last
-//! at most `recoverable_timeout`.
+//! that ends or breaks at once is re-opened with back-off, which a stream that delivered
+//! something or lasted resets. `api_timeout` limits one unbroken outage ([`Outage`]),
+//! never the sum of short ones. The kind decides what a status means
+//! ([`crate::kinds::Kind`]); this module adds the time limits ([`Tracker`]): the first
+//! status within `status_timeout`, an `ACK.Recoverable` error for at most
+//! `recoverable_timeout`, everything within `--time-limit`.
+//!
+//! kube-runtime's watcher itself is not used: it begins with a list (our watch starts
+//! from the create's answer, one request fewer), retries on its own schedule, and would
+//! add a dependency to the static binary for a loop this size.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use kube::Api;
 use kube::api::{ListParams, WatchEvent, WatchParams};
@@ -19,13 +33,19 @@ use tokio::time::Instant;
 
 use crate::ack::Verdict;
 use crate::api::{self, Backoff, CallError, Class};
-use crate::exit::Failure;
+use crate::decode::explain;
+use crate::exit::{Failure, JobFailure, Timeout, Unreachable};
 use crate::kinds::{self, Kind};
 use crate::log::log;
+use crate::progress::Progress;
 use crate::update::Update;
 
 /// How long a single watch request stays open before it is renewed.
 const WATCH_SECONDS: u32 = 290;
+
+/// A watch that ends or breaks sooner than this without delivering anything is re-opened
+/// with back-off, so that a proxy closing every stream at once causes no hot loop.
+const HEALTHY_STREAM: Duration = Duration::from_secs(2);
 
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
@@ -45,27 +65,324 @@ pub enum Goal {
     Update(Update),
 }
 
-/// Keeps the last state of the resource seen: what the outputs are written from,
-/// whichever way the run ends.
-pub type LastSeen<'a, K> = &'a (dyn Fn(&K) + Sync);
+/// The resource being followed.
+pub struct Target<'a, K: Kind> {
+    pub api: &'a Api<K>,
+    pub name: &'a str,
+    /// The SageMaker name, for the console links.
+    pub job_name: &'a str,
+    /// The uid this attempt created or attached to: after a re-list, a resource of the same
+    /// name with another uid is not this step's.
+    pub uid: Option<String>,
+}
 
-/// Logs what changes and decides when the job is done.
+/// Follows `resource` until it succeeds (`Ok`), fails or a limit passes (`Err`); every
+/// state seen goes to `progress`.
+pub async fn follow<K: Kind>(
+    target: Target<'_, K>,
+    resource: K,
+    goal: Goal,
+    limits: Limits,
+    progress: &Progress<K>,
+) -> Result<(), Failure> {
+    let version = resource.meta().resource_version.clone().unwrap_or_default();
+    let mut follower = Follower {
+        target,
+        progress,
+        tracker: Tracker::new(limits, goal),
+        outage: Outage {
+            since: None,
+            limit: limits.api_timeout,
+        },
+        backoff: Backoff::new(Duration::from_millis(100), Duration::from_secs(10)),
+        watched: false,
+    };
+    if follower.see(resource)? {
+        return Ok(());
+    }
+    let mut state = State::Opening(version);
+    loop {
+        state = match follower.step(state).await? {
+            State::Done => return Ok(()),
+            next => next,
+        };
+    }
+}
+
+/// Where the follower is.
+enum State<K> {
+    /// Open a watch from this resourceVersion.
+    Opening(String),
+    /// A watch is open.
+    Watching(Watch<K>),
+    /// The watch history expired: list the one object again.
+    Listing,
+    /// The stream ended: open the next one from `version` after `pause`.
+    Pausing { version: String, pause: Duration },
+    /// The resource is done (the goal reached).
+    Done,
+}
+
+/// An open watch stream and what it has done so far.
+struct Watch<K> {
+    events: BoxStream<'static, kube::Result<WatchEvent<K>>>,
+    /// The last resourceVersion seen.
+    version: String,
+    opened: Instant,
+    /// It delivered an event or a bookmark.
+    delivered: bool,
+    /// The outage the opening ended: a stream whose first message is an ERROR did not
+    /// really open, and the outage goes on.
+    outage_before: Option<Instant>,
+}
+
+impl<K> Watch<K> {
+    fn healthy(&self) -> bool {
+        self.delivered || self.opened.elapsed() >= HEALTHY_STREAM
+    }
+}
+
+/// How a watch stream ended.
+enum End {
+    /// Cleanly (the server's timeout, a restart): resume.
+    Closed,
+    /// Broken connection or an ERROR event: resume after this delay (the server's, if any).
+    Failed(String, Option<Duration>),
+}
+
+struct Follower<'a, K: Kind> {
+    target: Target<'a, K>,
+    progress: &'a Progress<K>,
+    tracker: Tracker,
+    outage: Outage,
+    backoff: Backoff,
+    /// A watch was allowed once: later refusals may be a restarting server's.
+    watched: bool,
+}
+
+impl<K: Kind> Follower<'_, K> {
+    /// Advances the follower by one state.
+    async fn step(&mut self, state: State<K>) -> Result<State<K>, Failure> {
+        match state {
+            State::Opening(version) => self.open(version).await,
+            State::Watching(watch) => self.next_event(watch).await,
+            State::Listing => self.relist().await,
+            State::Pausing { version, pause } => {
+                let deadline = self.tracker.deadline();
+                tokio::select! {
+                    () = tokio::time::sleep(pause) => Ok(State::Opening(version)),
+                    () = sleep_until(deadline) => Err(self.tracker.timed_out::<K>()),
+                }
+            }
+            State::Done => Ok(State::Done),
+        }
+    }
+
+    async fn open(&mut self, version: String) -> Result<State<K>, Failure> {
+        let Target { api, name, .. } = self.target;
+        let params = WatchParams::default()
+            .fields(&format!("metadata.name={name}"))
+            .timeout(WATCH_SECONDS);
+        let opened = api::call_with(
+            "watch the resource",
+            self.outage.left(),
+            self.watched,
+            || api.watch(&params, &version),
+        )
+        .await;
+        match opened {
+            Ok(events) => {
+                self.watched = true;
+                // The watch opened: the API answers.
+                Ok(State::Watching(Watch {
+                    events: events.boxed(),
+                    version,
+                    opened: Instant::now(),
+                    delivered: false,
+                    outage_before: self.outage.since.take(),
+                }))
+            }
+            Err(CallError::Api(status)) if status.code == 410 => Ok(State::Listing),
+            Err(CallError::Api(status)) => Err(Failure::Unreachable(Unreachable::Answer {
+                what: "watch",
+                message: status.message,
+            })),
+            Err(CallError::Failed(failure)) => Err(explain(api, name, failure).await),
+        }
+    }
+
+    /// Reads the next message of an open watch.
+    async fn next_event(&mut self, mut watch: Watch<K>) -> Result<State<K>, Failure> {
+        let deadline = self.tracker.deadline();
+        let next = tokio::select! {
+            next = watch.events.try_next() => next,
+            () = sleep_until(deadline) => return Err(self.tracker.timed_out::<K>()),
+        };
+        let end = match next {
+            Ok(Some(WatchEvent::Added(resource) | WatchEvent::Modified(resource))) => {
+                self.check_uid(&resource)?;
+                watch.delivered = true;
+                watch.version = resource.meta().resource_version.clone().unwrap_or_default();
+                if self.see(resource)? {
+                    return Ok(State::Done);
+                }
+                return Ok(State::Watching(watch));
+            }
+            Ok(Some(WatchEvent::Deleted(_))) => {
+                return Err(Failure::JobFailed(JobFailure::Deleted));
+            }
+            Ok(Some(WatchEvent::Bookmark(bookmark))) => {
+                watch.delivered = true;
+                watch.version = bookmark.metadata.resource_version;
+                return Ok(State::Watching(watch));
+            }
+            Ok(Some(WatchEvent::Error(status))) if status.code == 410 => {
+                log!("watch history expired (410 Gone); listing again");
+                self.stream_ended(&watch);
+                return Ok(State::Listing);
+            }
+            Ok(Some(WatchEvent::Error(status))) => {
+                if matches!(status.code, 401 | 403) {
+                    return Err(api::forbidden("watch the resource", &status.message));
+                }
+                if !watch.delivered {
+                    self.outage.since = watch.outage_before;
+                }
+                self.outage.failed();
+                End::Failed(
+                    format!("watch error {} {}", status.code, status.message),
+                    None,
+                )
+            }
+            Ok(None) => End::Closed,
+            Err(error) => match api::classify(error) {
+                (Class::Forbidden, text) => {
+                    return Err(api::forbidden("watch the resource", &text));
+                }
+                (Class::Fatal(failure), _) => {
+                    return Err(explain(self.target.api, self.target.name, failure).await);
+                }
+                (Class::Transient(server_delay), text) => {
+                    self.outage.failed();
+                    End::Failed(format!("watch interrupted ({text})"), server_delay)
+                }
+                (Class::Answer(status), text) => {
+                    self.outage.failed();
+                    End::Failed(format!("watch interrupted ({text})"), status_delay(&status))
+                }
+            },
+        };
+        self.stream_ended(&watch);
+        let pause = match end {
+            End::Closed if watch.healthy() => return Ok(State::Opening(watch.version)),
+            End::Closed => self.backoff.next_delay(),
+            End::Failed(text, server_delay) => {
+                let left = self.outage.left();
+                if left.is_zero() {
+                    return Err(Failure::Unreachable(Unreachable::WatchKeptFailing {
+                        seconds: self.outage.limit.as_secs_f64(),
+                        text,
+                    }));
+                }
+                let delay = server_delay
+                    .unwrap_or_else(|| self.backoff.next_delay())
+                    .min(left);
+                log!("{text}; resuming in {:.1}s", delay.as_secs_f64());
+                delay
+            }
+        };
+        Ok(State::Pausing {
+            version: watch.version,
+            pause,
+        })
+    }
+
+    /// A stream that delivered or lasted resets the back-off.
+    fn stream_ended(&mut self, watch: &Watch<K>) {
+        if watch.healthy() {
+            self.backoff.reset();
+        }
+    }
+
+    /// Lists the one object again after its watch history expired; watches on from the
+    /// list's resourceVersion, unless the object shows the resource is done.
+    async fn relist(&mut self) -> Result<State<K>, Failure> {
+        let Target { api, name, .. } = self.target;
+        let params = ListParams::default().fields(&format!("metadata.name={name}"));
+        let list = match api::call("list the resource", self.outage.left(), || {
+            api.list(&params)
+        })
+        .await
+        {
+            Ok(list) => list,
+            Err(CallError::Api(status)) => {
+                return Err(Failure::Unreachable(Unreachable::Answer {
+                    what: "list",
+                    message: status.message,
+                }));
+            }
+            Err(CallError::Failed(failure)) => return Err(explain(api, name, failure).await),
+        };
+        self.outage.recovered();
+        let Some(resource) = list.items.into_iter().next() else {
+            return Err(Failure::JobFailed(JobFailure::Deleted));
+        };
+        self.check_uid(&resource)?;
+        if self.see(resource)? {
+            return Ok(State::Done);
+        }
+        Ok(State::Opening(
+            list.metadata.resource_version.unwrap_or_default(),
+        ))
+    }
+
+    /// A resource of the name with another uid is not this step's.
+    fn check_uid(&self, resource: &K) -> Result<(), Failure> {
+        if self.target.uid.is_some() && resource.meta().uid != self.target.uid {
+            return Err(Failure::JobFailed(JobFailure::Replaced(
+                self.target.name.to_owned(),
+            )));
+        }
+        Ok(())
+    }
+
+    /// Records and judges one state of the resource: `Ok(true)` when it is done.
+    fn see(&mut self, resource: K) -> Result<bool, Failure> {
+        let done = self.tracker.observe(&resource, self.target.job_name);
+        self.progress.saw(&resource);
+        done
+    }
+}
+
+/// Logs what changes and decides when the resource is done, and when a limit passed.
 struct Tracker {
     limits: Limits,
     goal: Goal,
-    job_name: String,
     started: Instant,
     has_status: bool,
+    /// Since when, and with which message, an `ACK.Recoverable` error lasts.
     recoverable: Option<(Instant, String)>,
     facts: BTreeMap<String, String>,
     arn_logged: bool,
 }
 
 impl Tracker {
-    fn observe<K: Kind>(&mut self, job: &K) -> Result<bool, Failure> {
-        self.has_status |= job.status().is_some();
+    fn new(limits: Limits, goal: Goal) -> Tracker {
+        Tracker {
+            limits,
+            goal,
+            started: Instant::now(),
+            has_status: false,
+            recoverable: None,
+            facts: BTreeMap::new(),
+            arn_logged: false,
+        }
+    }
+
+    fn observe<K: Kind>(&mut self, resource: &K, job_name: &str) -> Result<bool, Failure> {
+        self.has_status |= resource.status().is_some();
         let elapsed = self.started.elapsed().as_secs_f64();
-        let facts: BTreeMap<String, String> = kinds::progress(job).into_iter().collect();
+        let facts: BTreeMap<String, String> = kinds::progress(resource).into_iter().collect();
         for (key, value) in &facts {
             if self.facts.get(key) != Some(value) {
                 log!("{key}: {value} (after {elapsed:.1}s)");
@@ -73,17 +390,17 @@ impl Tracker {
         }
         self.facts = facts;
         if !self.arn_logged
-            && let Some(arn) = kinds::arn(job)
+            && let Some(arn) = kinds::arn(resource)
         {
             self.arn_logged = true;
             log!("SageMaker {} {arn}", K::NOUN);
-            for (label, link) in K::links(arn, &self.job_name) {
+            for (label, link) in K::links(arn, job_name) {
                 log!("{label}: {link}");
             }
         }
         let verdict = match &mut self.goal {
-            Goal::Done => kinds::verdict(job),
-            Goal::Update(update) => update.verdict(job),
+            Goal::Done => kinds::verdict(resource),
+            Goal::Update(update) => update.verdict(resource),
         };
         match verdict {
             Verdict::Succeeded { warnings } => {
@@ -92,7 +409,7 @@ impl Tracker {
                 }
                 Ok(true)
             }
-            Verdict::Failed(message) => Err(Failure::JobFailed(message)),
+            Verdict::Failed(message) => Err(Failure::JobFailed(JobFailure::Failed(message))),
             Verdict::Waiting { recoverable: None } => {
                 self.recoverable = None;
                 Ok(false)
@@ -129,28 +446,24 @@ impl Tracker {
         if let Some(limit) = self.limits.time_limit
             && self.started.elapsed() >= limit
         {
-            let what = match self.goal {
-                Goal::Update(_) => "updated",
-                Goal::Done => "done",
-            };
-            return Failure::TimedOut(format!(
-                "the {} was not {what} within the time limit of {}s (--time-limit); it is left as it is",
-                K::NOUN,
-                limit.as_secs()
-            ));
+            return Failure::TimedOut(Timeout::TimeLimit {
+                noun: K::NOUN,
+                goal: match self.goal {
+                    Goal::Update(_) => "updated",
+                    Goal::Done => "done",
+                },
+                seconds: limit.as_secs(),
+            });
         }
-        match &self.recoverable {
-            Some((_, message)) if self.has_status => Failure::TimedOut(format!(
-                "the ACK controller kept reporting a recoverable error for {}s: {message}",
-                self.limits.recoverable_timeout.as_secs()
-            )),
-            _ => Failure::TimedOut(format!(
-                "the ACK controller wrote no status within {}s: is the ACK SageMaker \
-                 controller running in this cluster, watching this namespace, with a region \
-                 and AWS credentials?",
-                self.limits.status_timeout.as_secs()
-            )),
-        }
+        Failure::TimedOut(match &self.recoverable {
+            Some((_, message)) if self.has_status => Timeout::Recoverable {
+                seconds: self.limits.recoverable_timeout.as_secs(),
+                message: message.clone(),
+            },
+            _ => Timeout::NoStatus {
+                seconds: self.limits.status_timeout.as_secs(),
+            },
+        })
     }
 }
 
@@ -180,194 +493,6 @@ impl Outage {
     }
 }
 
-/// A watch that ends or breaks sooner than this without delivering anything is re-opened
-/// with back-off, so that a proxy closing every stream at once causes no hot loop.
-const HEALTHY_STREAM: Duration = Duration::from_secs(2);
-
-/// How one watch stream ended.
-enum End {
-    /// Cleanly (the server's timeout, a restart): resume.
-    Closed,
-    /// The history expired and the object was listed again, at this resourceVersion.
-    Relisted(String),
-    /// Broken connection or an ERROR event: resume after this delay (the server's, if any).
-    Failed(String, Option<Duration>),
-}
-
-/// The resource being followed.
-pub struct Target<'a, K> {
-    pub api: &'a Api<K>,
-    pub name: &'a str,
-    /// The uid this attempt created or attached to: after a re-list, a resource of the same
-    /// name with another uid is not this step's.
-    pub uid: Option<String>,
-}
-
-/// Follows `job` until it succeeds (`Ok`), fails or a limit passes (`Err`).
-pub async fn follow<K: Kind>(
-    target: &Target<'_, K>,
-    job: K,
-    goal: Goal,
-    job_name: &str,
-    limits: Limits,
-    last_seen: LastSeen<'_, K>,
-) -> Result<(), Failure> {
-    let api = target.api;
-    let name = target.name;
-    let mut tracker = Tracker {
-        limits,
-        goal,
-        job_name: job_name.to_owned(),
-        started: Instant::now(),
-        has_status: false,
-        recoverable: None,
-        facts: BTreeMap::new(),
-        arn_logged: false,
-    };
-    let mut resource_version = job.meta().resource_version.clone().unwrap_or_default();
-    if see(&mut tracker, last_seen, job)? {
-        return Ok(());
-    }
-    let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(10));
-    let mut outage = Outage {
-        since: None,
-        limit: limits.api_timeout,
-    };
-    // Set once a watch was allowed: later refusals may be a restarting server's.
-    let mut watched = false;
-    loop {
-        let params = WatchParams::default()
-            .fields(&format!("metadata.name={name}"))
-            .timeout(WATCH_SECONDS);
-        let watch = api::call_with("watch the resource", outage.left(), watched, || {
-            api.watch(&params, &resource_version)
-        })
-        .await;
-        let stream = match watch {
-            Ok(stream) => {
-                watched = true;
-                stream
-            }
-            Err(CallError::Api(status)) if status.code == 410 => {
-                match relist(target, &mut outage, &mut tracker, last_seen).await? {
-                    Some(version) => resource_version = version,
-                    None => return Ok(()),
-                }
-                continue;
-            }
-            Err(CallError::Api(status)) => {
-                return Err(Failure::Unreachable(format!(
-                    "cannot watch the resource: {}",
-                    status.message
-                )));
-            }
-            Err(CallError::Failed(failure)) => return Err(explain(target, failure).await),
-        };
-        // The watch opened: the API answers. A stream whose first message is an ERROR
-        // did not really open, so the outage it interrupted goes on.
-        let outage_before = outage.since.take();
-        let opened = Instant::now();
-        let mut delivered = false;
-        let mut stream = stream.boxed();
-        let end = loop {
-            let deadline = tracker.deadline();
-            let next = tokio::select! {
-                next = stream.try_next() => next,
-                () = sleep_until(deadline) => return Err(tracker.timed_out::<K>()),
-            };
-            match next {
-                Ok(Some(WatchEvent::Added(job) | WatchEvent::Modified(job))) => {
-                    if target.uid.is_some() && job.meta().uid != target.uid {
-                        return Err(replaced(name));
-                    }
-                    delivered = true;
-                    resource_version = job.meta().resource_version.clone().unwrap_or_default();
-                    if see(&mut tracker, last_seen, job)? {
-                        return Ok(());
-                    }
-                }
-                Ok(Some(WatchEvent::Deleted(_))) => {
-                    return Err(Failure::JobFailed(
-                        "the resource was deleted before the job finished".to_owned(),
-                    ));
-                }
-                Ok(Some(WatchEvent::Bookmark(bookmark))) => {
-                    delivered = true;
-                    resource_version = bookmark.metadata.resource_version;
-                }
-                Ok(Some(WatchEvent::Error(status))) if status.code == 410 => {
-                    log!("watch history expired (410 Gone); listing again");
-                    match relist(target, &mut outage, &mut tracker, last_seen).await? {
-                        Some(version) => break End::Relisted(version),
-                        None => return Ok(()),
-                    }
-                }
-                Ok(Some(WatchEvent::Error(status))) => {
-                    if matches!(status.code, 401 | 403) {
-                        return Err(api::forbidden("watch the resource", &status.message));
-                    }
-                    if !delivered {
-                        outage.since = outage_before;
-                    }
-                    outage.failed();
-                    break End::Failed(
-                        format!("watch error {} {}", status.code, status.message),
-                        None,
-                    );
-                }
-                Ok(None) => break End::Closed,
-                Err(error) => match api::classify(error) {
-                    (Class::Forbidden, text) => {
-                        return Err(api::forbidden("watch the resource", &text));
-                    }
-                    (Class::Fatal(failure), _) => return Err(explain(target, failure).await),
-                    (Class::Transient(server_delay), text) => {
-                        outage.failed();
-                        break End::Failed(format!("watch interrupted ({text})"), server_delay);
-                    }
-                    (Class::Answer(status), text) => {
-                        outage.failed();
-                        break End::Failed(
-                            format!("watch interrupted ({text})"),
-                            status_delay(&status),
-                        );
-                    }
-                },
-            }
-        };
-        if delivered || opened.elapsed() >= HEALTHY_STREAM {
-            backoff.reset();
-        }
-        let pause = match end {
-            End::Relisted(version) => {
-                resource_version = version;
-                continue;
-            }
-            End::Closed if delivered || opened.elapsed() >= HEALTHY_STREAM => continue,
-            End::Closed => backoff.next_delay(),
-            End::Failed(text, server_delay) => {
-                let left = outage.left();
-                if left.is_zero() {
-                    return Err(Failure::Unreachable(format!(
-                        "the watch kept failing for {:.1}s: {text}",
-                        limits.api_timeout.as_secs_f64()
-                    )));
-                }
-                let delay = server_delay
-                    .unwrap_or_else(|| backoff.next_delay())
-                    .min(left);
-                log!("{text}; resuming in {:.1}s", delay.as_secs_f64());
-                delay
-            }
-        };
-        let deadline = tracker.deadline();
-        tokio::select! {
-            () = tokio::time::sleep(pause) => {}
-            () = sleep_until(deadline) => return Err(tracker.timed_out::<K>()),
-        }
-    }
-}
-
 fn status_delay(status: &kube::core::Status) -> Option<Duration> {
     status
         .details
@@ -376,98 +501,9 @@ fn status_delay(status: &kube::core::Status) -> Option<Duration> {
         .filter(|d| !d.is_zero())
 }
 
-fn replaced(name: &str) -> Failure {
-    Failure::JobFailed(format!(
-        "{name} was deleted and another resource of that name took its place; it is not \
-         this step's, so it is not followed"
-    ))
-}
-
-/// Adds the path of the offending field to a decoding failure: the object is read again
-/// as plain JSON and decoded step by step.
-pub async fn explain<K: Kind>(target: &Target<'_, K>, failure: Failure) -> Failure {
-    let Failure::Undecodable(_) = failure else {
-        return failure;
-    };
-    undecodable(target.api, target.name)
-        .await
-        .unwrap_or(failure)
-}
-
-/// Reads `name` as plain JSON and names the first field the generated types cannot hold.
-pub async fn undecodable<K: Kind>(api: &Api<K>, name: &str) -> Option<Failure> {
-    use kube::api::{ApiResource, DynamicObject};
-    let resource = ApiResource::erase::<K>(&());
-    let namespace = api.namespace().unwrap_or("default").to_owned();
-    let raw: Api<DynamicObject> =
-        Api::namespaced_with(api.clone().into_client(), &namespace, &resource);
-    let object = raw.get(name).await.ok()?;
-    let value = serde_json::to_value(object).ok()?;
-    // By reference, as the input reader decodes: one instantiation of the decoder for the
-    // spec types both read, not two (the launcher's size).
-    let error = serde_path_to_error::deserialize::<_, K>(&value).err()?;
-    Some(Failure::Undecodable(format!(
-        "{} {name}: field `{}` does not decode into the generated types ({}); the \
-         cluster's ACK SageMaker controller is likely newer than the CRD this launcher was \
-         generated from: regenerate (`cargo xtask regenerate --controller-version <installed \
-         version>`) and use that launcher image",
-        K::KIND,
-        error.path(),
-        error.inner()
-    )))
-}
-
-fn see<K: Kind>(
-    tracker: &mut Tracker,
-    last_seen: LastSeen<'_, K>,
-    job: K,
-) -> Result<bool, Failure> {
-    let done = tracker.observe(&job);
-    last_seen(&job);
-    done
-}
-
 async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
     }
-}
-
-/// Lists the one object again after its watch history expired; returns the list's
-/// resourceVersion to watch on from, or `None` when the object shows the job is done.
-async fn relist<K: Kind>(
-    target: &Target<'_, K>,
-    outage: &mut Outage,
-    tracker: &mut Tracker,
-    last_seen: LastSeen<'_, K>,
-) -> Result<Option<String>, Failure> {
-    let params = ListParams::default().fields(&format!("metadata.name={}", target.name));
-    let list = match api::call("list the resource", outage.left(), || {
-        target.api.list(&params)
-    })
-    .await
-    {
-        Ok(list) => list,
-        Err(CallError::Api(status)) => {
-            return Err(Failure::Unreachable(format!(
-                "cannot list the resource: {}",
-                status.message
-            )));
-        }
-        Err(CallError::Failed(failure)) => return Err(explain(target, failure).await),
-    };
-    outage.recovered();
-    let Some(job) = list.items.into_iter().next() else {
-        return Err(Failure::JobFailed(
-            "the resource was deleted before the job finished".to_owned(),
-        ));
-    };
-    if target.uid.is_some() && job.meta().uid != target.uid {
-        return Err(replaced(target.name));
-    }
-    if see(tracker, last_seen, job)? {
-        return Ok(None);
-    }
-    Ok(Some(list.metadata.resource_version.unwrap_or_default()))
 }

@@ -2,8 +2,9 @@
 //! MonitoringSchedule): a step given the name of an existing resource moves it to what its
 //! inputs say, as the earlier components did, but
 //!
-//! - it patches only the [`Kind::UPDATABLE`] fields the inputs set and that the resource
-//!   does not already hold, with a JSON merge patch of the inputs' values (as the earlier
+//! - it patches only the updatable fields
+//!   ([`component_runtime::Component::UPDATABLE_FIELDS`]) the inputs set and that the
+//!   resource does not already hold, with a JSON merge patch of the inputs' values (as the earlier
 //!   components' patch: keys an input leaves out are kept) and the resource's
 //!   `resourceVersion`, so a concurrent change is read again rather than overwritten. A
 //!   field holds an input when it has everything the input sets: keys the controller or
@@ -33,7 +34,7 @@ use serde_json::{Map, Value, json};
 
 use crate::ack::Verdict;
 use crate::api::{self, CallError};
-use crate::exit::Failure;
+use crate::exit::{ApiStatus, Conflict, Failure, Refusal};
 use crate::kinds::{self, Kind, Marks};
 use crate::log::log;
 
@@ -113,7 +114,7 @@ pub fn plan<K: Kind>(existing: &K, desired: &K) -> Plan {
         if holds(existing.get(&field).unwrap_or(&Value::Null), &value) {
             continue;
         }
-        if K::UPDATABLE.contains(&field.as_str()) {
+        if K::UPDATABLE_FIELDS.contains(&field.as_str()) {
             plan.spec.insert(field, value);
         } else {
             plan.ignored.push(field);
@@ -173,7 +174,7 @@ pub async fn begin<K: Kind>(
         }
         let fields: Vec<&str> = plan.spec.keys().map(String::as_str).collect();
         let recorded = Recorded {
-            marks: K::update_marks(&existing),
+            marks: existing.update_marks(),
             failure: match kinds::verdict(&existing) {
                 Verdict::Failed(failure) => Some(failure),
                 _ => None,
@@ -219,25 +220,27 @@ pub async fn begin<K: Kind>(
                     {
                         Ok(existing) => existing,
                         Err(CallError::Api(status)) => {
-                            return Err(Failure::Conflict(format!(
-                                "{name} cannot be read again: {}",
-                                status.message
-                            )));
+                            return Err(Failure::Conflict(Conflict::UnreadableAgain {
+                                name,
+                                message: status.message,
+                            }));
                         }
                         Err(CallError::Failed(failure)) => return Err(failure),
                     };
             }
             Err(CallError::Api(status)) if matches!(status.code, 400 | 422) => {
-                return Err(Failure::Refused(format!(
-                    "the Kubernetes API refused the update of {name} ({} {}): {}",
-                    status.code, status.reason, status.message
-                )));
+                return Err(Failure::Refused(Refusal::Update {
+                    name,
+                    status: ApiStatus::from(&*status),
+                }));
             }
             Err(CallError::Api(status)) => {
-                return Err(Failure::Conflict(format!(
-                    "{name} could not be updated ({} {}): {}",
-                    status.code, status.reason, status.message
-                )));
+                return Err(Failure::Conflict(Conflict::NotUpdated {
+                    name,
+                    code: status.code,
+                    reason: status.reason,
+                    message: status.message,
+                }));
             }
             Err(CallError::Failed(failure)) => return Err(failure),
         }
@@ -327,7 +330,7 @@ mod tests {
         );
         let mut update = Update {
             recorded: Recorded {
-                marks: Endpoint::update_marks(&before),
+                marks: before.update_marks(),
                 failure: match kinds::verdict(&before) {
                     Verdict::Failed(f) => Some(f),
                     _ => None,

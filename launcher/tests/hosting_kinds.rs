@@ -362,7 +362,7 @@ fn a_name_sagemaker_already_has_is_not_reported_as_the_steps() {
         let run = scene.launch(kind, &name).run();
         run.assert_code(1);
         run.assert_logged("Resource already exists");
-        run.assert_logged(&format!("SageMaker already has a"));
+        run.assert_logged("SageMaker already has a");
         // Nothing of the other resource is the step's: no ARN or links in the log, none of
         // its status in the outputs (only the conditions, which are this resource's).
         run.assert_not_logged(&arn);

@@ -255,7 +255,7 @@ fn the_offline_rehearsal_moves_every_pinned_kind_to_v0_4_2_from_a_mirror_folder(
     assert!(lock.crds.iter().all(|c| c.release == "v0.4.2"));
     let endpoint = std::fs::read_to_string(root.join("generated/src/endpoint.rs")).expect("rust");
     assert!(
-        endpoint.contains(r#"UPDATABLE_FIELDS: [&'static str; 1] = ["endpointConfigName"]"#),
+        endpoint.contains(r#"UPDATABLE_FIELDS: &'static [&'static str] = &["endpointConfigName"]"#),
         "only the field v0.4.2 has"
     );
     // A plain regenerate of the new pin gives the same files and the same note, so that

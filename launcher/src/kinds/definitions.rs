@@ -16,111 +16,127 @@
 use std::time::Duration;
 
 use generated::data_quality_job_definition::{
-    DataQualityJobDefinition, DataQualityJobDefinitionInputs, DataQualityJobDefinitionOutputPaths,
-    DataQualityJobDefinitionSpec, DataQualityJobDefinitionStatus,
+    DataQualityJobDefinition, DataQualityJobDefinitionStatus,
 };
-use generated::endpoint_config::{
-    EndpointConfig, EndpointConfigInputs, EndpointConfigOutputPaths, EndpointConfigSpec,
-    EndpointConfigStatus,
-};
-use generated::model::{Model, ModelInputs, ModelOutputPaths, ModelSpec, ModelStatus};
-use generated::model_bias_job_definition::{
-    ModelBiasJobDefinition, ModelBiasJobDefinitionInputs, ModelBiasJobDefinitionOutputPaths,
-    ModelBiasJobDefinitionSpec, ModelBiasJobDefinitionStatus,
-};
+use generated::endpoint_config::{EndpointConfig, EndpointConfigStatus};
+use generated::model::{Model, ModelStatus};
+use generated::model_bias_job_definition::{ModelBiasJobDefinition, ModelBiasJobDefinitionStatus};
 use generated::model_explainability_job_definition::{
-    ModelExplainabilityJobDefinition, ModelExplainabilityJobDefinitionInputs,
-    ModelExplainabilityJobDefinitionOutputPaths, ModelExplainabilityJobDefinitionSpec,
-    ModelExplainabilityJobDefinitionStatus,
+    ModelExplainabilityJobDefinition, ModelExplainabilityJobDefinitionStatus,
 };
 use generated::model_quality_job_definition::{
-    ModelQualityJobDefinition, ModelQualityJobDefinitionInputs,
-    ModelQualityJobDefinitionOutputPaths, ModelQualityJobDefinitionSpec,
-    ModelQualityJobDefinitionStatus,
+    ModelQualityJobDefinition, ModelQualityJobDefinitionStatus,
 };
 
-use super::{Class, Kind, console_page, definition_verdict};
-use crate::ack::Verdict;
+use super::{Class, Kind, Link, console_page};
+use crate::ack::{self, Verdict};
 
 /// How long a definition may take by default: SageMaker creates one in a single call, so
 /// anything longer is an error the controller keeps retrying.
 pub const DEFINITION_TIME_LIMIT: Duration = Duration::from_secs(15 * 60);
 
-/// One definition kind: its generated types, what it is called, its name field and input,
-/// the prefix of derived names and its console page (if it has one).
-macro_rules! definition_kind {
-    ($kind:ident, $spec:ident, $status:ident, $inputs:ident, $outputs:ident,
-     noun: $noun:literal, name: $name_field:ident, prefix: $prefix:literal,
-     page: $page:expr) => {
-        impl Kind for $kind {
-            type Spec = $spec;
-            type Status = $status;
-            type Inputs = $inputs;
-            type OutputPaths = $outputs;
-            const NOUN: &'static str = $noun;
-            const NAME_MAX: usize = 63;
-            const NAME_INPUT: &'static str = stringify!($name_field);
-            const NAME_PREFIX: &'static str = $prefix;
-            const CLASS: Class = Class::Definition;
-            const TIME_LIMIT: Option<Duration> = Some(DEFINITION_TIME_LIMIT);
-
-            crate::kinds::generated_accessors!($kind, $name_field);
-
-            fn state_verdict(status: &Self::Status) -> Verdict {
-                definition_verdict(Self::conditions(status), Self::arn(status))
-            }
-
-            fn facts(_status: &Self::Status) -> Vec<(String, String)> {
-                Vec::new()
-            }
-
-            fn links(arn: &str, name: &str) -> Vec<(&'static str, String)> {
-                let page: Option<&str> = $page;
-                page.map(|page| console_page(arn, page, name))
-                    .unwrap_or_default()
-            }
+/// The rule of the definition kinds: done once the ARN is set and `ACK.ResourceSynced` is
+/// True (the ACK conditions, Terminal first, are read before this).
+fn definition_verdict<K: Kind>(status: &K::Status) -> Verdict {
+    if K::arn(status).is_some_and(|a| !a.is_empty()) && ack::synced(K::conditions(status)) {
+        Verdict::Succeeded {
+            warnings: Vec::new(),
         }
-    };
+    } else {
+        Verdict::Waiting { recoverable: None }
+    }
 }
 
-definition_kind!(Model, ModelSpec, ModelStatus, ModelInputs, ModelOutputPaths,
-    noun: "model", name: model_name, prefix: "model", page: Some("models"));
-definition_kind!(EndpointConfig, EndpointConfigSpec, EndpointConfigStatus, EndpointConfigInputs,
-    EndpointConfigOutputPaths,
-    noun: "endpoint configuration", name: endpoint_config_name, prefix: "endpoint-config",
-    page: Some("endpointConfig"));
-definition_kind!(DataQualityJobDefinition, DataQualityJobDefinitionSpec,
-    DataQualityJobDefinitionStatus, DataQualityJobDefinitionInputs,
-    DataQualityJobDefinitionOutputPaths,
-    noun: "data quality job definition", name: job_definition_name,
-    prefix: "data-quality-job-definition", page: None);
-definition_kind!(ModelBiasJobDefinition, ModelBiasJobDefinitionSpec,
-    ModelBiasJobDefinitionStatus, ModelBiasJobDefinitionInputs, ModelBiasJobDefinitionOutputPaths,
-    noun: "model bias job definition", name: job_definition_name,
-    prefix: "model-bias-job-definition", page: None);
-definition_kind!(ModelExplainabilityJobDefinition, ModelExplainabilityJobDefinitionSpec,
-    ModelExplainabilityJobDefinitionStatus, ModelExplainabilityJobDefinitionInputs,
-    ModelExplainabilityJobDefinitionOutputPaths,
-    noun: "model explainability job definition", name: job_definition_name,
-    prefix: "model-explainability-job-definition", page: None);
-definition_kind!(ModelQualityJobDefinition, ModelQualityJobDefinitionSpec,
-    ModelQualityJobDefinitionStatus, ModelQualityJobDefinitionInputs,
-    ModelQualityJobDefinitionOutputPaths,
-    noun: "model quality job definition", name: job_definition_name,
-    prefix: "model-quality-job-definition", page: None);
+impl Kind for Model {
+    const NOUN: &'static str = "model";
+    const NAME_MAX: usize = 63;
+    const NAME_PREFIX: &'static str = "model";
+    const CLASS: Class = Class::Definition;
+    const TIME_LIMIT: Option<Duration> = Some(DEFINITION_TIME_LIMIT);
+
+    fn state_verdict(status: &ModelStatus) -> Verdict {
+        definition_verdict::<Self>(status)
+    }
+
+    fn links(arn: &str, name: &str) -> Vec<Link> {
+        console_page(arn, "models", name)
+    }
+}
+
+impl Kind for EndpointConfig {
+    const NOUN: &'static str = "endpoint configuration";
+    const NAME_MAX: usize = 63;
+    const NAME_PREFIX: &'static str = "endpoint-config";
+    const CLASS: Class = Class::Definition;
+    const TIME_LIMIT: Option<Duration> = Some(DEFINITION_TIME_LIMIT);
+
+    fn state_verdict(status: &EndpointConfigStatus) -> Verdict {
+        definition_verdict::<Self>(status)
+    }
+
+    fn links(arn: &str, name: &str) -> Vec<Link> {
+        console_page(arn, "endpointConfig", name)
+    }
+}
+
+impl Kind for DataQualityJobDefinition {
+    const NOUN: &'static str = "data quality job definition";
+    const NAME_MAX: usize = 63;
+    const NAME_PREFIX: &'static str = "data-quality-job-definition";
+    const CLASS: Class = Class::Definition;
+    const TIME_LIMIT: Option<Duration> = Some(DEFINITION_TIME_LIMIT);
+
+    fn state_verdict(status: &DataQualityJobDefinitionStatus) -> Verdict {
+        definition_verdict::<Self>(status)
+    }
+}
+
+impl Kind for ModelBiasJobDefinition {
+    const NOUN: &'static str = "model bias job definition";
+    const NAME_MAX: usize = 63;
+    const NAME_PREFIX: &'static str = "model-bias-job-definition";
+    const CLASS: Class = Class::Definition;
+    const TIME_LIMIT: Option<Duration> = Some(DEFINITION_TIME_LIMIT);
+
+    fn state_verdict(status: &ModelBiasJobDefinitionStatus) -> Verdict {
+        definition_verdict::<Self>(status)
+    }
+}
+
+impl Kind for ModelExplainabilityJobDefinition {
+    const NOUN: &'static str = "model explainability job definition";
+    const NAME_MAX: usize = 63;
+    const NAME_PREFIX: &'static str = "model-explainability-job-definition";
+    const CLASS: Class = Class::Definition;
+    const TIME_LIMIT: Option<Duration> = Some(DEFINITION_TIME_LIMIT);
+
+    fn state_verdict(status: &ModelExplainabilityJobDefinitionStatus) -> Verdict {
+        definition_verdict::<Self>(status)
+    }
+}
+
+impl Kind for ModelQualityJobDefinition {
+    const NOUN: &'static str = "model quality job definition";
+    const NAME_MAX: usize = 63;
+    const NAME_PREFIX: &'static str = "model-quality-job-definition";
+    const CLASS: Class = Class::Definition;
+    const TIME_LIMIT: Option<Duration> = Some(DEFINITION_TIME_LIMIT);
+
+    fn state_verdict(status: &ModelQualityJobDefinitionStatus) -> Verdict {
+        definition_verdict::<Self>(status)
+    }
+}
 
 #[cfg(test)]
 mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::kinds::{arn, pattern_max_len, verdict};
+    use crate::kinds::testing::resource;
+    use crate::kinds::{arn, verdict};
 
     fn model(status: Value) -> Model {
-        serde_json::from_value(json!({"apiVersion": "sagemaker.services.k8s.aws/v1alpha1",
-            "kind": "Model", "metadata": {"name": "m"}, "spec": {"modelName": "m"},
-            "status": status}))
-        .expect("a Model")
+        resource(json!({"modelName": "m"}), status)
     }
 
     fn metadata(arn: &str) -> Value {
@@ -184,11 +200,7 @@ mod tests {
     #[test]
     fn every_definition_kind_has_the_rule_and_no_updates() {
         fn check<K: Kind>(kind: &str, spec: Value) {
-            let resource = |status: Value| -> K {
-                serde_json::from_value(json!({"apiVersion": "sagemaker.services.k8s.aws/v1alpha1",
-                    "kind": kind, "metadata": {"name": "d"}, "spec": spec.clone(), "status": status}))
-                .expect(kind)
-            };
+            let resource = |status: Value| -> K { resource(spec.clone(), status) };
             let done = resource(
                 json!({"ackResourceMetadata": metadata("arn:aws:sagemaker:us-west-2:1:x/d"),
                 "conditions": [{"type": "ACK.ResourceSynced", "status": "True"}]}),
@@ -203,12 +215,8 @@ mod tests {
                 Verdict::Waiting { recoverable: None },
                 "{kind}"
             );
-            assert!(K::UPDATABLE.is_empty(), "{kind}");
+            assert!(K::UPDATABLE_FIELDS.is_empty(), "{kind}");
             assert_eq!(K::CLASS, Class::Definition);
-            assert!(
-                K::NAME_PREFIX.len() + 21 <= K::NAME_MAX,
-                "{kind}: derived names fit"
-            );
         }
         let job_definition = |prefix: &str| {
             json!({"jobDefinitionName": "d", "roleARN": "r", "jobResources": {},
@@ -232,24 +240,6 @@ mod tests {
         check::<ModelQualityJobDefinition>(
             "ModelQualityJobDefinition",
             job_definition("modelQuality"),
-        );
-    }
-
-    #[test]
-    fn name_limits_are_the_crds() {
-        let endpoint_config = include_str!(
-            "../../../crds/sagemaker-controller/sagemaker.services.k8s.aws_endpointconfigs.yaml"
-        );
-        assert_eq!(
-            pattern_max_len(endpoint_config, "endpointConfigName"),
-            EndpointConfig::NAME_MAX
-        );
-        let data_quality = include_str!(
-            "../../../crds/sagemaker-controller/sagemaker.services.k8s.aws_dataqualityjobdefinitions.yaml"
-        );
-        assert_eq!(
-            pattern_max_len(data_quality, "jobDefinitionName"),
-            DataQualityJobDefinition::NAME_MAX
         );
     }
 

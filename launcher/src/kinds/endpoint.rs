@@ -17,11 +17,10 @@
 
 use std::time::Duration;
 
-use generated::endpoint::{
-    Endpoint, EndpointInputs, EndpointOutputPaths, EndpointSpec, EndpointStatus,
-};
+use component_runtime::Component;
+use generated::endpoint::{Endpoint, EndpointStatus};
 
-use super::{Class, Kind, Marks, console_page, reason, time_mark};
+use super::{Class, Fact, Kind, Link, Marks, console_page, reason};
 use crate::ack::{self, Verdict};
 
 /// The annotation the controller writes when it calls UpdateEndpoint.
@@ -38,21 +37,14 @@ const MODIFYING: [&str; 5] = [
 ];
 
 impl Kind for Endpoint {
-    type Spec = EndpointSpec;
-    type Status = EndpointStatus;
-    type Inputs = EndpointInputs;
-    type OutputPaths = EndpointOutputPaths;
     const NOUN: &'static str = "endpoint";
     const NAME_MAX: usize = 63;
-    const NAME_INPUT: &'static str = "endpoint_name";
     const NAME_PREFIX: &'static str = "endpoint";
     const CLASS: Class = Class::Service;
     /// Creating an endpoint takes minutes; large models on many instances up to an hour.
     const TIME_LIMIT: Option<Duration> = Some(Duration::from_secs(90 * 60));
 
-    crate::kinds::generated_accessors!(Endpoint, endpoint_name);
-
-    fn state_verdict(status: &Self::Status) -> Verdict {
+    fn state_verdict(status: &EndpointStatus) -> Verdict {
         let synced = ack::synced(Self::conditions(status));
         let why = || reason(status.failure_reason.as_deref());
         match status.endpoint_status.as_deref() {
@@ -69,7 +61,7 @@ impl Kind for Endpoint {
         }
     }
 
-    fn facts(status: &Self::Status) -> Vec<(String, String)> {
+    fn facts(status: &EndpointStatus) -> Vec<Fact> {
         let mut facts = Vec::new();
         if let Some(state) = &status.endpoint_status {
             facts.push(("endpoint status".to_owned(), state.clone()));
@@ -85,7 +77,7 @@ impl Kind for Endpoint {
         facts
     }
 
-    fn links(arn: &str, name: &str) -> Vec<(&'static str, String)> {
+    fn links(arn: &str, name: &str) -> Vec<Link> {
         let mut links = console_page(arn, "endpoints", name);
         // One log group per endpoint, a stream per variant and instance.
         if let Some((host, region)) = ack::console_host(arn) {
@@ -99,16 +91,12 @@ impl Kind for Endpoint {
         links
     }
 
-    fn update_marks(endpoint: &Self) -> Marks {
-        let status = endpoint.status.as_ref();
-        Marks::from([
-            (
-                "lastEndpointConfigForUpdate".to_owned(),
-                last_config(endpoint).unwrap_or_default().to_owned(),
-            ),
-            ("lastModifiedTime".to_owned(), last_modified(status)),
-            ("settled".to_owned(), settled(status).to_string()),
-        ])
+    fn update_marks(&self) -> Marks {
+        let status = self.status.as_ref();
+        Marks {
+            last_modified_time: status.and_then(|s| s.last_modified_time.clone()),
+            settled: settled(status),
+        }
     }
 
     fn update_taken(before: &Marks, now: &Self) -> bool {
@@ -116,8 +104,9 @@ impl Kind for Endpoint {
             return false;
         }
         let status = now.status.as_ref();
-        let modified = before.get("lastModifiedTime") != Some(&last_modified(status));
-        let updating = before.get("settled").is_some_and(|s| s == "true")
+        let modified = before.last_modified_time.as_ref()
+            != status.and_then(|s| s.last_modified_time.as_ref());
+        let updating = before.settled
             && status
                 .and_then(|s| s.endpoint_status.as_deref())
                 .is_some_and(|state| MODIFYING.contains(&state));
@@ -134,10 +123,6 @@ fn last_config(endpoint: &Endpoint) -> Option<&str> {
         .map(String::as_str)
 }
 
-fn last_modified(status: Option<&EndpointStatus>) -> String {
-    time_mark(status.and_then(|s| s.last_modified_time.as_ref()))
-}
-
 /// In service and synced: nothing of an earlier change is still under way.
 fn settled(status: Option<&EndpointStatus>) -> bool {
     status.is_some_and(|s| {
@@ -150,17 +135,19 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::kinds::{pattern_max_len, progress, verdict};
+    use crate::kinds::testing::resource;
+    use crate::kinds::{progress, verdict};
 
     fn endpoint(annotation: Option<&str>, config: &str, status: Value) -> Endpoint {
-        let mut metadata = json!({"name": "e"});
+        let mut endpoint: Endpoint = resource(
+            json!({"endpointName": "e", "endpointConfigName": config}),
+            status,
+        );
         if let Some(annotation) = annotation {
-            metadata["annotations"] = json!({LAST_CONFIG_ANNOTATION: annotation});
+            endpoint.metadata.annotations =
+                Some([(LAST_CONFIG_ANNOTATION.to_owned(), annotation.to_owned())].into());
         }
-        serde_json::from_value(json!({"apiVersion": "sagemaker.services.k8s.aws/v1alpha1",
-            "kind": "Endpoint", "metadata": metadata,
-            "spec": {"endpointName": "e", "endpointConfigName": config}, "status": status}))
-        .expect("an Endpoint")
+        endpoint
     }
 
     fn status(state: &str, synced: &str, modified: &str) -> Value {
@@ -336,15 +323,11 @@ mod tests {
     }
 
     #[test]
-    fn updatable_fields_and_limits() {
+    fn updatable_fields() {
         assert_eq!(
-            Endpoint::UPDATABLE,
+            Endpoint::UPDATABLE_FIELDS,
             ["deploymentConfig", "endpointConfigName"]
         );
-        let crd = include_str!(
-            "../../../crds/sagemaker-controller/sagemaker.services.k8s.aws_endpoints.yaml"
-        );
-        assert_eq!(pattern_max_len(crd, "endpointName"), Endpoint::NAME_MAX);
     }
 
     #[test]

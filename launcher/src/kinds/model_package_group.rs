@@ -6,29 +6,20 @@
 
 use std::time::Duration;
 
-use generated::model_package_group::{
-    ModelPackageGroup, ModelPackageGroupInputs, ModelPackageGroupOutputPaths,
-    ModelPackageGroupSpec, ModelPackageGroupStatus,
-};
+use component_runtime::Component;
+use generated::model_package_group::{ModelPackageGroup, ModelPackageGroupStatus};
 
-use super::{Class, Kind, console_page};
+use super::{Class, Fact, Kind, Link, console_page};
 use crate::ack::{self, Verdict};
 
 impl Kind for ModelPackageGroup {
-    type Spec = ModelPackageGroupSpec;
-    type Status = ModelPackageGroupStatus;
-    type Inputs = ModelPackageGroupInputs;
-    type OutputPaths = ModelPackageGroupOutputPaths;
     const NOUN: &'static str = "model package group";
     const NAME_MAX: usize = 63;
-    const NAME_INPUT: &'static str = "model_package_group_name";
     const NAME_PREFIX: &'static str = "model-package-group";
     const CLASS: Class = Class::Service;
     const TIME_LIMIT: Option<Duration> = Some(Duration::from_secs(15 * 60));
 
-    crate::kinds::generated_accessors!(ModelPackageGroup, model_package_group_name);
-
-    fn state_verdict(status: &Self::Status) -> Verdict {
+    fn state_verdict(status: &ModelPackageGroupStatus) -> Verdict {
         match status.model_package_group_status.as_deref() {
             Some("Completed") if ack::synced(Self::conditions(status)) => Verdict::Succeeded {
                 warnings: Vec::new(),
@@ -40,7 +31,7 @@ impl Kind for ModelPackageGroup {
         }
     }
 
-    fn facts(status: &Self::Status) -> Vec<(String, String)> {
+    fn facts(status: &ModelPackageGroupStatus) -> Vec<Fact> {
         status
             .model_package_group_status
             .iter()
@@ -48,7 +39,7 @@ impl Kind for ModelPackageGroup {
             .collect()
     }
 
-    fn links(arn: &str, name: &str) -> Vec<(&'static str, String)> {
+    fn links(arn: &str, name: &str) -> Vec<Link> {
         console_page(arn, "model-registry", name)
     }
 }
@@ -58,15 +49,15 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::kinds::{pattern_max_len, verdict};
+    use crate::kinds::testing::resource;
+    use crate::kinds::verdict;
 
     fn group(state: &str, synced: &str) -> ModelPackageGroup {
-        serde_json::from_value(json!({"apiVersion": "sagemaker.services.k8s.aws/v1alpha1",
-            "kind": "ModelPackageGroup", "metadata": {"name": "g"},
-            "spec": {"modelPackageGroupName": "g"},
-            "status": {"modelPackageGroupStatus": state,
-                "conditions": [{"type": "ACK.ResourceSynced", "status": synced}]}}))
-        .expect("a ModelPackageGroup")
+        resource(
+            json!({"modelPackageGroupName": "g"}),
+            json!({"modelPackageGroupStatus": state,
+                "conditions": [{"type": "ACK.ResourceSynced", "status": synced}]}),
+        )
     }
 
     #[test]
@@ -88,13 +79,6 @@ mod tests {
                 "{state}"
             );
         }
-        assert!(ModelPackageGroup::UPDATABLE.is_empty());
-        let crd = include_str!(
-            "../../../crds/sagemaker-controller/sagemaker.services.k8s.aws_modelpackagegroups.yaml"
-        );
-        assert_eq!(
-            pattern_max_len(crd, "modelPackageGroupName"),
-            ModelPackageGroup::NAME_MAX
-        );
+        assert!(ModelPackageGroup::UPDATABLE_FIELDS.is_empty());
     }
 }

@@ -15,30 +15,21 @@
 
 use std::time::Duration;
 
-use generated::monitoring_schedule::{
-    MonitoringSchedule, MonitoringScheduleInputs, MonitoringScheduleOutputPaths,
-    MonitoringScheduleSpec, MonitoringScheduleStatus,
-};
+use component_runtime::Component;
+use generated::monitoring_schedule::{MonitoringSchedule, MonitoringScheduleStatus};
 
-use super::{Class, Kind, Marks, reason, time_mark};
+use super::{Class, Fact, Kind, Marks, reason};
 use crate::ack::{self, Verdict};
 
 impl Kind for MonitoringSchedule {
-    type Spec = MonitoringScheduleSpec;
-    type Status = MonitoringScheduleStatus;
-    type Inputs = MonitoringScheduleInputs;
-    type OutputPaths = MonitoringScheduleOutputPaths;
     const NOUN: &'static str = "monitoring schedule";
     const NAME_MAX: usize = 63;
-    const NAME_INPUT: &'static str = "monitoring_schedule_name";
     const NAME_PREFIX: &'static str = "monitoring-schedule";
     const CLASS: Class = Class::Service;
     /// Scheduling takes seconds; a running monitoring execution delays an update.
     const TIME_LIMIT: Option<Duration> = Some(Duration::from_secs(30 * 60));
 
-    crate::kinds::generated_accessors!(MonitoringSchedule, monitoring_schedule_name);
-
-    fn state_verdict(status: &Self::Status) -> Verdict {
+    fn state_verdict(status: &MonitoringScheduleStatus) -> Verdict {
         let synced = ack::synced(Self::conditions(status));
         match status.monitoring_schedule_status.as_deref() {
             Some("Scheduled") if synced => Verdict::Succeeded {
@@ -56,7 +47,7 @@ impl Kind for MonitoringSchedule {
         }
     }
 
-    fn facts(status: &Self::Status) -> Vec<(String, String)> {
+    fn facts(status: &MonitoringScheduleStatus) -> Vec<Fact> {
         let mut facts = Vec::new();
         if let Some(state) = &status.monitoring_schedule_status {
             facts.push(("monitoring schedule status".to_owned(), state.clone()));
@@ -69,25 +60,21 @@ impl Kind for MonitoringSchedule {
         facts
     }
 
-    fn links(_arn: &str, _name: &str) -> Vec<(&'static str, String)> {
-        Vec::new()
-    }
-
-    fn update_marks(schedule: &Self) -> Marks {
-        let status = schedule.status.as_ref();
-        let settled = status.is_some_and(|s| {
-            s.monitoring_schedule_status.as_deref() == Some("Scheduled")
-                && ack::synced(Self::conditions(s))
-        });
-        Marks::from([
-            ("lastModifiedTime".to_owned(), last_modified(status)),
-            ("settled".to_owned(), settled.to_string()),
-        ])
+    fn update_marks(&self) -> Marks {
+        let status = self.status.as_ref();
+        Marks {
+            last_modified_time: status.and_then(|s| s.last_modified_time.clone()),
+            settled: status.is_some_and(|s| {
+                s.monitoring_schedule_status.as_deref() == Some("Scheduled")
+                    && ack::synced(Self::conditions(s))
+            }),
+        }
     }
 
     fn update_taken(before: &Marks, now: &Self) -> bool {
         let status = now.status.as_ref();
-        if before.get("lastModifiedTime") != Some(&last_modified(status)) {
+        if before.last_modified_time.as_ref() != status.and_then(|s| s.last_modified_time.as_ref())
+        {
             return true;
         }
         let pending_after_update = status.is_some_and(|s| {
@@ -98,12 +85,8 @@ impl Kind for MonitoringSchedule {
                         && c.message.as_deref() == Some("MonitoringSchedule is in Pending status.")
                 })
         });
-        before.get("settled").is_some_and(|s| s == "true") && pending_after_update
+        before.settled && pending_after_update
     }
-}
-
-fn last_modified(status: Option<&MonitoringScheduleStatus>) -> String {
-    time_mark(status.and_then(|s| s.last_modified_time.as_ref()))
 }
 
 #[cfg(test)]
@@ -111,17 +94,16 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::kinds::{pattern_max_len, progress, verdict};
+    use crate::kinds::testing::resource;
+    use crate::kinds::{progress, verdict};
 
     fn schedule(state: &str, synced: &str, message: &str, modified: &str) -> MonitoringSchedule {
         let status: Value = json!({"monitoringScheduleStatus": state, "lastModifiedTime": modified,
             "failureReason": "no baseline",
             "lastMonitoringExecutionSummary": {"monitoringExecutionStatus": "CompletedWithViolations"},
             "conditions": [{"type": "ACK.ResourceSynced", "status": synced, "message": message}]});
-        serde_json::from_value(json!({"apiVersion": "sagemaker.services.k8s.aws/v1alpha1",
-            "kind": "MonitoringSchedule", "metadata": {"name": "s"},
-            "spec": {"monitoringScheduleName": "s", "monitoringScheduleConfig": {}}, "status": status}))
-        .expect("a MonitoringSchedule")
+        let spec = json!({"monitoringScheduleName": "s", "monitoringScheduleConfig": {}});
+        resource(spec, status)
     }
 
     #[test]
@@ -220,14 +202,10 @@ mod tests {
     }
 
     #[test]
-    fn updatable_fields_and_limits() {
-        assert_eq!(MonitoringSchedule::UPDATABLE, ["monitoringScheduleConfig"]);
-        let crd = include_str!(
-            "../../../crds/sagemaker-controller/sagemaker.services.k8s.aws_monitoringschedules.yaml"
-        );
+    fn updatable_fields() {
         assert_eq!(
-            pattern_max_len(crd, "monitoringScheduleName"),
-            MonitoringSchedule::NAME_MAX
+            MonitoringSchedule::UPDATABLE_FIELDS,
+            ["monitoringScheduleConfig"]
         );
     }
 }

@@ -18,8 +18,10 @@ pub fn repo_root() -> PathBuf {
 /// Copies what `regenerate` reads and writes into `parent/checkout`.
 pub fn scratch_copy(parent: &Path) -> PathBuf {
     let root = parent.join("checkout");
-    for dir in ["crds", "component-template", "generated"] {
-        copy_dir(&repo_root().join(dir), &root.join(dir));
+    for dir in ["crds", "component-template", "generated", "docs"] {
+        if repo_root().join(dir).is_dir() {
+            copy_dir(&repo_root().join(dir), &root.join(dir));
+        }
     }
     root
 }
