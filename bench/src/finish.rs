@@ -32,7 +32,7 @@ struct FinishRun {
 }
 
 pub fn run(ctx: &Ctx, bed: &Bed, report: &mut Report) -> anyhow::Result<()> {
-    eprintln!("2/4 finish detection and API requests over a simulated one-hour job");
+    eprintln!("2/5 finish detection and API requests over a simulated one-hour job");
     bed.set_steps(TRAINING_STEPS);
     let follow = |client: Client, tag: &str| -> anyhow::Result<Vec<FinishRun>> {
         (0..ctx.runs)

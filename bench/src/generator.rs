@@ -42,7 +42,7 @@ fn timed(command: &mut Command) -> anyhow::Result<Timed> {
 }
 
 pub fn run(ctx: &Ctx, report: &mut Report) -> anyhow::Result<()> {
-    eprintln!("3/4 generator");
+    eprintln!("4/5 generator");
     let xtask = ctx.bin_dir.join("xtask");
     let mut notes = Vec::new();
 
@@ -180,7 +180,7 @@ pub fn run(ctx: &Ctx, report: &mut Report) -> anyhow::Result<()> {
         });
     }
     report.sections.push(Section {
-        title: "3. Generator".into(),
+        title: "4. Generator".into(),
         ours: "ours".into(),
         baseline: if kopium.is_some() {
             "kopium 0.24.1".into()

@@ -4,8 +4,9 @@
 //!
 //! Sections, one module each: [`startup`] (first request, peak RSS), [`finish`] (finish
 //! detection, API requests while waiting), both against a real kube-apiserver over HTTPS
-//! ([`workload::Bed`]), [`generator`] (regenerate, all 26 CRDs,
-//! `cargo check`), [`sizes`]. The binaries measured are the siblings of this one in the
+//! ([`workload::Bed`]), [`waiting`] (what a user waits for on the real ACK controller with
+//! our SageMaker API, the controller's requeue included), [`generator`] (regenerate, all
+//! 26 CRDs, `cargo check`), [`sizes`]. The binaries measured are the siblings of this one in the
 //! target directory, so release builds are measured when this runs as a release build
 //! (the xtask builds them first). A missed target is reported, never an error: the exit
 //! code is non-zero only when something could not be measured.
@@ -22,6 +23,7 @@ mod rss;
 mod sizes;
 mod startup;
 mod stats;
+mod waiting;
 mod workload;
 
 use std::ffi::OsString;
@@ -108,6 +110,7 @@ fn run(quick: bool) -> anyhow::Result<()> {
     startup::run(&ctx, &bed, &mut report)?;
     finish::run(&ctx, &bed, &mut report)?;
     drop(bed);
+    waiting::run(&ctx, &mut report)?;
     generator::run(&ctx, &mut report)?;
     sizes::run(&ctx, &mut report)?;
     print!("{}", report.text());

@@ -7,6 +7,7 @@ use crate::stats::Stat;
 /// How a value is printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unit {
+    S,
     Ms,
     MiB,
     MB,
@@ -18,6 +19,7 @@ pub enum Unit {
 impl Unit {
     fn format(self, value: f64) -> String {
         match self {
+            Unit::S => format!("{value:.1} s"),
             Unit::Ms if value.abs() < 10.0 => format!("{value:.2} ms"),
             Unit::Ms => format!("{value:.0} ms"),
             Unit::MiB => format!("{value:.1} MiB"),

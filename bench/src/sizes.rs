@@ -12,7 +12,7 @@ use crate::stats::Stat;
 const MUSL: &str = "x86_64-unknown-linux-musl";
 
 pub fn run(ctx: &Ctx, report: &mut Report) -> anyhow::Result<()> {
-    eprintln!("4/4 sizes");
+    eprintln!("5/5 sizes");
     let path = &ctx.programs.launcher;
     let bytes = std::fs::read(path).with_context(|| path.display().to_string())?;
     let elf = Elf::read(&bytes);
@@ -145,7 +145,7 @@ pub fn run(ctx: &Ctx, report: &mut Report) -> anyhow::Result<()> {
         met: static_target.1,
     });
     report.sections.push(Section {
-        title: "4. Sizes".into(),
+        title: "5. Sizes".into(),
         ours: "size".into(),
         baseline: String::new(),
         rows: std::iter::once(Row::new(

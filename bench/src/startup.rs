@@ -17,7 +17,7 @@ use anyhow::{Context, bail};
 const JOB_STEPS: u32 = 4;
 
 pub fn run(ctx: &Ctx, bed: &Bed, report: &mut Report) -> anyhow::Result<()> {
-    eprintln!("1/4 start-up and peak RSS");
+    eprintln!("1/5 start-up and peak RSS");
     bed.set_steps(JOB_STEPS);
     let outputs = ctx.scratch.path().join("startup");
     let first = |client: Client, tag: &str| -> anyhow::Result<Vec<f64>> {

@@ -295,6 +295,24 @@ impl Programs {
     /// The command for one run of `client` creating a job named `name` (already a valid
     /// resource name) on `bed`, writing the launcher's outputs under `outputs`.
     pub fn command(&self, client: Client, bed: &Bed, name: &str, outputs: &Path) -> Command {
+        let kubeconfig = match client {
+            Client::Launcher => &bed.kubeconfig,
+            Client::PythonCreate | Client::PythonPoll => &bed.baseline_kubeconfig,
+        };
+        // 30 simulated seconds at 1 ms per simulated second (`STEP`).
+        self.command_with(client, kubeconfig, name, outputs, "0.030")
+    }
+
+    /// [`Programs::command`] with this kubeconfig, the poller polling every `interval`
+    /// seconds.
+    pub fn command_with(
+        &self,
+        client: Client,
+        kubeconfig: &Path,
+        name: &str,
+        outputs: &Path,
+        interval: &str,
+    ) -> Command {
         let mut command = match client {
             Client::Launcher => {
                 let mut c = Command::new(&self.launcher);
@@ -317,15 +335,10 @@ impl Programs {
                 if client == Client::PythonCreate {
                     c.args(["create", name]);
                 } else {
-                    // 30 simulated seconds at 1 ms per simulated second (`STEP`).
-                    c.args(["run", name, "0.030"]);
+                    c.args(["run", name, interval]);
                 }
                 c
             }
-        };
-        let kubeconfig = match client {
-            Client::Launcher => &bed.kubeconfig,
-            Client::PythonCreate | Client::PythonPoll => &bed.baseline_kubeconfig,
         };
         command
             .env("KUBECONFIG", kubeconfig)

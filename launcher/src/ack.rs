@@ -31,6 +31,12 @@ pub enum Verdict {
     Failed(String),
 }
 
+/// The message of the `ACK.Terminal` condition the ACK runtime sets when SageMaker
+/// already has a resource of the name that this resource did not create
+/// (`condition.NotManagedMessage`; the reason explains adoption). The controller has
+/// then copied *that* resource's ARN and status in beside it, from SageMaker's Describe.
+pub const NOT_MANAGED: &str = "Resource already exists";
+
 /// AWS error codes of requests that retrying cannot fix.
 const VALIDATION_CODES: &[&str] = &[
     "ValidationException",
@@ -88,12 +94,17 @@ pub enum AckFailure {
     TerminalState(String),
     /// A Recoverable validation error: retrying the same request cannot succeed.
     Rejected(String),
+    /// The [`NOT_MANAGED`] Terminal: SageMaker already has a resource of this name that
+    /// this resource did not create, and the status beside it is that resource's.
+    NotManaged(String),
 }
 
 impl std::fmt::Display for AckFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            AckFailure::Terminal(text) | AckFailure::TerminalState(text) => {
+            AckFailure::Terminal(text)
+            | AckFailure::TerminalState(text)
+            | AckFailure::NotManaged(text) => {
                 write!(f, "the ACK controller gave up: {text}")
             }
             AckFailure::Rejected(message) => write!(f, "SageMaker rejected the job: {message}"),
@@ -107,7 +118,10 @@ pub fn state(conditions: &[Condition]) -> AckState {
     if let Some(terminal) = condition(conditions, "ACK.Terminal") {
         let text = condition_text(terminal);
         let state_reached = text.contains("status reached terminal state");
-        return AckState::Failed(if state_reached {
+        let not_managed = terminal.message.as_deref().map(str::trim) == Some(NOT_MANAGED);
+        return AckState::Failed(if not_managed {
+            AckFailure::NotManaged(text)
+        } else if state_reached {
             AckFailure::TerminalState(text)
         } else {
             AckFailure::Terminal(text)
@@ -120,6 +134,16 @@ pub fn state(conditions: &[Condition]) -> AckState {
         return AckState::Failed(AckFailure::Rejected(message.clone()));
     }
     AckState::Waiting(recoverable)
+}
+
+/// Whether the status beside these conditions is another SageMaker resource's: the
+/// [`NOT_MANAGED`] Terminal (not its region and account variants, which stop before
+/// SageMaker is asked and copy nothing).
+pub fn not_managed(conditions: &[Condition]) -> bool {
+    matches!(
+        state(conditions),
+        AckState::Failed(AckFailure::NotManaged(_))
+    )
 }
 
 /// Whether `ACK.ResourceSynced` is True.
@@ -167,6 +191,28 @@ mod tests {
             state(&[condition("ACK.Terminal", "False", "")]),
             AckState::Waiting(None)
         );
+    }
+
+    #[test]
+    fn only_the_name_taken_terminal_says_the_status_is_another_resources() {
+        let mut taken = condition("ACK.Terminal", "True", NOT_MANAGED);
+        taken.reason = Some("This resource already exists but is not managed by ACK.".into());
+        assert!(not_managed(&[taken]));
+        for other in [
+            condition(
+                "ACK.Terminal",
+                "True",
+                "api error InvalidParameterValue: bad",
+            ),
+            condition(
+                "ACK.Terminal",
+                "True",
+                "Resource already exists in region us-east-1, but the desired state specifies region us-west-2. ",
+            ),
+            condition("ACK.Terminal", "False", NOT_MANAGED),
+        ] {
+            assert!(!not_managed(std::slice::from_ref(&other)), "{other:?}");
+        }
     }
 
     #[test]

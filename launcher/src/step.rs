@@ -52,7 +52,8 @@ pub fn run<K: Kind>(
         return ExitCode::SUCCESS;
     }
     let last_seen = progress.last_seen();
-    let written = component_runtime::write_outputs(&K::outputs(&outputs, last_seen.as_ref()));
+    let written =
+        component_runtime::write_outputs(&crate::kinds::outputs::<K>(&outputs, last_seen.as_ref()));
     let failure = match (result, written) {
         (Ok(()), Ok(())) => {
             log!("succeeded");

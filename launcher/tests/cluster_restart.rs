@@ -1,111 +1,160 @@
-//! A real fault: kube-apiserver killed in the middle of a job and started again on the same
-//! etcd. The launcher (and the controller) ride it out and the job ends with one resource.
-//! A cluster of its own: the restart would disturb other tests.
+//! Real outages in the middle of a job, on the real ACK controller with our SageMaker API:
+//! kube-apiserver killed and started again on the same etcd, and the controller killed and
+//! started again. The launcher (and the controller) ride them out and each job ends with
+//! one resource and one SageMaker job. Each test has a stack of its own: the restart would
+//! disturb other tests.
 
 mod common;
 
 use std::time::Duration;
 
-use common::cluster::{Namespace, eventually, start};
-use common::*;
+use common::kfp::{Running, Scene};
+use k8s_openapi::api::core::v1::ConfigMap;
+use testbed::ack::{AckStack, Kind, Script, state_field};
 
-fn slow_job(ns: &Namespace<'_>) -> testbed::ClusterController {
-    testbed::ClusterController::start(
-        ns.cluster.client(),
-        ns.cluster.handle(),
-        &ns.name,
-        ControllerOptions {
-            // 30 simulated seconds between reconciles are 300 ms: 20 of them train.
-            time_scale: Duration::from_millis(10),
-            scenario: Scenario::completes_after(20),
-            ..ControllerOptions::default()
+/// Waits until the job `name` of `kind` runs in SageMaker as the controller reports it.
+fn wait_running(scene: &Scene<'_>, kind: Kind, name: &str) {
+    let field = state_field(kind).expect("a job state");
+    scene.eventually(
+        kind,
+        name,
+        "the job to run",
+        Duration::from_secs(60),
+        || {
+            scene
+                .get(kind, name)
+                .is_some_and(|r| r["status"][&field] == "InProgress")
         },
-    )
+    );
 }
 
-/// Starts the launcher, waits for training, kills the API server for `outage`, starts it
-/// again and returns the launcher's run and the resource's uid before the outage.
-///
-/// Before the kill, the controller pauses and another object is written, so the last
-/// resourceVersion the launcher saw is older than the cluster's: the restarted server's
-/// watch cache, which starts at the current one, answers the launcher's resumed watch
-/// with 410 Gone (without the write that happens only when etcd moved on meanwhile).
-fn run_through_a_restart(
-    ns: &Namespace<'_>,
-    controller: &testbed::Controller,
+/// Starts a TrainingJob step whose job runs until advanced, waits until it runs, then:
+/// kills the controller, writes another object (so the last resourceVersion the launcher
+/// saw is older than the cluster's: the restarted server's watch cache, which starts at the
+/// current one, answers the launcher's resumed watch with 410 Gone), stops kube-apiserver
+/// for `outage`, starts it again, lets SageMaker finish the job and starts the controller
+/// again (whose first reconcile sees the end at once). Returns the step and the resource's
+/// uid before the outage.
+fn through_a_restart<'a, 's>(
+    scene: &'a Scene<'s>,
+    name: &str,
     outage: Duration,
-) -> (Run, String) {
-    let step = ns.step();
-    let child = step.spawn(&valid_inputs("xgboost-restart"), &["--api-timeout", "120"]);
-    eventually("the job to train", || {
-        ns.object("xgboost-restart")
-            .is_some_and(|o| o["status"]["secondaryStatus"] == "Training")
-    });
-    let uid = ns.object("xgboost-restart").expect("created")["metadata"]["uid"]
+) -> (Running<'a, 's>, String) {
+    let stack = scene.stack();
+    let kind = Kind::TrainingJob;
+    let running = scene
+        .launch(kind, name)
+        .flag("--api-timeout", "120")
+        .spawn();
+    wait_running(scene, kind, name);
+    let uid = scene.get(kind, name).expect("created")["metadata"]["uid"]
         .as_str()
         .expect("uid")
         .to_owned();
-    controller.set_paused(true);
-    let config_maps: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
-        kube::Api::namespaced(ns.cluster.client(), &ns.name);
-    let marker = k8s_openapi::api::core::v1::ConfigMap {
+    stack.controller.kill();
+    let config_maps: kube::Api<ConfigMap> =
+        kube::Api::namespaced(stack.cluster.client(), &scene.ns.name);
+    let marker = ConfigMap {
         metadata: kube::api::ObjectMeta {
             name: Some("etcd-moves-on".into()),
             ..Default::default()
         },
         ..Default::default()
     };
-    ns.cluster
+    stack
+        .cluster
         .block_on(config_maps.create(&Default::default(), &marker))
         .expect("config map");
-    ns.cluster.stop_apiserver();
+    stack.cluster.stop_apiserver();
     std::thread::sleep(outage);
-    ns.cluster
+    stack
+        .cluster
         .start_apiserver()
         .expect("API server starts again");
-    controller.set_paused(false);
-    (step.finish(child.wait_with_output().expect("exits")), uid)
+    assert!(stack.sagemaker.advance(name), "SageMaker has the job");
+    stack
+        .controller
+        .start_again()
+        .expect("controller starts again");
+    (running, uid)
 }
 
 #[test]
 fn the_launcher_resumes_after_an_api_server_restart_and_the_role_needs_list() {
-    let cluster = start();
+    let stack = AckStack::start().expect("a stack of its own");
+    let kind = Kind::TrainingJob;
 
-    let ns = Namespace::new(&cluster, "restart");
-    let controller = slow_job(&ns);
-    let (run, uid) = run_through_a_restart(&ns, &controller, Duration::from_secs(2));
-    assert_eq!(run.code, Some(0), "{run:?}");
-    assert_eq!(run.output("training_job_status"), "Completed");
+    let scene = Scene::on(&stack, "restart");
+    let name = scene.prepare(kind, "tj", Script::works_until_advanced());
+    let (running, uid) = through_a_restart(&scene, &name, Duration::from_secs(2));
+    let run = running.wait();
+    run.assert_code(0);
+    run.assert_outputs_match();
+    assert_eq!(run.state(), "Completed", "{}", run.context());
     // One resource, the same one: the launcher re-watched, it did not create again.
-    assert_eq!(ns.names(), ["xgboost-restart"]);
-    let object = ns.object("xgboost-restart").expect("kept");
-    assert_eq!(object["metadata"]["uid"], uid.as_str());
+    assert_eq!(scene.names(kind), [name.as_str()], "{}", run.context());
     assert_eq!(
-        controller
-            .aws_calls()
-            .iter()
-            .filter(|c| c.operation == "CreateTrainingJob")
-            .count(),
-        1
+        scene.get(kind, &name).expect("kept")["metadata"]["uid"],
+        uid.as_str()
     );
+    assert_eq!(stack.sagemaker.count(&name, "CreateTrainingJob"), 1);
     // The restarted server's watch cache starts at its current resourceVersion, older
     // ones are 410 Gone: the launcher lists again (the Role's `list`).
-    assert!(
-        run.stderr.contains("410 Gone"),
-        "expected a re-list after the restart:\n{}",
-        run.stderr
-    );
-    drop(controller);
+    run.assert_logged("410 Gone");
 
     // Without `list` in the Role, that re-list is refused: exit 4.
-    let ns = Namespace::with_role(&cluster, "restart-without-list", |role| {
+    let scene = Scene::with_role(&stack, "restart-without-list", |role| {
         for rule in role.rules.iter_mut().flatten() {
             rule.verbs.retain(|v| v != "list");
         }
     });
-    let controller = slow_job(&ns);
-    let (run, _) = run_through_a_restart(&ns, &controller, Duration::from_secs(1));
-    assert_eq!(run.code, Some(4), "{run:?}");
-    assert!(run.stderr.contains("refused to list"), "{}", run.stderr);
-    run.assert_all_outputs_written();
+    let name = scene.prepare(kind, "tj", Script::works_until_advanced());
+    let (running, _) = through_a_restart(&scene, &name, Duration::from_secs(1));
+    let run = running.wait();
+    run.assert_code(4);
+    run.assert_logged("refused to list");
+    run.assert_outputs_written();
+}
+
+#[test]
+fn every_job_kind_rides_out_the_controller_killed_and_started_again_mid_job() {
+    let stack = AckStack::start().expect("a stack of its own");
+    let scene = Scene::on(&stack, "controller-restart");
+    let kinds = [
+        Kind::TrainingJob,
+        Kind::HyperParameterTuningJob,
+        Kind::ProcessingJob,
+        Kind::TransformJob,
+    ];
+    let names: Vec<String> = kinds
+        .iter()
+        .zip(["tj", "hpo", "pj", "tfj"])
+        .map(|(&kind, base)| scene.prepare(kind, base, Script::works_until_advanced()))
+        .collect();
+    let steps: Vec<(Kind, &String, Running<'_, '_>)> = kinds
+        .iter()
+        .zip(&names)
+        .map(|(&kind, name)| (kind, name, scene.launch(kind, name).spawn()))
+        .collect();
+    for (kind, name, _) in &steps {
+        wait_running(&scene, *kind, name);
+    }
+    // The controller dies while every job runs; SageMaker finishes them meanwhile.
+    stack.controller.kill();
+    for name in &names {
+        assert!(stack.sagemaker.advance(name), "SageMaker has {name}");
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    stack
+        .controller
+        .start_again()
+        .expect("controller starts again");
+    for (kind, name, running) in steps {
+        let run = running.wait();
+        run.assert_code(0);
+        run.assert_outputs_match();
+        assert_eq!(run.state(), "Completed", "{}", run.context());
+        let create = format!("Create{}", kind.api_name());
+        assert_eq!(stack.sagemaker.count(name, &create), 1, "{}", run.context());
+    }
 }

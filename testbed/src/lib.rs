@@ -14,11 +14,9 @@
 //!   when). Everything else is the real server's answer, with the client's own token.
 //! - [`ack`]: the real ACK SageMaker controller's stack ([`cluster::AckController`] with our
 //!   SageMaker API, `sagemaker-emulator`), a namespace per test.
-//! - Simulated ACK SageMaker controllers (below), in-process on the double's store or,
-//!   for TrainingJob, as a kube-rs client of the real server ([`ClusterController`]).
-//! - The API double ([`TestBed`], the `server` module): a hand-written Kubernetes API
-//!   that the launcher's outcome tests still use until they run on the real ACK controller
-//!   (issue 19); it goes with them. It applies the [`Fault`]s that need no server behind
+//! - The API double ([`TestBed`], the `server` module): a hand-written Kubernetes API that
+//!   no test of the launcher's outcomes uses any more (they run on the real ACK
+//!   controller); it is removed next. It applies the [`Fault`]s that need no server behind
 //!   them (delays, status answers).
 //!
 //! ```no_run
@@ -33,39 +31,10 @@
 //! // ... run the launcher with KUBECONFIG=/tmp/kubeconfig, then assert:
 //! assert_eq!(proxy.requests().count(Verb::Create), 3);
 //! ```
-//!
-//! ## The simulated controller
-//! See [`Controller`] and [`Scenario`] and the `controller` module docs for the time model.
-//! It follows `ack-trainingjob-controller-semantics.md`: finalizer
-//! [`FINALIZER`] added before `CreateTrainingJob` and removed again when it fails; ARN and
-//! `ackResourceMetadata` (region, ownerAccountID, partition); late initialisation of
-//! `enableInterContainerTrafficEncryption`, `enableManagedSpotTraining`,
-//! `enableNetworkIsolation`, `algorithmSpecification.enableSageMakerMetricsTimeSeries`,
-//! `outputDataConfig.kmsKeyID` (`""`), `outputDataConfig.compressionType` (`GZIP`) and
-//! `resourceConfig.instanceCount` (a spec write, so generation bumps once); conditions reset
-//! every reconcile and written in the order ResourceSynced, Terminal/Recoverable,
-//! LateInitialized, Ready; `ACK.ResourceSynced` from the job state (`TrainingJob is in X
-//! status.`, debug rules then profiler rules in progress keep it False); Failed and Stopped
-//! are Synced True without Terminal; terminal AWS codes give `ACK.Terminal`, everything else
-//! (ValidationException in the aws-sdk-go v1 or v2 format, throttling, limits) gives
-//! `ACK.Recoverable` with Synced Unknown and exponential backoff; a name SageMaker already
-//! knows gives Terminal `Resource already exists` with the old job's status; deleting a
-//! running job calls `StopTrainingJob`, writes Stopping with Recoverable `TrainingJob is
-//! Stopping.` and removes the finalizer once the job is Stopped; `retain` deletion policy.
-//! Not emulated: spec updates after creation (warm pool/profiler updates and their
-//! Terminal errors), the delayed late-initialisation path, adoption, IAM role selectors,
-//! region/account drift, warm pools.
-//!
-//! Two simpler controllers for the other kinds, in-process only: [`JobController`] for the
-//! job kinds that end on their state field, and [`HostingController`] for the definitions
-//! (Model, EndpointConfig, the monitoring job definitions), Endpoint (with updates and
-//! their rollback), MonitoringSchedule and ModelPackageGroup; their module docs list what
-//! they emulate and where they differ from the real controller.
 
 pub mod ack;
 mod api_error;
 mod clock;
-mod controller;
 mod crd;
 mod http;
 mod kubeconfig;
@@ -82,14 +51,6 @@ pub use cluster::TlsError;
 
 pub use api_error::{ApiError, Cause};
 pub use clock::rfc3339;
-pub use controller::{
-    AwsCall, AwsError, ClusterController, Controller, ControllerOptions,
-    DELETION_POLICY_ANNOTATION, FINALIZER, HostingClass, HostingController,
-    HostingControllerOptions, HostingKind, HostingOutcome, JobController, JobControllerOptions,
-    JobKind, JobOutcome, JobState, JobStatus, LAST_ENDPOINT_CONFIG_ANNOTATION, REGION_ANNOTATION,
-    RuleState, SIMULATED_EPOCH, SageMakerCall, Scenario, SdkVersion, TERMINAL_CODES,
-    UNMANAGED_REASON, UpdateOutcome, request_id,
-};
 pub use crd::{Crd, CrdError, CrdVersion};
 pub use kubeconfig::TOKEN;
 pub use proxy::{Fault, FaultProxy, RequestLog, RequestRecord, Verb};

@@ -24,33 +24,6 @@ pub(crate) fn merge_patch(target: &mut Value, patch: &Value) {
     }
 }
 
-/// The merge patch that turns `old` into `new` (what `client.MergeFrom` computes in Go).
-pub(crate) fn merge_diff(old: &Value, new: &Value) -> Value {
-    match (old, new) {
-        (Value::Object(o), Value::Object(n)) => {
-            let mut out = serde_json::Map::new();
-            for (k, ov) in o {
-                match n.get(k) {
-                    None => {
-                        out.insert(k.clone(), Value::Null);
-                    }
-                    Some(nv) if nv != ov => {
-                        out.insert(k.clone(), merge_diff(ov, nv));
-                    }
-                    Some(_) => {}
-                }
-            }
-            for (k, nv) in n {
-                if !o.contains_key(k) {
-                    out.insert(k.clone(), nv.clone());
-                }
-            }
-            Value::Object(out)
-        }
-        _ => new.clone(),
-    }
-}
-
 /// Applies an RFC 6902 JSON patch, returning the patched document or why it does not apply.
 pub(crate) fn json_patch(doc: &Value, ops: &Value) -> Result<Value, String> {
     let ops = ops
@@ -169,15 +142,6 @@ mod tests {
         let mut v = json!({"a": {"b": 1, "c": 2}, "l": [1, 2]});
         merge_patch(&mut v, &json!({"a": {"b": null, "d": 3}, "l": [3]}));
         assert_eq!(v, json!({"a": {"c": 2, "d": 3}, "l": [3]}));
-    }
-
-    #[test]
-    fn merge_diff_round_trips() {
-        let old = json!({"a": {"b": 1, "c": 2}, "gone": true, "l": [1]});
-        let new = json!({"a": {"b": 1, "d": 3}, "l": [2], "n": "x"});
-        let mut patched = old.clone();
-        merge_patch(&mut patched, &merge_diff(&old, &new));
-        assert_eq!(patched, new);
     }
 
     #[test]

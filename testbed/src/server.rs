@@ -1,8 +1,7 @@
 //! [`TestBed`]: the API double, a hand-written Kubernetes API server for **namespaced custom
-//! resources** on `127.0.0.1:<ephemeral port>` (plain HTTP) with an in-memory store, on which
-//! the simulated controllers run in-process. Only the launcher's outcome tests that have not
-//! moved onto the real ACK controller use it; every test of how the launcher uses the API
-//! runs against the real kube-apiserver ([`crate::FaultProxy`]). It owns a thread with a
+//! resources** on `127.0.0.1:<ephemeral port>` (plain HTTP) with an in-memory store. No test
+//! of the launcher uses it any more (its outcomes run on the real ACK controller, its use of
+//! the API against the real kube-apiserver, [`crate::FaultProxy`]); it is removed next. It owns a thread with a
 //! current-thread tokio runtime, so plain `#[test]` functions, async tests and separately
 //! spawned processes can all use it, and dropping it stops everything it started.
 //!
@@ -64,7 +63,6 @@ use serde_json::Value;
 
 use crate::ResourceRef;
 use crate::api_error::ApiError;
-use crate::controller::{Controller, ControllerOptions};
 use crate::crd::{Crd, CrdError};
 use crate::http::{self, Ctx};
 use crate::proxy::fault::{Action, Rules};
@@ -136,8 +134,8 @@ pub struct WaitTimeout {
     pub last: Option<Value>,
 }
 
-/// A running API server double (see the crate docs). Dropping it stops the server, the
-/// controllers started on it and every open connection.
+/// A running API server double (see the crate docs). Dropping it stops the server and every
+/// open connection.
 #[derive(Debug)]
 pub struct TestBed {
     addr: SocketAddr,
@@ -145,7 +143,6 @@ pub struct TestBed {
     store: Arc<Store>,
     faults: Faults,
     log: RequestLog,
-    handle: tokio::runtime::Handle,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -204,11 +201,11 @@ impl TestBed {
                         return;
                     }
                 };
-                let _ = ready_tx.send(Ok(runtime.handle().clone()));
+                let _ = ready_tx.send(Ok(()));
                 runtime.block_on(http::serve(ctx, listener, shutdown_rx));
                 runtime.shutdown_background();
             })?;
-        let handle = ready_rx
+        ready_rx
             .recv()
             .map_err(|_| std::io::Error::other("test bed thread ended early"))??;
         Ok(TestBed {
@@ -217,7 +214,6 @@ impl TestBed {
             store,
             faults,
             log,
-            handle,
             shutdown: Some(shutdown),
             thread: Some(thread),
         })
@@ -305,31 +301,6 @@ impl TestBed {
         self.store
             .wait_for(r, namespace, name, timeout, pred)
             .map_err(|last| WaitTimeout { last })
-    }
-
-    /// Starts the simulated ACK SageMaker TrainingJob controller on this server's store.
-    pub fn start_controller(&self, options: ControllerOptions) -> Controller {
-        Controller::start(self.store.clone(), &self.handle, options)
-    }
-
-    /// Starts a simulated controller for one of the job kinds that finish on their state
-    /// field (HyperParameterTuningJob, ProcessingJob, TransformJob); register its CRD
-    /// first ([`crate::JobKind::crd_yaml`]).
-    pub fn start_job_controller(
-        &self,
-        options: crate::JobControllerOptions,
-    ) -> crate::JobController {
-        crate::JobController::start(self.store.clone(), &self.handle, options)
-    }
-
-    /// Starts a simulated controller for one of the long-lived or definition kinds
-    /// (Endpoint, MonitoringSchedule, Model, ...); register its CRD first
-    /// ([`crate::HostingKind::crd_yaml`]).
-    pub fn start_hosting_controller(
-        &self,
-        options: crate::HostingControllerOptions,
-    ) -> crate::HostingController {
-        crate::HostingController::start(self.store.clone(), &self.handle, options)
     }
 }
 

@@ -2,9 +2,9 @@
 //! global resourceVersion counter, and the event history watches are served from.
 //!
 //! Architecture invariant: every change to an object goes through [`Store::create`],
-//! [`Store::update`] or [`Store::delete`], so the API, the simulated controller and the
-//! in-process helpers all get the same metadata rules (uid, generation, finalizers,
-//! no-op writes) and every change appears exactly once in the history.
+//! [`Store::update`] or [`Store::delete`], so the API and the in-process helpers all get
+//! the same metadata rules (uid, generation, finalizers, no-op writes) and every change
+//! appears exactly once in the history.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};

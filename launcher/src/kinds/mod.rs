@@ -22,7 +22,7 @@
 
 use std::time::Duration;
 
-use component_runtime::Component;
+use component_runtime::{Component, OutputValue};
 use generated::ack::Condition;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde::de::DeserializeOwned;
@@ -160,6 +160,15 @@ pub fn verdict<K: Kind>(resource: &K) -> Verdict {
         return Verdict::Waiting { recoverable: None };
     };
     match ack::state(K::conditions(status)) {
+        AckState::Failed(AckFailure::NotManaged(terminal)) => Verdict::Failed(format!(
+            "SageMaker already has a {noun} named {name} that this step did not create \
+             (the ACK controller's Terminal condition: {terminal}); the status the controller \
+             copied from it is not this step's and is not reported. Choose another {input}, \
+             or leave it empty for a name of this run and step",
+            noun = K::NOUN,
+            name = K::name(resource.spec()),
+            input = K::NAME_INPUT,
+        )),
         // The controller's Terminal for a failed state says less than the kind's rule,
         // which gives the reason; any other Terminal stands as it is.
         AckState::Failed(failure @ AckFailure::TerminalState(_)) => {
@@ -176,9 +185,37 @@ pub fn verdict<K: Kind>(resource: &K) -> Verdict {
     }
 }
 
-/// The facts worth logging, with the Recoverable error the controller reports, if any.
+/// Whether the resource's status, besides its conditions, is another SageMaker
+/// resource's ([`ack::not_managed`]): nothing of it is logged or handed on as this step's.
+pub fn foreign<K: Kind>(resource: &K) -> bool {
+    resource
+        .status()
+        .is_some_and(|status| ack::not_managed(K::conditions(status)))
+}
+
+/// The outputs of the resource as last seen; of a [`foreign`] status only the conditions,
+/// which are this resource's own.
+pub fn outputs<'a, K: Kind>(
+    paths: &'a K::OutputPaths,
+    resource: Option<&K>,
+) -> Vec<OutputValue<'a>> {
+    let Some(status) = resource.filter(|r| foreign(*r)).and_then(|r| r.status()) else {
+        return K::outputs(paths, resource);
+    };
+    let conditions = serde_json::to_value(K::conditions(status)).ok();
+    let mut outputs = K::outputs(paths, None);
+    for output in &mut outputs {
+        if output.name == "conditions" {
+            output.value.clone_from(&conditions);
+        }
+    }
+    outputs
+}
+
+/// The facts worth logging, with the Recoverable error the controller reports, if any
+/// (nothing of a [`foreign`] status).
 pub fn progress<K: Kind>(resource: &K) -> Vec<Fact> {
-    let Some(status) = resource.status() else {
+    let Some(status) = resource.status().filter(|_| !foreign(resource)) else {
         return Vec::new();
     };
     let mut facts = K::facts(status);
@@ -188,8 +225,11 @@ pub fn progress<K: Kind>(resource: &K) -> Vec<Fact> {
     facts
 }
 
-/// The resource's ARN, once the controller has created it.
+/// The resource's ARN, once the controller has created it (never a [`foreign`] status's).
 pub fn arn<K: Kind>(resource: &K) -> Option<&str> {
+    if foreign(resource) {
+        return None;
+    }
     K::arn(resource.status()?).filter(|a| !a.is_empty())
 }
 
@@ -294,10 +334,21 @@ pub mod testing {
         let terminal = json!([{"type": "ACK.ResourceSynced", "status": "True"},
             {"type": "ACK.Terminal", "status": "True", "message": "Resource already exists",
              "reason": "This resource already exists but is not managed by ACK."}]);
-        let Verdict::Failed(message) = verdict(&with(Some("Completed"), terminal)) else {
+        let Verdict::Failed(message) = verdict(&with(Some("Completed"), terminal.clone())) else {
             panic!("a Terminal {noun} must fail")
         };
         assert!(message.contains("Resource already exists"), "{message}");
+        assert!(message.contains("not this step's"), "{message}");
+        // ... whose status is not this step's: no facts, no ARN, only the conditions handed on.
+        let taken = resource(json!({
+            state_field: "Completed",
+            "conditions": terminal,
+            "ackResourceMetadata": {"arn": "arn:aws:sagemaker:us-west-2:1:job/j",
+                "ownerAccountID": "1", "region": "us-west-2"},
+        }));
+        assert!(foreign(&taken));
+        assert_eq!(progress(&taken), Vec::new());
+        assert_eq!(arn(&taken), None);
         let drift =
             json!([{"type": "ACK.Terminal", "status": "True", "message": "not implemented"}]);
         assert!(matches!(

@@ -3,9 +3,8 @@
 //! `component-template/rbac.yaml`, directly or through a [`FaultProxy`] that logs its
 //! requests and injects faults. Two clusters per test binary at most, each started by the
 //! first test that asks: [`shared`], where nothing reconciles TrainingJobs unless the test
-//! starts the simulated controller or writes their status itself
-//! ([`Namespace::complete_jobs`]), and [`with_controller`], where the real ACK controller
-//! does, with our SageMaker API.
+//! writes their status itself ([`Namespace::complete_jobs`]), and [`with_controller`],
+//! where the real ACK controller does, with our SageMaker API.
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -14,9 +13,9 @@ use futures::StreamExt as _;
 use k8s_openapi::api::rbac::v1::Role;
 use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams, PostParams, WatchEvent};
 use serde_json::{Value, json};
+use testbed::FaultProxy;
 use testbed::ack::AckStack;
 use testbed::cluster::Cluster;
-use testbed::{ClusterController, ControllerOptions, FaultProxy, Scenario};
 
 use super::Step;
 
@@ -89,18 +88,6 @@ impl<'c> Namespace<'c> {
             name: name.to_owned(),
             kubeconfig,
         }
-    }
-
-    pub fn controller(&self, scenario: Scenario) -> ClusterController {
-        ClusterController::start(
-            self.cluster.client(),
-            self.cluster.handle(),
-            &self.name,
-            ControllerOptions {
-                scenario,
-                ..ControllerOptions::default()
-            },
-        )
     }
 
     /// A launcher step running as the ServiceAccount.
@@ -181,7 +168,7 @@ impl<'c> Namespace<'c> {
     /// The API tests need a status that moves through the real API server, not a
     /// controller's semantics (those are the outcome tests'), and the real ACK controller
     /// takes a 30 s requeue per step: so the test writes it, as the controller would, through
-    /// the administrator's client (as `cluster_updates.rs` plays the controller's writes).
+    /// the administrator's client.
     pub fn complete_jobs(&self, script: Script) -> Completer {
         let task = self
             .cluster

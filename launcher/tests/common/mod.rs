@@ -1,9 +1,12 @@
 //! Runs the real launcher binary, as a separate process, against a real kube-apiserver
-//! (the `cluster` module) or the API double.
+//! (the `cluster` module, with TrainingJob inputs made here), as KFP runs a component
+//! against the real ACK controller (the `kfp` module, any kind), or against the API double
+//! (the hosting kinds' outcome tests, until they move to the real controller).
 
 #![allow(dead_code)] // Each test binary uses a different part.
 
 pub mod cluster;
+pub mod kfp;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -12,10 +15,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 #[allow(unused_imports)] // Each test binary uses a different part.
-pub use testbed::{
-    AwsError, ControllerOptions, Fault, JobState, JobStatus, ResourceRef, Scenario, SdkVersion,
-    TestBed, Verb,
-};
+pub use testbed::{Fault, Verb};
 
 pub const NS: &str = "pipelines";
 
@@ -51,13 +51,6 @@ pub struct Step {
 }
 
 impl Step {
-    pub fn new(bed: &TestBed) -> Step {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let kubeconfig = dir.path().join("kubeconfig");
-        bed.write_kubeconfig(&kubeconfig, NS).expect("kubeconfig");
-        Step { dir, kubeconfig }
-    }
-
     /// A step whose kubeconfig is `yaml` (e.g. a ServiceAccount's on a real cluster).
     pub fn with_kubeconfig(yaml: &str) -> Step {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -167,21 +160,6 @@ impl Run {
             }
         }
     }
-}
-
-pub fn bed() -> TestBed {
-    TestBed::start_for_training_jobs().expect("test bed starts")
-}
-
-pub fn controller(bed: &TestBed, scenario: Scenario) -> testbed::Controller {
-    bed.start_controller(ControllerOptions {
-        scenario,
-        ..ControllerOptions::default()
-    })
-}
-
-pub fn object(bed: &TestBed, name: &str) -> Option<Value> {
-    bed.get(&ResourceRef::training_job(), NS, name)
 }
 
 /// Waits until `check` holds, up to 10 s.

@@ -62,7 +62,8 @@
 //!   `Delete<Kind>`: gone at once, or after a Deleting phase; an Endpoint that is
 //!   creating or updating cannot be deleted. `UpdateEndpoint`: Updating, then InService
 //!   on the new configuration or rolled back to the old one with a `FailureReason`;
-//!   refused unless InService. `UpdateMonitoringSchedule`: Pending, then Scheduled.
+//!   refused unless InService. `UpdateMonitoringSchedule`: Pending, then Scheduled (or,
+//!   scripted, Failed with a `FailureReason`).
 //!
 //! What no script can shorten: a job deleted while it runs is released one 30 s requeue
 //! after `Stop<Kind>` (the controller requeues whenever the Describe after Stop still finds
@@ -74,7 +75,9 @@
 //! Per resource name a [`Script`] decides what SageMaker does: the timeline of statuses
 //! its Describes show (per Describe, after a time, or until [`SageMaker::advance`]), a
 //! failure reason, an error for every Create, transient errors first (throttling, 5xx),
-//! how long Stopping, Deleting and Updating last, an Endpoint update rolled back. An
+//! how long Stopping, Deleting and Updating last, an Endpoint update rolled back, a
+//! schedule update that fails, an operation answered only after a while ([`Script::slow`];
+//! a call is logged when it is answered). An
 //! unscripted name gets [`Options::default_script`]. Every request is logged
 //! ([`SageMaker::calls`], [`SageMaker::count`]). Tests of several namespaces share one
 //! server: names are what tell their resources apart.

@@ -217,6 +217,10 @@ impl Record {
                 Lasts::Forever,
             )
             .effect(Effect::RollBack(reason.clone())),
+            UpdateOutcome::Fails(reason) if self.kind.class() == Class::Schedule => {
+                Phase::new(Stage::Failed(reason.clone()), Lasts::Forever)
+                    .effect(Effect::ApplyUpdate)
+            }
             _ => Phase::new(Stage::Done, Lasts::Forever).effect(Effect::ApplyUpdate),
         };
         self.replace_timeline(vec![Phase::new(working, self.script.updating), outcome]);
@@ -350,5 +354,32 @@ mod tests {
         assert_eq!(describe(&mut taken).as_deref(), Some("InService"));
         assert_eq!(taken.request["EndpointConfigName"], "new");
         assert_eq!(taken.shown().failure_reason, None);
+    }
+
+    #[test]
+    fn a_failed_schedule_update_keeps_the_new_config_and_fails() {
+        let config = |expression: &str| -> Map<String, Value> {
+            serde_json::from_value(serde_json::json!({"MonitoringScheduleConfig":
+                {"ScheduleConfig": {"ScheduleExpression": expression}}}))
+            .unwrap()
+        };
+        let mut r = Record::new(
+            Kind::MonitoringSchedule,
+            "s",
+            "arn".into(),
+            config("hourly"),
+            Script::completes()
+                .update_fails("the job definition has no baseline")
+                .updating_for(Lasts::Describes(1)),
+        );
+        assert_eq!(describe(&mut r).as_deref(), Some("Scheduled"));
+        r.update(config("daily"));
+        assert_eq!(describe(&mut r).as_deref(), Some("Pending"));
+        assert_eq!(describe(&mut r).as_deref(), Some("Failed"));
+        assert_eq!(
+            r.shown().failure_reason.as_deref(),
+            Some("the job definition has no baseline")
+        );
+        assert_eq!(r.request, config("daily"));
     }
 }

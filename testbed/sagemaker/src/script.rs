@@ -104,6 +104,9 @@ pub enum UpdateOutcome {
     /// Endpoint only: SageMaker rolls back to the configuration it had, InService, with
     /// this `FailureReason`.
     RolledBack(String),
+    /// MonitoringSchedule only: the new configuration is kept and the schedule is
+    /// `Failed` with this `FailureReason`.
+    Fails(String),
 }
 
 /// A transient error answered to the next `times` requests of one verb (or of any verb)
@@ -127,6 +130,7 @@ pub struct Script {
     pub(crate) update: UpdateOutcome,
     pub(crate) faults: Vec<Fault>,
     pub(crate) rules_end: String,
+    pub(crate) slow: Vec<(Verb, Duration)>,
 }
 
 impl Default for Script {
@@ -148,6 +152,7 @@ impl Script {
             update: UpdateOutcome::Taken,
             faults: Vec::new(),
             rules_end: "NoIssuesFound".into(),
+            slow: Vec::new(),
         }
     }
 
@@ -231,6 +236,22 @@ impl Script {
     /// `reason` as its `FailureReason`.
     pub fn update_rolls_back(mut self, reason: &str) -> Script {
         self.update = UpdateOutcome::RolledBack(reason.into());
+        self
+    }
+
+    /// A MonitoringSchedule update fails: the schedule keeps the new configuration and
+    /// shows `Failed` with `reason` as its `FailureReason`.
+    pub fn update_fails(mut self, reason: &str) -> Script {
+        self.update = UpdateOutcome::Fails(reason.into());
+        self
+    }
+
+    /// Every request with `verb` about this name is answered only `after` it arrived
+    /// (SageMaker taking its time, while the controller waits for the answer): a window in
+    /// which a test acts while, say, a Create is under way. Keep it well under the
+    /// controller's HTTP client timeout (60 s).
+    pub fn slow(mut self, verb: Verb, after: Duration) -> Script {
+        self.slow.push((verb, after));
         self
     }
 

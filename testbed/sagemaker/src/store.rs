@@ -82,6 +82,19 @@ impl Store {
         self.create(kind, region, request)
     }
 
+    /// How long the answer to `op` about the resource `request` names is held back
+    /// ([`Script::slow`]).
+    pub fn delay(&self, op: &str, request: &Value) -> Option<std::time::Duration> {
+        let (kind, verb) = Kind::operation(op)?;
+        let name = name_in(kind, request)?;
+        let script = self.scripts.get(&name)?;
+        script
+            .slow
+            .iter()
+            .find(|(v, _)| *v == verb)
+            .map(|(_, after)| *after)
+    }
+
     /// Answers one operation and logs it.
     pub fn call(&mut self, op: &str, region: &str, request: Value) -> Result<Value, AwsError> {
         let operation = Kind::operation(op);

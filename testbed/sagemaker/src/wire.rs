@@ -61,6 +61,10 @@ pub(crate) async fn handle(
             }
         }
     };
+    let delay = lock(&store).delay(op, &input);
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
     let mut store = lock(&store);
     let answer = store.call(op, &region, input);
     if print_calls && let Some(call) = store.calls.last() {

@@ -95,3 +95,39 @@ fn sagemaker_answers_json_with_its_error_codes_and_sts_answers_xml() {
     );
     assert!(sagemaker.describe(Kind::Model, "m").is_some());
 }
+
+#[test]
+fn a_slow_verb_is_answered_late_and_other_calls_meanwhile() {
+    use std::time::{Duration, Instant};
+    let sagemaker = SageMaker::start().expect("start");
+    sagemaker.script(
+        "slow",
+        Script::completes().slow(sagemaker_emulator::Verb::Create, Duration::from_millis(800)),
+    );
+    std::thread::scope(|scope| {
+        let started = Instant::now();
+        let create = scope.spawn(|| {
+            post(
+                &sagemaker,
+                Some("SageMaker.CreateModel"),
+                r#"{"ModelName": "slow", "PrimaryContainer": {"Image": "i"}}"#,
+            )
+        });
+        // Meanwhile SageMaker answers other calls at once, and has not created it yet.
+        std::thread::sleep(Duration::from_millis(200));
+        let (status, _, _) = post(
+            &sagemaker,
+            Some("SageMaker.DescribeModel"),
+            r#"{"ModelName": "slow"}"#,
+        );
+        assert_eq!(status, 400, "not created before the answer");
+        assert!(started.elapsed() < Duration::from_millis(700));
+        let (status, _, _) = create.join().expect("create");
+        assert_eq!(status, 200);
+        assert!(started.elapsed() >= Duration::from_millis(800));
+    });
+    assert_eq!(
+        sagemaker.ops("slow"),
+        ["DescribeModel", "CreateModel"].map(String::from)
+    );
+}

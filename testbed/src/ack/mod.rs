@@ -33,7 +33,9 @@ use kube::api::{
 use serde_json::Value;
 
 pub use cluster::{AckController, Cluster, ClusterError, ControllerOptions};
-pub use sagemaker_emulator::{AwsError, Kind, Lasts, Options, SageMaker, Script, Stage, Verb};
+pub use sagemaker_emulator::{
+    AwsError, Call, Kind, Lasts, Options, Phase, SageMaker, Script, Stage, Verb,
+};
 
 /// The API group of the controller's resources.
 pub const GROUP: &str = "sagemaker.services.k8s.aws";
@@ -189,6 +191,18 @@ impl Namespace<'_> {
     /// [`samples::spec`] makes the resource refer to (`<name>-uses`, and an Endpoint's
     /// model `<name>-model`), and creates the `kind` resource `name` with that spec.
     pub fn create_sample(&self, kind: Kind, name: &str, script: Script) -> Value {
+        self.prepare_sample(kind, name, script);
+        self.create(
+            kind,
+            name,
+            samples::spec(kind, name, &format!("{name}-uses")),
+        )
+    }
+
+    /// What [`Namespace::create_sample`] does before it creates the resource: gives
+    /// SageMaker `script` for `name` and seeds what [`samples::spec`] makes it refer to
+    /// (for a test whose resource someone else creates, such as the launcher).
+    pub fn prepare_sample(&self, kind: Kind, name: &str, script: Script) {
         let sagemaker = &self.stack.sagemaker;
         let uses = format!("{name}-uses");
         let model = format!("{name}-model");
@@ -205,7 +219,6 @@ impl Namespace<'_> {
                 .seed(k, "us-east-1", &request)
                 .expect("seeding a dependency");
         }
-        self.create(kind, name, samples::spec(kind, name, &uses))
     }
 
     /// The resource as the API server holds it, if it exists.
