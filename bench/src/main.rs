@@ -90,11 +90,8 @@ fn run(quick: bool) -> anyhow::Result<()> {
     let command = format!("cargo xtask bench{}", if quick { " --quick" } else { "" });
     let mut report = Report {
         quick,
-        date: testbed::rfc3339(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0)),
-        ),
+        // The wall clock in whole seconds, as `2026-12-05T00:50:00Z`.
+        date: format!("{:.0}", k8s_openapi::jiff::Timestamp::now()),
         machine: machine(&ctx, &venv.version),
         command,
         ..Report::default()

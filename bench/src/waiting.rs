@@ -13,7 +13,7 @@ use anyhow::{Context, bail};
 use k8s_openapi::api::rbac::v1::PolicyRule;
 use testbed::ack::{AckStack, Script};
 
-use crate::Ctx;
+use crate::ctx::Ctx;
 use crate::report::{Report, Row, Section, Unit};
 use crate::stats::Stat;
 use crate::workload::Client;

@@ -358,7 +358,7 @@ fn drifted() -> &'static Cluster {
     static CLUSTER: OnceLock<Cluster> = OnceLock::new();
     CLUSTER.get_or_init(|| {
         let cluster = Cluster::start().expect("cluster starts");
-        let text = std::fs::read_to_string(testbed::training_job_crd_path()).expect("CRD");
+        let text = common::training_job_crd();
         let mut crd: serde_json::Value = serde_saphyr::from_str(&text).expect("CRD YAML");
         let schema = &mut crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"];
         schema["spec"]["required"]

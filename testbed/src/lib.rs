@@ -14,10 +14,6 @@
 //!   when). Everything else is the real server's answer, with the client's own token.
 //! - [`ack`]: the real ACK SageMaker controller's stack ([`cluster::AckController`] with our
 //!   SageMaker API, `sagemaker-emulator`), a namespace per test.
-//! - The API double ([`TestBed`], the `server` module): a hand-written Kubernetes API that
-//!   no test of the launcher's outcomes uses any more (they run on the real ACK
-//!   controller); it is removed next. It applies the [`Fault`]s that need no server behind
-//!   them (delays, status answers).
 //!
 //! ```no_run
 //! use testbed::{Fault, FaultProxy, Verb, cluster::Cluster};
@@ -33,50 +29,10 @@
 //! ```
 
 pub mod ack;
-mod api_error;
-mod clock;
-mod crd;
-mod http;
-mod kubeconfig;
-mod patch;
 mod proxy;
-mod schema;
-mod selector;
-mod server;
-mod store;
 
 /// The real control plane ([`cluster::Cluster`]), re-exported for the tests.
 pub use cluster;
 pub use cluster::TlsError;
 
-pub use api_error::{ApiError, Cause};
-pub use clock::rfc3339;
-pub use crd::{Crd, CrdError, CrdVersion};
-pub use kubeconfig::TOKEN;
 pub use proxy::{Fault, FaultProxy, RequestLog, RequestRecord, Verb};
-pub use server::{
-    Faults, Options, StartError, TestBed, WaitTimeout, fixture, fixture_path, training_job_crd_path,
-};
-pub use store::{EventType, StoredEvent};
-
-/// Names one served resource: API group, version and plural (the URL segments).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ResourceRef {
-    /// API group, e.g. `sagemaker.services.k8s.aws`.
-    pub group: String,
-    /// Version, e.g. `v1alpha1`.
-    pub version: String,
-    /// Plural, e.g. `trainingjobs`.
-    pub plural: String,
-}
-
-impl ResourceRef {
-    /// `sagemaker.services.k8s.aws/v1alpha1` `trainingjobs`.
-    pub fn training_job() -> ResourceRef {
-        ResourceRef {
-            group: "sagemaker.services.k8s.aws".into(),
-            version: "v1alpha1".into(),
-            plural: "trainingjobs".into(),
-        }
-    }
-}

@@ -505,14 +505,20 @@ fn updates_of_an_endpoint_are_taken_or_rolled_back_and_a_schedule_update_taken()
             &name,
             json!({"spec": {"monitoringScheduleConfig": {"scheduleConfig": {"scheduleExpression": expression}}}}),
         );
+        // SageMaker holds the new expression once the controller's Describe has moved the
+        // update past its Pending phase; the resource, which still shows `Scheduled` from
+        // before while the controller calls Update, is then done again.
+        let applied = || {
+            stack.sagemaker.describe(kind, &name).is_some_and(|now| {
+                now["MonitoringScheduleConfig"]["ScheduleConfig"]["ScheduleExpression"]
+                    == expression
+            })
+        };
         ns.wait(kind, &name, "Scheduled with the new config", |r| {
-            stack.sagemaker.count(&name, "UpdateMonitoringSchedule") == 1 && done(kind, r)
+            stack.sagemaker.count(&name, "UpdateMonitoringSchedule") == 1
+                && applied()
+                && done(kind, r)
         });
-        let now = stack.sagemaker.describe(kind, &name).expect("schedule");
-        assert_eq!(
-            now["MonitoringScheduleConfig"]["ScheduleConfig"]["ScheduleExpression"],
-            expression
-        );
     };
     std::thread::scope(|scope| {
         let runs: Vec<_> = cases

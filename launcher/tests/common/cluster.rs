@@ -50,7 +50,7 @@ pub fn with_controller() -> &'static AckStack {
 /// A cluster of its own, for a test that restarts the API server.
 pub fn start() -> Cluster {
     let cluster = Cluster::start().expect("cluster starts");
-    let crd = std::fs::read_to_string(testbed::training_job_crd_path()).expect("vendored CRD");
+    let crd = super::training_job_crd();
     cluster
         .apply_crd(&serde_saphyr::from_str(&crd).expect("CRD YAML"))
         .expect("CRD accepted");
@@ -278,8 +278,7 @@ async fn complete_jobs(api: Api<DynamicObject>, script: Script) {
     }
 }
 
-/// Waits until `check` holds, up to 30 s (a real server and a busy machine are slower
-/// than the double).
+/// Waits until `check` holds, up to 30 s (a real server on a busy machine).
 pub fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while !check() {

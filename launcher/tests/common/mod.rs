@@ -1,7 +1,6 @@
 //! Runs the real launcher binary, as a separate process, against a real kube-apiserver
-//! (the `cluster` module, with TrainingJob inputs made here), as KFP runs a component
-//! against the real ACK controller (the `kfp` module, any kind), or against the API double
-//! (the hosting kinds' outcome tests, until they move to the real controller).
+//! (the `cluster` module, with TrainingJob inputs made here), or as KFP runs a component
+//! against the real ACK controller (the `kfp` module, any kind).
 
 #![allow(dead_code)] // Each test binary uses a different part.
 
@@ -18,6 +17,13 @@ use serde_json::Value;
 pub use testbed::{Fault, Verb};
 
 pub const NS: &str = "pipelines";
+
+/// The TrainingJob CRD vendored in the workspace, as the tests install it.
+pub fn training_job_crd() -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../crds/sagemaker-controller/sagemaker.services.k8s.aws_trainingjobs.yaml");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
 
 /// The outputs component.yaml declares.
 pub const OUTPUTS: [&str; 12] = generated::training_job::TrainingJobOutputPaths::NAMES;

@@ -36,9 +36,11 @@ use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, ObjectMeta, PostParams};
 
+use crate::control_plane::{Cluster, established, lock};
+use crate::error::ClusterError;
 use crate::go_build::Tool;
+use crate::kubeconfig;
 use crate::process::{Server, free_port, log_tail};
-use crate::{Cluster, ClusterError, established, kubeconfig, lock};
 
 /// The controller's release.
 pub const CONTROLLER_VERSION: &str = "v1.9.1";

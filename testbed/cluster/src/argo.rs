@@ -19,9 +19,10 @@ use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, ObjectMeta, PostParams};
 
+use crate::control_plane::Cluster;
+use crate::error::ClusterError;
 use crate::go_build::Tool;
 use crate::process::Server;
-use crate::{Cluster, ClusterError};
 
 /// Where the controller's configuration lives.
 pub const ARGO_NAMESPACE: &str = "argo";

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::ClusterError;
+use crate::error::ClusterError;
 
 /// Where cgroup hierarchies are mounted.
 const CGROUP_FS: &str = "/sys/fs/cgroup";

@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::ClusterError;
+use crate::error::ClusterError;
 use crate::netns::NodeNamespace;
 use crate::process::{Server, log_tail};
 

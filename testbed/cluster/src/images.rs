@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::ClusterError;
+use crate::error::ClusterError;
 use crate::go_build::{Tool, go_dir};
 use crate::netns::run;
 use crate::registry::which;

@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use crate::ClusterError;
+use crate::error::ClusterError;
 use crate::kube_scheduler::write_kubeconfig;
 use crate::process::Server;
 

@@ -11,8 +11,8 @@
 use std::net::Ipv4Addr;
 use std::path::Path;
 
-use crate::ClusterError;
 use crate::containerd::POD_CIDR;
+use crate::error::ClusterError;
 use crate::process::Server;
 
 /// A running kube-proxy. Dropping it kills it; its rules go with the node's namespace.

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::ClusterError;
+use crate::error::ClusterError;
 use crate::process::Server;
 
 /// A running kube-scheduler. Dropping it kills it.

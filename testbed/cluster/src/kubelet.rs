@@ -14,7 +14,7 @@
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
-use crate::ClusterError;
+use crate::error::ClusterError;
 use crate::process::Server;
 use crate::tls::Ca;
 

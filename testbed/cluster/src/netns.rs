@@ -21,8 +21,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::ClusterError;
 use crate::cgroups::CgroupRoot;
+use crate::error::ClusterError;
 use crate::process::{Server, log_tail};
 
 /// The /16 the host's ends of the nodes' veth pairs are numbered from (one /30 each).
@@ -51,7 +51,7 @@ pub struct NodeNames {
 
 impl NodeNames {
     pub fn draw() -> Result<NodeNames, ClusterError> {
-        let id = crate::random_hex(3)?;
+        let id = crate::random::random_hex(3)?;
         Ok(NodeNames {
             cgroup: format!("ack-kfp-{id}"),
             veth: format!("kfp{id}h"),
@@ -190,7 +190,7 @@ fn link(pid: u32, veth: &str) -> Result<(Ipv4Addr, Ipv4Addr), ClusterError> {
             Some(third.parse::<u16>().ok()? * 64 + fourth.parse::<u16>().ok()? / 4)
         })
         .collect();
-    let start = u16::from_str_radix(&crate::random_hex(2)?, 16).unwrap_or(0) % 16384;
+    let start = u16::from_str_radix(&crate::random::random_hex(2)?, 16).unwrap_or(0) % 16384;
     let block = (0..16384u16)
         .map(|i| (start + i) % 16384)
         .find(|b| !taken.contains(b))

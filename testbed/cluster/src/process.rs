@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::ClusterError;
+use crate::error::ClusterError;
 
 /// A server process started into the cluster's process group, its output in a log file.
 /// Dropping it kills it, unless it was [`Server::detach`]ed (`cargo xtask cluster up`).

@@ -8,7 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 
-use crate::ClusterError;
+use crate::error::ClusterError;
 use crate::process::{Server, wait_for_addr};
 
 /// The port on the host's end of the node's link (the address is the cluster's own).
@@ -35,7 +35,7 @@ impl Registry {
         let config = format!(
             "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n  secret: {}\n",
             base.join("data").display(),
-            crate::random_hex(16)?,
+            crate::random::random_hex(16)?,
         );
         let config_file = base.join("config.yml");
         std::fs::write(&config_file, config)

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::ClusterError;
+use crate::error::ClusterError;
 use crate::go_build::go_dir;
 use crate::process::{Server, log_tail};
 
@@ -86,8 +86,8 @@ impl S3Server {
         Ok(S3Server {
             server,
             addr,
-            access_key: crate::random_hex(10)?,
-            secret_key: crate::random_hex(20)?,
+            access_key: crate::random::random_hex(10)?,
+            secret_key: crate::random::random_hex(20)?,
             python: venv.join("bin/python"),
         })
     }

@@ -18,7 +18,10 @@ use kube::api::{Api, ObjectMeta, PostParams};
 
 use crate::argo::{Argo, ArtifactStore};
 use crate::containerd::{Containerd, ContainerdConfig};
+use crate::control_plane::{Cluster, ControlPlane, Identity};
+use crate::error::ClusterError;
 use crate::go_build::Tool;
+use crate::images;
 use crate::kube_controller_manager::KubeControllerManager;
 use crate::kube_proxy::KubeProxy;
 use crate::kube_scheduler::KubeScheduler;
@@ -27,7 +30,6 @@ use crate::netns::{NodeNames, NodeNamespace};
 use crate::registry::Registry;
 use crate::s3::S3Server;
 use crate::teardown::{Teardown, Watchdog};
-use crate::{Cluster, ClusterError, ControlPlane, Identity, images};
 
 /// The service account KFP v1 runs every step as.
 pub const PIPELINE_RUNNER: &str = "pipeline-runner";

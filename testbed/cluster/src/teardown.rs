@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 
-use crate::ClusterError;
+use crate::error::ClusterError;
 
 const SCRIPT: &str = include_str!("teardown.sh");
 
