@@ -111,9 +111,16 @@ fn every_xtask_command_in_the_text_exists() {
         let text = std::fs::read_to_string(root.join(&page)).expect("page");
         for (line, words) in docs::inline_xtask_commands(&text) {
             let Some(sub) = words.first() else { continue };
-            let help: &String = helps.entry(sub.clone()).or_insert_with(|| {
+            // The words before the first flag: a subcommand, a nested one (`cluster up`) or
+            // positional arguments, after which clap prints the innermost command's help.
+            let path: Vec<&str> = (words.iter())
+                .take_while(|w| !w.starts_with('-'))
+                .map(String::as_str)
+                .collect();
+            let help: &String = helps.entry(path.join(" ")).or_insert_with(|| {
                 let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
-                    .args([sub.as_str(), "--help"])
+                    .args(&path)
+                    .arg("--help")
                     .output()
                     .expect("xtask runs");
                 if out.status.success() {
@@ -131,7 +138,10 @@ fn every_xtask_command_in_the_text_exists() {
             for flag in words.iter().filter(|w| w.starts_with("--")) {
                 let flag = flag.split('=').next().unwrap_or(flag);
                 if !help.contains(&format!("{flag} ")) && !help.contains(&format!("{flag}\n")) {
-                    wrong.push(format!("{page}:{line}: `cargo xtask {sub}` has no {flag}"));
+                    wrong.push(format!(
+                        "{page}:{line}: `cargo xtask {}` has no {flag}",
+                        path.join(" ")
+                    ));
                 }
             }
         }
