@@ -30,7 +30,7 @@ const READY_TIMEOUT: Duration = Duration::from_secs(90);
 pub struct Cluster {
     runtime: tokio::runtime::Runtime,
     /// Removed on drop; `None` for a detached cluster (`cargo xtask cluster up`) or one
-    /// inside a [`Stack`] (which removes the directory).
+    /// inside a [`Stack`](crate::Stack) (which removes the directory).
     temp: Option<tempfile::TempDir>,
     dir: PathBuf,
     etcd: Mutex<Server>,
@@ -167,7 +167,7 @@ impl Cluster {
         Ok(Detached { kubeconfig, group })
     }
 
-    /// Stops a cluster (or a [`Stack`]) that `start_detached` started in `dir` and removes
+    /// Stops a cluster (or a [`Stack`](crate::Stack)) that `start_detached` started in `dir` and removes
     /// `dir`. Returns false when none was running there.
     pub fn stop_detached(dir: &Path) -> Result<bool, ClusterError> {
         let Some(teardown) = Teardown::recorded(dir)? else {
@@ -183,7 +183,7 @@ impl Cluster {
 
     /// Starts etcd and kube-apiserver in `dir`. Without `group`, etcd leads a new process
     /// group and a watchdog tears it down if this process dies (when `temp` is given);
-    /// with one (a [`Stack`]'s), the owner of the group does.
+    /// with one (a [`Stack`](crate::Stack)'s), the owner of the group does.
     pub(crate) fn start_in(
         dir: PathBuf,
         temp: Option<tempfile::TempDir>,
