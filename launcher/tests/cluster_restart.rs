@@ -12,18 +12,28 @@ use common::kfp::{Running, Scene};
 use k8s_openapi::api::core::v1::ConfigMap;
 use testbed::ack::{AckStack, Kind, Script, state_field};
 
-/// Waits until the job `name` of `kind` runs in SageMaker as the controller reports it.
+/// The state `kind` shows while SageMaker works on it, and once it is done.
+fn states(kind: Kind) -> (&'static str, &'static str) {
+    match kind {
+        Kind::Endpoint => ("Creating", "InService"),
+        Kind::MonitoringSchedule => ("Pending", "Scheduled"),
+        _ => ("InProgress", "Completed"),
+    }
+}
+
+/// Waits until SageMaker works on `name` of `kind` as the controller reports it.
 fn wait_running(scene: &Scene<'_>, kind: Kind, name: &str) {
-    let field = state_field(kind).expect("a job state");
+    let field = state_field(kind).expect("a state field");
+    let (working, _) = states(kind);
     scene.eventually(
         kind,
         name,
-        "the job to run",
+        "SageMaker to work on it",
         Duration::from_secs(60),
         || {
             scene
                 .get(kind, name)
-                .is_some_and(|r| r["status"][&field] == "InProgress")
+                .is_some_and(|r| r["status"][&field] == working)
         },
     );
 }
@@ -116,8 +126,11 @@ fn the_launcher_resumes_after_an_api_server_restart_and_the_role_needs_list() {
     run.assert_outputs_written();
 }
 
+/// Every kind SageMaker works on for a while, with a state the controller reports: the
+/// four job kinds, an Endpoint being created, a MonitoringSchedule pending, a
+/// ModelPackageGroup in progress.
 #[test]
-fn every_job_kind_rides_out_the_controller_killed_and_started_again_mid_job() {
+fn every_kind_with_a_state_rides_out_the_controller_killed_and_started_again() {
     let stack = AckStack::start().expect("a stack of its own");
     let scene = Scene::on(&stack, "controller-restart");
     let kinds = [
@@ -125,10 +138,13 @@ fn every_job_kind_rides_out_the_controller_killed_and_started_again_mid_job() {
         Kind::HyperParameterTuningJob,
         Kind::ProcessingJob,
         Kind::TransformJob,
+        Kind::Endpoint,
+        Kind::MonitoringSchedule,
+        Kind::ModelPackageGroup,
     ];
     let names: Vec<String> = kinds
         .iter()
-        .zip(["tj", "hpo", "pj", "tfj"])
+        .zip(["tj", "hpo", "pj", "tfj", "ep", "ms", "mpg"])
         .map(|(&kind, base)| scene.prepare(kind, base, Script::works_until_advanced()))
         .collect();
     let steps: Vec<(Kind, &String, Running<'_, '_>)> = kinds
@@ -139,7 +155,7 @@ fn every_job_kind_rides_out_the_controller_killed_and_started_again_mid_job() {
     for (kind, name, _) in &steps {
         wait_running(&scene, *kind, name);
     }
-    // The controller dies while every job runs; SageMaker finishes them meanwhile.
+    // The controller dies while SageMaker works on each; SageMaker finishes them meanwhile.
     stack.controller.kill();
     for name in &names {
         assert!(stack.sagemaker.advance(name), "SageMaker has {name}");
@@ -153,7 +169,7 @@ fn every_job_kind_rides_out_the_controller_killed_and_started_again_mid_job() {
         let run = running.wait();
         run.assert_code(0);
         run.assert_outputs_match();
-        assert_eq!(run.state(), "Completed", "{}", run.context());
+        assert_eq!(run.state(), states(kind).1, "{}", run.context());
         let create = format!("Create{}", kind.api_name());
         assert_eq!(stack.sagemaker.count(name, &create), 1, "{}", run.context());
     }
