@@ -10,13 +10,12 @@ use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, bail};
-use k8s_openapi::api::rbac::v1::PolicyRule;
 use testbed::ack::{AckStack, Script};
 
 use crate::ctx::Ctx;
 use crate::report::{Report, Row, Section, Unit};
 use crate::stats::Stat;
-use crate::workload::Client;
+use crate::workload::{BASELINE_ACCOUNT, Client, SERVICE_ACCOUNT, grant_roles};
 
 /// The namespace of the jobs.
 const NS: &str = "bench-waiting";
@@ -140,22 +139,7 @@ pub fn run(ctx: &Ctx, report: &mut Report) -> anyhow::Result<()> {
 fn kubeconfigs(ctx: &Ctx, stack: &AckStack) -> anyhow::Result<(PathBuf, PathBuf)> {
     let cluster = &stack.cluster;
     cluster.create_namespace(NS)?;
-    let rbac = std::fs::read_to_string(ctx.root.join("component-template/rbac.yaml"))
-        .context("reading component-template/rbac.yaml")?;
-    cluster.apply_role_yaml(&rbac, NS, "pipeline-runner", |_| {})?;
-    cluster.apply_role_yaml(
-        &rbac.replace("ack-kfp-launcher", "earlier-component"),
-        NS,
-        "earlier-component",
-        |role| {
-            role.rules.get_or_insert_default().push(PolicyRule {
-                api_groups: Some(vec!["sagemaker.services.k8s.aws".into()]),
-                resources: Some(vec!["trainingjobs/status".into()]),
-                verbs: vec!["get".into()],
-                ..PolicyRule::default()
-            });
-        },
-    )?;
+    grant_roles(cluster, &ctx.root, NS)?;
     let write = |account: &str| -> anyhow::Result<PathBuf> {
         let path = ctx
             .scratch
@@ -165,7 +149,7 @@ fn kubeconfigs(ctx: &Ctx, stack: &AckStack) -> anyhow::Result<(PathBuf, PathBuf)
             .context("writing a kubeconfig")?;
         Ok(path)
     };
-    Ok((write("pipeline-runner")?, write("earlier-component")?))
+    Ok((write(SERVICE_ACCOUNT)?, write(BASELINE_ACCOUNT)?))
 }
 
 /// One step: created, followed by its client, ended by SageMaker `offset` after the

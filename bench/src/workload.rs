@@ -111,22 +111,7 @@ impl Bed {
             .apply_crd(&serde_saphyr::from_str(&crd).context("the TrainingJob CRD")?)
             .context("installing the TrainingJob CRD")?;
         cluster.create_namespace(NS)?;
-        let rbac = std::fs::read_to_string(root.join("component-template/rbac.yaml"))
-            .context("reading component-template/rbac.yaml")?;
-        cluster.apply_role_yaml(&rbac, NS, SERVICE_ACCOUNT, |_| {})?;
-        cluster.apply_role_yaml(
-            &rbac.replace("ack-kfp-launcher", "earlier-component"),
-            NS,
-            BASELINE_ACCOUNT,
-            |role| {
-                role.rules.get_or_insert_default().push(PolicyRule {
-                    api_groups: Some(vec!["sagemaker.services.k8s.aws".into()]),
-                    resources: Some(vec!["trainingjobs/status".into()]),
-                    verbs: vec!["get".into()],
-                    ..PolicyRule::default()
-                });
-            },
-        )?;
+        grant_roles(&cluster, &root, NS)?;
         let proxy = FaultProxy::start(&cluster)?;
         let kubeconfig_of = |account: &str| -> anyhow::Result<PathBuf> {
             let yaml = cluster.service_account_kubeconfig(NS, account)?;
@@ -186,10 +171,33 @@ impl Bed {
 }
 
 /// The step's ServiceAccount (standalone KFP's), bound to `component-template/rbac.yaml`.
-const SERVICE_ACCOUNT: &str = "pipeline-runner";
+pub const SERVICE_ACCOUNT: &str = "pipeline-runner";
 
 /// The Python baseline's ServiceAccount.
-const BASELINE_ACCOUNT: &str = "earlier-component";
+pub const BASELINE_ACCOUNT: &str = "earlier-component";
+
+/// Binds, in `namespace`, [`SERVICE_ACCOUNT`] to `component-template/rbac.yaml` and
+/// [`BASELINE_ACCOUNT`] to the same Role plus `get` on `trainingjobs/status`, which the
+/// earlier component reads (the real authorizer refuses it the launcher's Role).
+pub fn grant_roles(cluster: &Cluster, root: &Path, namespace: &str) -> anyhow::Result<()> {
+    let rbac = std::fs::read_to_string(root.join("component-template/rbac.yaml"))
+        .context("reading component-template/rbac.yaml")?;
+    cluster.apply_role_yaml(&rbac, namespace, SERVICE_ACCOUNT, |_| {})?;
+    cluster.apply_role_yaml(
+        &rbac.replace("ack-kfp-launcher", "earlier-component"),
+        namespace,
+        BASELINE_ACCOUNT,
+        |role| {
+            role.rules.get_or_insert_default().push(PolicyRule {
+                api_groups: Some(vec!["sagemaker.services.k8s.aws".into()]),
+                resources: Some(vec!["trainingjobs/status".into()]),
+                verbs: vec!["get".into()],
+                ..PolicyRule::default()
+            });
+        },
+    )?;
+    Ok(())
+}
 
 fn training_jobs(client: kube::Client) -> Api<DynamicObject> {
     let resource = ApiResource {
