@@ -200,13 +200,8 @@ pub fn grant_roles(cluster: &Cluster, root: &Path, namespace: &str) -> anyhow::R
 }
 
 fn training_jobs(client: kube::Client) -> Api<DynamicObject> {
-    let resource = ApiResource {
-        group: "sagemaker.services.k8s.aws".into(),
-        version: "v1alpha1".into(),
-        api_version: "sagemaker.services.k8s.aws/v1alpha1".into(),
-        kind: "TrainingJob".into(),
-        plural: "trainingjobs".into(),
-    };
+    // The generated type names the group, version and plural.
+    let resource = ApiResource::erase::<generated::training_job::TrainingJob>(&());
     Api::namespaced_with(client, NS, &resource)
 }
 

@@ -12,13 +12,8 @@ use kube::api::{Api, ApiResource, DynamicObject, PostParams};
 const NS: &str = "samples";
 
 fn training_jobs(client: kube::Client) -> Api<DynamicObject> {
-    let resource = ApiResource {
-        group: "sagemaker.services.k8s.aws".into(),
-        version: "v1alpha1".into(),
-        api_version: "sagemaker.services.k8s.aws/v1alpha1".into(),
-        kind: "TrainingJob".into(),
-        plural: "trainingjobs".into(),
-    };
+    // The generated type names the group, version and plural.
+    let resource = ApiResource::erase::<generated::training_job::TrainingJob>(&());
     Api::namespaced_with(client, NS, &resource)
 }
 

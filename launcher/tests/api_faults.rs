@@ -511,19 +511,6 @@ fn outputs_that_cannot_be_written_after_success_are_not_a_failed_job() {
 mod cancelled {
     use super::*;
 
-    const RUN_A: [&str; 4] = [
-        "--kfp-run-id",
-        "uid-run-a",
-        "--kfp-step-id",
-        "churn-x7k2p.train",
-    ];
-    const RUN_B: [&str; 4] = [
-        "--kfp-run-id",
-        "uid-run-b",
-        "--kfp-step-id",
-        "churn-q9w3z.train",
-    ];
-
     #[test]
     fn before_the_create_nothing_is_created() {
         let (ns, proxy, step) = scene("cancel-early");

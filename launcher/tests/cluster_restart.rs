@@ -10,21 +10,12 @@ use std::time::Duration;
 
 use common::kfp::{Running, Scene};
 use k8s_openapi::api::core::v1::ConfigMap;
-use testbed::ack::{AckStack, Kind, Script, state_field};
-
-/// The state `kind` shows while SageMaker works on it, and once it is done.
-fn states(kind: Kind) -> (&'static str, &'static str) {
-    match kind {
-        Kind::Endpoint => ("Creating", "InService"),
-        Kind::MonitoringSchedule => ("Pending", "Scheduled"),
-        _ => ("InProgress", "Completed"),
-    }
-}
+use testbed::ack::{AckStack, Kind, Script, abbr, state_field};
 
 /// Waits until SageMaker works on `name` of `kind` as the controller reports it.
 fn wait_running(scene: &Scene<'_>, kind: Kind, name: &str) {
     let field = state_field(kind).expect("a state field");
-    let (working, _) = states(kind);
+    let working = kind.working_status().expect("a working state");
     scene.eventually(
         kind,
         name,
@@ -144,8 +135,7 @@ fn every_kind_with_a_state_rides_out_the_controller_killed_and_started_again() {
     ];
     let names: Vec<String> = kinds
         .iter()
-        .zip(["tj", "hpo", "pj", "tfj", "ep", "ms", "mpg"])
-        .map(|(&kind, base)| scene.prepare(kind, base, Script::works_until_advanced()))
+        .map(|&kind| scene.prepare(kind, abbr(kind), Script::works_until_advanced()))
         .collect();
     let steps: Vec<(Kind, &String, Running<'_, '_>)> = kinds
         .iter()
@@ -169,7 +159,7 @@ fn every_kind_with_a_state_rides_out_the_controller_killed_and_started_again() {
         let run = running.wait();
         run.assert_code(0);
         run.assert_outputs_match();
-        assert_eq!(run.state(), states(kind).1, "{}", run.context());
+        assert_eq!(Some(run.state()), kind.done_status(), "{}", run.context());
         let create = format!("Create{}", kind.api_name());
         assert_eq!(stack.sagemaker.count(name, &create), 1, "{}", run.context());
     }

@@ -223,19 +223,6 @@ fn an_empty_name_gets_a_unique_generated_one() {
     assert_eq!(ns.names(), [name]);
 }
 
-const RUN_A: [&str; 4] = [
-    "--kfp-run-id",
-    "uid-run-a",
-    "--kfp-step-id",
-    "churn-x7k2p.train",
-];
-const RUN_B: [&str; 4] = [
-    "--kfp-run-id",
-    "uid-run-b",
-    "--kfp-step-id",
-    "churn-q9w3z.train",
-];
-
 #[test]
 fn an_empty_name_is_derived_from_the_run_and_step_and_a_retry_re_attaches() {
     let ns = controlled("derived-name");

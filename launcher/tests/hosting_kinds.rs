@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use common::kfp::{Outcome, REGION, Scene, each, finalizer, snake_case};
 use serde_json::{Value, json};
-use testbed::ack::{AwsError, Kind, Lasts, Phase, Script, Stage, Verb, is_true, samples};
+use testbed::ack::{AwsError, Kind, Lasts, Phase, Script, Stage, Verb, abbr, is_true, samples};
 use testbed::{Fault, FaultProxy};
 
 /// The kinds of this file.
@@ -54,34 +54,8 @@ const DEFINITIONS: [Kind; 6] = [
 /// The annotation the controller writes when it calls UpdateEndpoint.
 const LAST_CONFIG: &str = "sagemaker.services.k8s.aws/last-endpoint-config-for-update";
 
-/// A short tag per kind for names.
-fn abbr(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Model => "model",
-        Kind::EndpointConfig => "epc",
-        Kind::Endpoint => "ep",
-        Kind::MonitoringSchedule => "ms",
-        Kind::DataQualityJobDefinition => "dq",
-        Kind::ModelBiasJobDefinition => "mb",
-        Kind::ModelExplainabilityJobDefinition => "me",
-        Kind::ModelQualityJobDefinition => "mq",
-        Kind::ModelPackageGroup => "mpg",
-        other => panic!("{other} is not a kind of this file"),
-    }
-}
-
 fn is_definition(kind: Kind) -> bool {
     DEFINITIONS.contains(&kind)
-}
-
-/// The state a kind shows while SageMaker works on it, and once it is done.
-fn states(kind: Kind) -> Option<(&'static str, &'static str)> {
-    match kind {
-        Kind::Endpoint => Some(("Creating", "InService")),
-        Kind::MonitoringSchedule => Some(("Pending", "Scheduled")),
-        Kind::ModelPackageGroup => Some(("InProgress", "Completed")),
-        _ => None,
-    }
 }
 
 /// The kind's state in a resource as the API server holds it.
@@ -165,7 +139,7 @@ fn each_kind_succeeds_with_the_outputs_the_controller_wrote() {
             "{}",
             run.context()
         );
-        if let Some((_, done)) = states(kind) {
+        if let Some(done) = kind.done_status() {
             assert_eq!(run.state(), done, "{}", run.context());
         }
         if kind == Kind::Endpoint {
@@ -410,12 +384,12 @@ fn being_created(kind: Kind, for_definitions: Duration, describes: u32) -> Scrip
 /// Whether the controller is creating `kind`'s resource: a definition's Create under
 /// way (the finalizer is added just before it is sent), another kind working.
 fn creating(kind: Kind, resource: &Value) -> bool {
-    match states(kind) {
+    match kind.working_status() {
         None => {
             resource["metadata"]["finalizers"].is_array()
                 && resource["status"]["ackResourceMetadata"]["arn"].is_null()
         }
-        Some((working, _)) => state(kind, resource).as_deref() == Some(working),
+        Some(working) => state(kind, resource).as_deref() == Some(working),
     }
 }
 
@@ -445,7 +419,7 @@ fn sigterm_while_being_created_deletes_the_resource_in_sagemaker() {
         run.assert_outputs_written();
         run.assert_logged(&format!("deleted {}", name.to_ascii_lowercase()));
         assert_eq!(proxy.requests().count(testbed::Verb::Delete), 1);
-        if let Some((working, _)) = states(kind) {
+        if let Some(working) = kind.working_status() {
             assert_eq!(run.state(), working, "{}", run.context());
             // The controller deletes nothing SageMaker is still creating: it waits.
             let waits = format!(
@@ -494,7 +468,7 @@ fn a_retried_step_re_attaches_to_what_its_first_attempt_created() {
         retry.assert_code(0);
         retry.assert_logged("re-attaching");
         retry.assert_outputs_match();
-        if let Some((_, done)) = states(kind) {
+        if let Some(done) = kind.done_status() {
             assert_eq!(retry.state(), done, "{}", retry.context());
         }
         // And once more after success: still the one resource.
@@ -990,7 +964,7 @@ fn cancelling_an_update_or_a_finished_resource_deletes_nothing() {
                     scene.prepare(kind, &format!("{}-done", abbr(kind)), Script::completes());
                 let launch = scene.launch(kind, &name);
                 launch.run().assert_code(0);
-                let (_, done) = states(kind).expect("a state");
+                let done = kind.done_status().expect("a state");
                 // Each finds the resource done, and is cancelled while it reads it (the
                 // read is held, so the signal lands in it).
                 for (run_id, retry) in [

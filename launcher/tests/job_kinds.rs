@@ -13,7 +13,7 @@ use std::time::Duration;
 use common::kfp::{Outcome, REGION, Scene, each, finalizer};
 use serde_json::{Value, json};
 use testbed::FaultProxy;
-use testbed::ack::{AwsError, Kind, Lasts, Phase, Script, Stage, Verb, is_true};
+use testbed::ack::{AwsError, Kind, Lasts, Phase, Script, Stage, Verb, abbr, is_true};
 
 const JOBS: [Kind; 4] = [
     Kind::TrainingJob,
@@ -24,16 +24,6 @@ const JOBS: [Kind; 4] = [
 
 /// The account of our SageMaker's ARNs.
 const ACCOUNT: &str = "123456789012";
-
-/// A short tag per kind for SageMaker names (a tuning job's has at most 32 characters).
-fn abbr(kind: Kind) -> &'static str {
-    match kind {
-        Kind::TrainingJob => "tj",
-        Kind::HyperParameterTuningJob => "hpo",
-        Kind::ProcessingJob => "pj",
-        _ => "tfj",
-    }
-}
 
 /// What the launcher calls the job in its log.
 fn noun(kind: Kind) -> &'static str {

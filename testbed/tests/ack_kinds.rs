@@ -16,28 +16,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use testbed::ack::samples::{self, spec};
 use testbed::ack::{
-    AckStack, AwsError, Kind, Namespace, Script, Verb, condition, is_true, state_field,
+    AckStack, AwsError, Kind, Namespace, Script, Verb, abbr, condition, is_true, state_field,
 };
-
-/// A short tag per kind for resource names (a tuning job's name has at most 32
-/// characters).
-fn abbr(kind: Kind) -> &'static str {
-    match kind {
-        Kind::TrainingJob => "tj",
-        Kind::HyperParameterTuningJob => "hpo",
-        Kind::ProcessingJob => "pj",
-        Kind::TransformJob => "tfj",
-        Kind::Model => "model",
-        Kind::EndpointConfig => "epc",
-        Kind::Endpoint => "ep",
-        Kind::MonitoringSchedule => "ms",
-        Kind::DataQualityJobDefinition => "dq",
-        Kind::ModelBiasJobDefinition => "mb",
-        Kind::ModelExplainabilityJobDefinition => "me",
-        Kind::ModelQualityJobDefinition => "mq",
-        Kind::ModelPackageGroup => "mpg",
-    }
-}
 
 const JOBS: [Kind; 4] = [
     Kind::TrainingJob,
@@ -109,14 +89,7 @@ fn state(kind: Kind, resource: &Value) -> Option<String> {
 fn done(kind: Kind, resource: &Value) -> bool {
     let end = match state_field(kind) {
         None => resource["status"]["ackResourceMetadata"]["arn"].is_string(),
-        Some(_) => {
-            let expected = match kind {
-                Kind::Endpoint => "InService",
-                Kind::MonitoringSchedule => "Scheduled",
-                _ => "Completed",
-            };
-            state(kind, resource).as_deref() == Some(expected)
-        }
+        Some(_) => state(kind, resource).as_deref() == kind.done_status(),
     };
     end && is_true(resource, "ACK.ResourceSynced")
         && (!LATE_INITIALIZED.contains(&kind) || is_true(resource, "ACK.LateInitialized"))

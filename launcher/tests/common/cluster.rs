@@ -109,13 +109,7 @@ impl<'c> Namespace<'c> {
     }
 
     pub fn training_jobs(&self) -> Api<DynamicObject> {
-        let resource = ApiResource {
-            group: "sagemaker.services.k8s.aws".into(),
-            version: "v1alpha1".into(),
-            api_version: "sagemaker.services.k8s.aws/v1alpha1".into(),
-            kind: "TrainingJob".into(),
-            plural: "trainingjobs".into(),
-        };
+        let resource = ApiResource::erase::<generated::training_job::TrainingJob>(&());
         Api::namespaced_with(self.cluster.client(), &self.name, &resource)
     }
 

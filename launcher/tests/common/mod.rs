@@ -18,6 +18,20 @@ pub use testbed::{Fault, Verb};
 
 pub const NS: &str = "pipelines";
 
+/// Two KFP runs' identities, as KFP passes them: the same step in each.
+pub const RUN_A: [&str; 4] = [
+    "--kfp-run-id",
+    "uid-run-a",
+    "--kfp-step-id",
+    "churn-x7k2p.train",
+];
+pub const RUN_B: [&str; 4] = [
+    "--kfp-run-id",
+    "uid-run-b",
+    "--kfp-step-id",
+    "churn-q9w3z.train",
+];
+
 /// The TrainingJob CRD vendored in the workspace, as the tests install it.
 pub fn training_job_crd() -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

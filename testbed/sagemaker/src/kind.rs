@@ -220,6 +220,28 @@ impl Kind {
         })
     }
 
+    /// The status SageMaker reports while it works on a resource of this kind (`InProgress`,
+    /// `Creating`, `Pending`), for the kinds that have one.
+    pub fn working_status(self) -> Option<&'static str> {
+        match self.class() {
+            Class::Job | Class::Group => Some("InProgress"),
+            Class::Endpoint => Some("Creating"),
+            Class::Schedule => Some("Pending"),
+            Class::Definition => None,
+        }
+    }
+
+    /// The status SageMaker reports once a resource of this kind is done (`Completed`,
+    /// `InService`, `Scheduled`), for the kinds that have one.
+    pub fn done_status(self) -> Option<&'static str> {
+        match self.class() {
+            Class::Job | Class::Group => Some("Completed"),
+            Class::Endpoint => Some("InService"),
+            Class::Schedule => Some("Scheduled"),
+            Class::Definition => None,
+        }
+    }
+
     /// The resource type in the ARN (`arn:aws:sagemaker:<region>:<account>:<type>/<name>`).
     pub fn arn_type(self) -> &'static str {
         match self {

@@ -153,8 +153,8 @@ impl Record {
     pub fn shown(&self) -> Shown {
         let phase = &self.timeline[0];
         let (status, failure_reason) = match &phase.stage {
-            Stage::Working => (working_status(self.kind), None),
-            Stage::Done => (done_status(self.kind), None),
+            Stage::Working => (self.kind.working_status(), None),
+            Stage::Done => (self.kind.done_status(), None),
             Stage::Failed(reason) => (Some("Failed"), Some(reason.clone())),
             Stage::Status {
                 status,
@@ -231,24 +231,6 @@ fn status(value: &str) -> Stage {
     Stage::Status {
         status: value.into(),
         failure_reason: None,
-    }
-}
-
-fn working_status(kind: Kind) -> Option<&'static str> {
-    match kind.class() {
-        Class::Job | Class::Group => Some("InProgress"),
-        Class::Endpoint => Some("Creating"),
-        Class::Schedule => Some("Pending"),
-        Class::Definition => None,
-    }
-}
-
-fn done_status(kind: Kind) -> Option<&'static str> {
-    match kind.class() {
-        Class::Job | Class::Group => Some("Completed"),
-        Class::Endpoint => Some("InService"),
-        Class::Schedule => Some("Scheduled"),
-        Class::Definition => None,
     }
 }
 

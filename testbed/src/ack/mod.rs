@@ -107,6 +107,26 @@ impl AckStack {
     }
 }
 
+/// A short tag per kind for test resource names (a tuning job's name has at most 32
+/// characters).
+pub fn abbr(kind: Kind) -> &'static str {
+    match kind {
+        Kind::TrainingJob => "tj",
+        Kind::HyperParameterTuningJob => "hpo",
+        Kind::ProcessingJob => "pj",
+        Kind::TransformJob => "tfj",
+        Kind::Model => "model",
+        Kind::EndpointConfig => "epc",
+        Kind::Endpoint => "ep",
+        Kind::MonitoringSchedule => "ms",
+        Kind::DataQualityJobDefinition => "dq",
+        Kind::ModelBiasJobDefinition => "mb",
+        Kind::ModelExplainabilityJobDefinition => "me",
+        Kind::ModelQualityJobDefinition => "mq",
+        Kind::ModelPackageGroup => "mpg",
+    }
+}
+
 /// The plural of a kind's resources (`trainingjobs`).
 pub fn plural(kind: Kind) -> String {
     format!("{}s", kind.api_name().to_ascii_lowercase())
